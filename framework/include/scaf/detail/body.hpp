@@ -1,0 +1,80 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <caf/expected.hpp>
+
+#include "scaf/detail/node.hpp"
+#include "scaf/errc.hpp"
+#include "scaf/scope_options.hpp"
+
+namespace scaf::detail {
+
+template <class T>
+struct unwrap_expected {
+  using type = T;
+  static constexpr bool is_expected = false;
+};
+
+template <class T>
+struct unwrap_expected<caf::expected<T>> {
+  using type = T;
+  static constexpr bool is_expected = true;
+};
+
+/// The value type of a scope body `F(scope&)` returning `T`,
+/// `caf::expected<T>` or `void`.
+template <class F>
+using body_value_t =
+  typename unwrap_expected<std::invoke_result_t<F&, scope&>>::type;
+
+/// Holds the value a scope body produced until the scope has finished.
+template <class T>
+struct value_slot {
+  std::optional<T> value;
+};
+
+template <>
+struct value_slot<void> {};
+
+/// Wraps a user body into the type-erased form a scope actor runs, storing
+/// its value in `slot` and turning an error it returns into a failure of the
+/// scope. `F` is stored as given: pass a reference wrapper to borrow it.
+template <class F, class T = body_value_t<F>>
+std::function<void(scope&)> make_body(F f,
+                                      std::shared_ptr<value_slot<T>> slot) {
+  return [f = std::move(f), slot = std::move(slot)](scope& s) mutable {
+    using result = std::invoke_result_t<F&, scope&>;
+    if constexpr (std::is_void_v<result>) {
+      f(s);
+    } else if constexpr (unwrap_expected<result>::is_expected) {
+      auto r = f(s);
+      if (!r)
+        fail_scope(s, std::move(r.error()));
+      else if constexpr (!std::is_void_v<T>)
+        slot->value = std::move(*r);
+    } else {
+      slot->value = f(s);
+    }
+  };
+}
+
+/// Turns a finished scope's report and value into the result users see.
+template <class T>
+caf::expected<T> make_result(const scope_report& report, value_slot<T>& slot) {
+  if (report.result)
+    return report.result;
+  if constexpr (std::is_void_v<T>) {
+    return caf::unit;
+  } else {
+    if (slot.value)
+      return std::move(*slot.value);
+    return make_error(errc::cancelled, "", "the scope's body never ran");
+  }
+}
+
+} // namespace scaf::detail

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <exception>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <caf/behavior.hpp>
+#include <caf/detail/type_list.hpp>
+#include <caf/detail/type_traits.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/spawn_options.hpp>
+
+#include "scaf/detail/node.hpp"
+#include "scaf/task.hpp"
+
+namespace scaf::detail {
+
+/// Compile-time facts about a task function `F(Self*, Args...)`.
+template <class F>
+struct task_traits {
+  using callable = caf::detail::get_callable_trait_t<F>;
+  using arg_types = typename callable::arg_types;
+  static_assert(caf::detail::tl_size<arg_types>::value > 0,
+                "a task function takes scaf::task_actor* (or "
+                "scaf::stateful_task<State>*) as its first parameter");
+  using self_pointer = typename caf::detail::tl_head<arg_types>::type;
+  using impl = std::remove_pointer_t<self_pointer>;
+  static_assert(std::is_pointer_v<self_pointer>
+                  && std::is_base_of_v<task_base, impl>,
+                "a task function takes scaf::task_actor* (or "
+                "scaf::stateful_task<State>*) as its first parameter");
+  static_assert(
+    std::is_convertible_v<typename callable::result_type, caf::behavior>,
+    "a task function returns caf::behavior");
+};
+
+/// Spawns the task `fun(self, xs...)` as a monitored child of `parent`.
+template <class F, class... Ts>
+caf::actor spawn_task(caf::local_actor* parent, node_context ctx, F fun,
+                      Ts&&... xs) {
+  using impl = typename task_traits<F>::impl;
+  auto init = [fun = std::move(fun), ctx = std::move(ctx),
+               args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
+                impl* self) mutable -> caf::behavior {
+    self->join_scope(std::move(ctx));
+    try {
+      return std::apply(
+        [&](auto&... ys) -> caf::behavior { return fun(self, ys...); }, args);
+    } catch (const std::exception& e) {
+      self->fail_with_exception(e.what());
+    } catch (...) {
+      self->fail_with_exception("unknown exception");
+    }
+    return {};
+  };
+  return parent->spawn<caf::monitored>(std::move(init));
+}
+
+} // namespace scaf::detail

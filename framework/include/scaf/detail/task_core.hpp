@@ -1,0 +1,83 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+
+namespace scaf {
+
+class task_base;
+
+namespace detail {
+
+/// A scope opened by a task, with what to do when it is done.
+struct nested_scope {
+  caf::actor handle;
+  std::function<void(const caf::error& exit_reason)> on_done;
+};
+
+/// The bookkeeping scaf keeps for every task. It lives in the task actor's
+/// `state`, so CAF destroys it before the task's down message is sent.
+class task_core {
+public:
+  task_core() = default;
+  task_core(const task_core&) = delete;
+  task_core& operator=(const task_core&) = delete;
+
+  /// Aborts nested scopes that are still alive (the task died abnormally).
+  ~task_core();
+
+private:
+  friend class scaf::task_base;
+
+  std::string path_;
+  caf::actor_addr parent_;
+  std::function<void(const caf::error&)> on_cancel_;
+  std::function<void(caf::down_msg&)> on_down_;
+  std::vector<nested_scope> nested_;
+  caf::error cancel_reason_;
+  std::optional<caf::error> pending_quit_;
+  bool cancelled_ = false;
+  bool defer_quit_ = false;
+};
+
+/// State without user data.
+struct no_state {};
+
+/// The state type of a task: the user's `State` plus scaf's bookkeeping.
+/// `State` is constructed from the actor pointer when it has such a
+/// constructor, otherwise default-constructed.
+template <class State>
+struct task_state : State, task_core {
+  template <class Self>
+  explicit task_state(Self* ptr) : State(make(ptr)) {
+    bind(ptr);
+  }
+
+private:
+  template <class Self>
+  static State make(Self* ptr) {
+    static_assert(!(std::is_aggregate_v<State>
+                    && std::is_constructible_v<State, Self*>),
+                  "this State is an aggregate whose first member can be "
+                  "initialized from the actor pointer: C++20 would silently "
+                  "do so; give State a user-declared constructor");
+    if constexpr (std::is_constructible_v<State, Self*>)
+      return State(ptr);
+    else
+      return State();
+  }
+
+  template <class Self>
+  void bind(Self* self);
+};
+
+} // namespace detail
+} // namespace scaf

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <caf/actor_system_config.hpp>
+
+namespace scaf {
+
+/// Prepares `cfg` for scaf; call it once before constructing the
+/// `caf::actor_system`. It registers scaf's error category (so
+/// `actor_system::render` prints scaf errors by name) and installs scaf's
+/// scheduler module (see `scaf/scheduler.hpp`), which honours
+/// `scheduler.policy` when the system starts: `stealing` (the default) runs
+/// scaf's work-stealing policy with O(1) steals, `sharing` and `testing` run
+/// CAF's own.
+///
+/// All CAF-0.17-specific registration of scaf lives here.
+void init(caf::actor_system_config& cfg);
+
+} // namespace scaf

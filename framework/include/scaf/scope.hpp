@@ -1,0 +1,235 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/timespan.hpp>
+
+#include "scaf/detail/body.hpp"
+#include "scaf/detail/node.hpp"
+#include "scaf/detail/spawn_task.hpp"
+#include "scaf/scope_options.hpp"
+
+namespace scaf {
+
+/// A scope: a supervisor actor whose only job is to own its children (tasks
+/// and nested scopes) and to finish only after every one of them is done.
+///
+/// `scope` is the state of the scope actor, so all its member functions run
+/// in that actor's context: inside the body passed to `scaf::run`,
+/// `scaf::spawn_scope`, `task_base::open_scope` or `scope::spawn_scope`. Other
+/// actors talk to a scope through its handle with the messages of
+/// `scaf/atoms.hpp` (cancel, abort, close, join, spawn) or `caf::exit_msg`.
+///
+/// Life of a scope: it runs its body, accepts children, and
+/// - finishes once it is joined (automatically after the body for `run` and
+///   nested scopes) and its main children are done; background children are
+///   then cancelled and waited for;
+/// - when cancelled (by its owner, by an error under the errgroup policy, or
+///   by anyone with its handle) it sends cancel to every child, gives them its
+///   grace period, then kills tasks and aborts nested scopes that are left;
+///   children spawned while it is cancelled start cancelled;
+/// - reports done (terminates, so monitors fire) only after every child has
+///   reported done. Its exit reason is its result: empty on success, else the
+///   first error or the cancel reason. Later failures are kept as suppressed.
+///
+/// A scope never kills a child it can cancel, and never reports done early.
+/// Killing a scope actor with `exit_reason::kill` bypasses all of this (its
+/// children are then killed after it): use `abort_atom` instead.
+class scope {
+public:
+  using actor_type = caf::stateful_actor<scope>;
+
+  // -- constructors, destructors, and assignment operators -------------------
+
+  explicit scope(actor_type* self);
+
+  scope(const scope&) = delete;
+  scope& operator=(const scope&) = delete;
+
+  /// Kills the children still alive: only happens when the scope actor
+  /// itself died abnormally (an exception in scaf or a kill).
+  ~scope();
+
+  // -- spawning ---------------------------------------------------------------
+
+  /// Spawns the task `fun(self, xs...)` as a main child. Fails with
+  /// `errc::scope_closed`, running nothing, if the scope is closed or done.
+  template <class F, class... Ts>
+    requires(!std::is_same_v<std::decay_t<F>, spawn_options>)
+  caf::expected<caf::actor> spawn(F fun, Ts&&... xs) {
+    return spawn(spawn_options{}, std::move(fun), std::forward<Ts>(xs)...);
+  }
+
+  /// Spawns the task `fun(self, xs...)` with the given name and kind.
+  template <class F, class... Ts>
+  caf::expected<caf::actor> spawn(const spawn_options& opts, F fun,
+                                  Ts&&... xs) {
+    if (auto err = check_open())
+      return err;
+    auto name = child_name(opts);
+    auto hdl = detail::spawn_task(self_, make_context(name), std::move(fun),
+                                  std::forward<Ts>(xs)...);
+    return add_child(std::move(hdl), std::move(name), opts.background, false);
+  }
+
+  /// Spawns the task `fun(self, xs...)` as a background child.
+  template <class F, class... Ts>
+  caf::expected<caf::actor> spawn_bg(F fun, Ts&&... xs) {
+    return spawn(spawn_options{{}, true}, std::move(fun),
+                 std::forward<Ts>(xs)...);
+  }
+
+  /// Opens a nested scope as a child of this one and runs `body(scope&)` in
+  /// it. The child scope's result (its first error) counts as the result of
+  /// that child; its value, if any, is discarded.
+  template <class F>
+  caf::expected<caf::actor> spawn_scope(scope_options opts, F body,
+                                        bool background = false) {
+    using value_type = detail::body_value_t<F>;
+    auto slot = std::make_shared<detail::value_slot<value_type>>();
+    return spawn_scope_impl(std::move(opts),
+                            detail::make_body(std::move(body), slot),
+                            background);
+  }
+
+  /// Handles a `spawn_request` from another actor. @private
+  caf::expected<caf::actor> spawn_requested(detail::spawn_request& req);
+
+  // -- lifecycle --------------------------------------------------------------
+
+  /// Cancels the scope cooperatively; `why` ends up in the result.
+  void cancel(std::string why);
+
+  /// Cancels the scope with `reason` as its result (if it has none yet).
+  void cancel(caf::error reason);
+
+  /// Cancels the scope and forces its children at once: tasks are killed,
+  /// nested scopes aborted. The scope accepts no new children.
+  void abort();
+
+  /// The scope accepts no new children and finishes when its main children
+  /// are done.
+  void close();
+
+  /// The scope finishes when its main children are done; until then it still
+  /// accepts children.
+  void join();
+
+  /// Fails the scope with `reason` as if a child had failed with it.
+  void fail(caf::error reason);
+
+  /// Sets the grace period for cancels from now on.
+  void set_grace(caf::timespan grace);
+
+  // -- properties -------------------------------------------------------------
+
+  /// Returns the path from the root, e.g. `"root/db"`.
+  const std::string& path() const noexcept {
+    return path_;
+  }
+
+  caf::timespan grace() const noexcept;
+
+  /// Returns whether the scope has been cancelled (or aborted).
+  bool is_cancelled() const noexcept {
+    return cancelled_;
+  }
+
+  /// Returns whether the scope refuses new children.
+  bool is_closed() const noexcept {
+    return closed_;
+  }
+
+  /// Returns the number of live children (scopes opened by child tasks
+  /// included).
+  size_t running() const noexcept {
+    return children_.size();
+  }
+
+  /// Returns the scope actor.
+  actor_type* self() const noexcept {
+    return self_;
+  }
+
+  /// Starts the scope. @private
+  caf::behavior start(detail::scope_config cfg);
+
+private:
+  struct child {
+    caf::actor handle;
+    std::string name;
+    /// Spawn order within this scope.
+    uint64_t seq = 0;
+    /// For a scope opened by a child task: that task. Its cancel and force
+    /// reach the scope through the task.
+    caf::actor_id owner = caf::invalid_actor_id;
+    /// The grace generation in which the child was cancelled (0: never).
+    uint64_t cancelled_in = 0;
+    bool background = false;
+    bool is_scope = false;
+    /// Killed (tasks) or aborted (scopes) by this scope.
+    bool forced = false;
+  };
+
+  caf::error check_open() const;
+
+  std::string child_name(const spawn_options& opts) const;
+
+  detail::node_context make_context(const std::string& name) const;
+
+  caf::expected<caf::actor> add_child(caf::actor hdl, std::string name,
+                                      bool background, bool is_scope);
+
+  caf::expected<caf::actor> spawn_scope_impl(scope_options opts,
+                                             std::function<void(scope&)> body,
+                                             bool background);
+
+  void adopt(caf::actor nested);
+
+  void on_child_down(caf::down_msg& msg);
+
+  void record_failure(const std::string& origin, caf::error reason);
+
+  void cancel_impl(caf::error reason, bool sets_result);
+
+  void send_cancel(child& c, uint64_t generation);
+
+  void arm_grace_timer();
+
+  void on_grace_expired(uint64_t generation);
+
+  template <class Predicate>
+  void force_children(Predicate pred, const char* why);
+
+  void check_progress();
+
+  void finish();
+
+  actor_type* self_;
+  scope_options options_;
+  std::string path_;
+  std::shared_ptr<scope_report> report_;
+  caf::actor keep_alive_;
+  std::unordered_map<caf::actor_id, child> children_;
+  scope_report outcome_;
+  caf::error cancel_reason_;
+  uint64_t next_seq_ = 0;
+  uint64_t grace_generation_ = 0;
+  size_t main_running_ = 0;
+  bool in_body_ = false;
+  bool joined_ = false;
+  bool cancelled_ = false;
+  bool closed_ = false;
+  bool finished_ = false;
+};
+
+} // namespace scaf

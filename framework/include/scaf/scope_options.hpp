@@ -1,0 +1,64 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/timespan.hpp>
+
+namespace scaf {
+
+/// What a scope does when one of its children fails.
+enum class failure_policy {
+  /// Go's errgroup: the first failure becomes the scope's result and cancels
+  /// the siblings; later failures are kept as suppressed errors.
+  errgroup,
+  /// Supervisor mode: a failure cancels nobody. The first failure still
+  /// becomes the scope's result once the scope finishes; later ones are kept
+  /// as suppressed errors.
+  isolate,
+};
+
+/// Options of a scope, fixed when it is opened.
+struct scope_options {
+  /// The scope's name, the last element of its path. Defaults to `"scope"`
+  /// for a top-level scope and to the spawn index for a nested one.
+  std::string name{};
+
+  /// How long a cancelled child may take to finish before it is killed.
+  /// Defaults to the configuration value `scaf.grace-period` (5 s if unset).
+  std::optional<caf::timespan> grace{};
+
+  /// What a failing child does to its siblings.
+  failure_policy policy = failure_policy::errgroup;
+};
+
+/// Options of one child, given when it is spawned.
+struct spawn_options {
+  /// The child's name, the last element of its path. Defaults to its spawn
+  /// index within the scope ("0", "1", ...).
+  std::string name{};
+
+  /// A background child does not keep its scope open: once the scope's main
+  /// work is done, background children are cancelled (zksync's `spawn_bg`).
+  bool background = false;
+};
+
+/// What a finished scope reports about itself. A scope writes its report
+/// exactly once, just before it terminates; whoever reads it after receiving
+/// the scope's down message (or after `scaf::run` returned) sees it complete.
+struct scope_report {
+  /// The scope's result: the first error, or the reason of the cancel that
+  /// stopped it; empty on success.
+  caf::error result;
+
+  /// Every later failure of a child, in the order the scope saw them.
+  std::vector<caf::error> suppressed;
+
+  /// Paths of the children killed because they overstayed the grace period
+  /// (or because the scope was aborted), in the order they were killed.
+  std::vector<std::string> killed;
+};
+
+} // namespace scaf

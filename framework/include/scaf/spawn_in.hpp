@@ -1,0 +1,60 @@
+#pragma once
+
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "scaf/atoms.hpp"
+#include "scaf/detail/node.hpp"
+#include "scaf/detail/spawn_task.hpp"
+#include "scaf/scope_options.hpp"
+
+namespace scaf {
+
+/// Packs the task `fun(self, xs...)` into a request that any actor can send
+/// to a scope it does not run in: `self->request(scope, timeout,
+/// scaf::spawn_atom::value, make_spawn_request(...))`. The scope spawns the
+/// task in its own context and responds with its handle, or with
+/// `errc::scope_closed` if it is closed or finished. The arguments are copied
+/// into the request.
+template <class F, class... Ts>
+detail::spawn_request make_spawn_request(spawn_options opts, F fun,
+                                         Ts&&... xs) {
+  detail::spawn_request req;
+  req.options = std::move(opts);
+  req.make = [fun = std::move(fun),
+              args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
+               caf::local_actor* parent, detail::node_context ctx) {
+    return std::apply(
+      [&](const auto&... ys) {
+        return detail::spawn_task(parent, std::move(ctx), fun, ys...);
+      },
+      args);
+  };
+  return req;
+}
+
+/// Spawns the task `fun(self, xs...)` into the scope `scope_hdl` from outside
+/// any actor and blocks until the scope answered. Returns the task's handle,
+/// `errc::scope_closed`, or the error of a scope that is gone.
+template <class F, class... Ts>
+caf::expected<caf::actor> spawn_in(caf::actor_system& sys,
+                                   const caf::actor& scope_hdl,
+                                   spawn_options opts, F fun, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<caf::actor> result{caf::actor{}};
+  self
+    ->request(scope_hdl, caf::infinite, spawn_atom::value,
+              make_spawn_request(std::move(opts), std::move(fun),
+                                 std::forward<Ts>(xs)...))
+    .receive([&](caf::actor& hdl) { result = std::move(hdl); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+} // namespace scaf

@@ -1,0 +1,156 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "scaf/detail/body.hpp"
+#include "scaf/detail/node.hpp"
+#include "scaf/detail/task_core.hpp"
+#include "scaf/errc.hpp"
+#include "scaf/scope_options.hpp"
+
+namespace scaf {
+
+/// The actor class of every scaf task: an event-based actor that knows its
+/// scope, hears cancel, and can open scopes of its own.
+///
+/// A task is written as a function returning `caf::behavior` whose first
+/// parameter is `scaf::task_actor*` (or `scaf::stateful_task<State>*` for a
+/// task with state of its own) and spawned into a scope with `scope::spawn`.
+/// Quitting normally is success, quitting with an error is failure, and an
+/// exception escaping a handler fails the task with `errc::task_exception`
+/// carrying its `what()`.
+///
+/// Cancel: a scope cancels a task by sending it a `caf::exit_msg` (at high
+/// priority) whose reason is an `errc::cancelled` error. The task then cancels
+/// the scopes it opened and runs its cancel handler; when the handler returns
+/// the task quits with the cancel reason, unless the handler quit on its own
+/// or called `defer_quit()`. A task without a handler quits at once.
+///
+/// Do not install exit, down or exception handlers on a task with CAF's
+/// `set_*_handler`: scaf owns them. Use `on_cancel` and `on_down` instead. All
+/// member functions must be called from the task's own context.
+class task_base : public caf::event_based_actor {
+public:
+  using super = caf::event_based_actor;
+
+  // -- constructors, destructors, and assignment operators -------------------
+
+  explicit task_base(caf::actor_config& cfg);
+
+  ~task_base() override;
+
+  // -- cancellation -----------------------------------------------------------
+
+  /// Installs the handler that runs when the task is cancelled. It receives
+  /// the cancel reason (an `errc::cancelled` error naming the origin).
+  void on_cancel(std::function<void(const caf::error&)> handler);
+
+  /// Called from a cancel handler: the task keeps running after the handler
+  /// returns, finishes its cleanup and quits on its own. It must do so within
+  /// its scope's grace period, or it is killed.
+  void defer_quit();
+
+  /// Returns whether the task has been cancelled. A cheap check for long
+  /// computations.
+  bool is_cancelled() const noexcept;
+
+  /// Returns the reason of the cancel, or an empty error.
+  const caf::error& cancel_reason() const noexcept;
+
+  // -- termination ------------------------------------------------------------
+
+  /// Ends the task with `reason` (empty for success). If scopes the task
+  /// opened are still running, they are cancelled first and the task
+  /// terminates only after all of them are done, so its done signal always
+  /// follows theirs. Shadows `caf::scheduled_actor::quit`.
+  void quit(caf::error reason = caf::error{});
+
+  // -- properties -------------------------------------------------------------
+
+  /// Returns the task's path from the root scope, e.g. `"root/db/3"`.
+  const std::string& path() const noexcept;
+
+  /// Returns the scope that spawned this task (empty for a task spawned
+  /// outside any scope).
+  const caf::actor_addr& parent_scope() const noexcept;
+
+  /// Installs a handler for down messages of actors the task monitors itself
+  /// (scaf consumes those of the scopes the task opened).
+  void on_down(std::function<void(caf::down_msg&)> handler);
+
+  // -- nested scopes ----------------------------------------------------------
+
+  /// Opens a scope supervised by this task and runs `body(scope&)` inside it.
+  /// When the scope is done, `on_done` receives its result as
+  /// `caf::expected<T>`: the body's value or the first error. The task does
+  /// not report done before the scope does. If the task is already cancelled,
+  /// the scope starts cancelled. Returns the scope's handle.
+  template <class F, class OnDone>
+  caf::actor open_scope(scope_options opts, F body, OnDone on_done) {
+    using value_type = detail::body_value_t<F>;
+    auto slot = std::make_shared<detail::value_slot<value_type>>();
+    auto report = std::make_shared<scope_report>();
+    auto body_fn = detail::make_body(std::move(body), slot);
+    auto notify = [slot, report, f = std::move(on_done)](const caf::error&) {
+      f(detail::make_result<value_type>(*report, *slot));
+    };
+    return open_scope_impl(std::move(opts), std::move(body_fn),
+                           std::move(report), std::move(notify));
+  }
+
+  /// Opens a scope like the overload above; if the scope fails with an error
+  /// other than `errc::cancelled`, the task quits with that error.
+  template <class F>
+  caf::actor open_scope(scope_options opts, F body) {
+    return open_scope(std::move(opts), std::move(body),
+                      [this](const auto& result) {
+                        if (!result && !is(result.error(), errc::cancelled))
+                          quit(result.error());
+                      });
+  }
+
+  /// @private
+  void join_scope(detail::node_context ctx);
+
+  /// @private
+  void fail_with_exception(const char* what);
+
+private:
+  template <class>
+  friend struct detail::task_state;
+
+  caf::actor open_scope_impl(scope_options opts,
+                             std::function<void(scope&)> body,
+                             std::shared_ptr<scope_report> report,
+                             std::function<void(const caf::error&)> on_done);
+
+  void cancel(caf::error reason);
+
+  void handle_down(caf::down_msg& msg);
+
+  detail::task_core* core_ = nullptr;
+};
+
+/// A task with state of its own: `self->state` is a `State` (with scaf's
+/// bookkeeping in a private base). `State` is constructed from the actor
+/// pointer if it has such a constructor. It is destroyed before the task's
+/// done signal, so resources belong there.
+template <class State>
+using stateful_task = caf::stateful_actor<detail::task_state<State>, task_base>;
+
+/// A task without state of its own.
+using task_actor = stateful_task<detail::no_state>;
+
+template <class State>
+template <class Self>
+void detail::task_state<State>::bind(Self* ptr) {
+  static_cast<task_base*>(ptr)->core_ = this;
+}
+
+} // namespace scaf

@@ -1,0 +1,81 @@
+#include "scaf/errc.hpp"
+
+#include <caf/exit_reason.hpp>
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+namespace scaf {
+
+const char* to_string(errc x) {
+  switch (x) {
+    case errc::none:
+      return "none";
+    case errc::cancelled:
+      return "cancelled";
+    case errc::timeout:
+      return "timeout";
+    case errc::scope_closed:
+      return "scope_closed";
+    case errc::killed:
+      return "killed";
+    case errc::task_exception:
+      return "task_exception";
+    case errc::invalid_argument:
+      return "invalid_argument";
+  }
+  return "<unknown scaf::errc>";
+}
+
+caf::error make_error(errc x) {
+  return caf::error{static_cast<uint8_t>(x), errc_category};
+}
+
+caf::error make_error(errc x, std::string path, std::string detail) {
+  return caf::error{static_cast<uint8_t>(x), errc_category,
+                    caf::make_message(std::move(path), std::move(detail))};
+}
+
+errc code_of(const caf::error& err) {
+  if (!err || err.category() != errc_category)
+    return errc::none;
+  return static_cast<errc>(err.code());
+}
+
+namespace {
+
+std::string render_context(const caf::message& ctx) {
+  if (ctx.empty())
+    return {};
+  if (ctx.match_elements<std::string, std::string>()) {
+    auto& path = ctx.get_as<std::string>(0);
+    auto& detail = ctx.get_as<std::string>(1);
+    if (path.empty())
+      return "(" + detail + ")";
+    if (detail.empty())
+      return "(" + path + ")";
+    return "(" + path + ": " + detail + ")";
+  }
+  return caf::to_string(ctx);
+}
+
+} // namespace
+
+std::string render(const caf::error& err) {
+  if (!err)
+    return "none";
+  auto cat = err.category();
+  if (cat == errc_category)
+    return std::string{"scaf::"}
+           + to_string(static_cast<errc>(err.code()))
+           + render_context(err.context());
+  if (cat == caf::atom("system"))
+    return "caf::sec::" + caf::to_string(static_cast<caf::sec>(err.code()))
+           + render_context(err.context());
+  if (cat == caf::atom("exit"))
+    return "caf::exit_reason::"
+           + caf::to_string(static_cast<caf::exit_reason>(err.code()))
+           + render_context(err.context());
+  return caf::to_string(err);
+}
+
+} // namespace scaf

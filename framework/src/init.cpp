@@ -1,0 +1,42 @@
+#include "scaf/init.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+#include <caf/config_value.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/scheduler/coordinator.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "scaf/errc.hpp"
+#include "scaf/scheduler.hpp"
+
+namespace scaf {
+
+namespace {
+
+caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
+  using caf::atom;
+  auto policy = caf::get_or(sys.config(), "scheduler.policy", atom("stealing"));
+  switch (static_cast<uint64_t>(policy)) {
+    case static_cast<uint64_t>(atom("testing")):
+      return new caf::scheduler::test_coordinator(sys);
+    case static_cast<uint64_t>(atom("sharing")):
+      return new caf::scheduler::coordinator<caf::policy::work_sharing>(sys);
+    default:
+      return new caf::scheduler::coordinator<stealing_policy>(sys);
+  }
+}
+
+std::string render_scaf_error(uint8_t code, caf::atom_value,
+                              const caf::message& ctx) {
+  return render(caf::error{code, errc_category, ctx});
+}
+
+} // namespace
+
+void init(caf::actor_system_config& cfg) {
+  cfg.add_error_category(errc_category, render_scaf_error);
+  cfg.module_factories.push_back(make_scheduler);
+}
+
+} // namespace scaf

@@ -1,0 +1,392 @@
+#include "scaf/scope.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/config_value.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "scaf/atoms.hpp"
+#include "scaf/errc.hpp"
+#include "scaf/run.hpp"
+
+#include "log.hpp"
+#include "send.hpp"
+
+namespace scaf {
+
+namespace {
+
+constexpr auto default_grace = std::chrono::seconds{5};
+
+caf::behavior scope_main(scope::actor_type* self, detail::scope_config cfg) {
+  return self->state.start(std::move(cfg));
+}
+
+bool is_kill(const caf::error& reason) {
+  return reason == caf::make_error(caf::exit_reason::kill);
+}
+
+} // namespace
+
+// -- free functions of detail/node.hpp ----------------------------------------
+
+caf::actor detail::spawn_scope_actor(caf::local_actor* parent,
+                                     scope_config cfg) {
+  return parent->spawn<caf::monitored>(scope_main, std::move(cfg));
+}
+
+caf::actor detail::spawn_scope_actor(caf::actor_system& sys,
+                                     scope_config cfg) {
+  return sys.spawn(scope_main, std::move(cfg));
+}
+
+void detail::fail_scope(scope& s, caf::error reason) {
+  s.fail(std::move(reason));
+}
+
+const std::string& detail::scope_path(const scope& s) {
+  return s.path();
+}
+
+void detail::run_scope(caf::actor_system& sys, scope_config cfg) {
+  caf::scoped_actor waiter{sys};
+  auto hdl = spawn_scope_actor(sys, std::move(cfg));
+  waiter->monitor(hdl);
+  auto done = false;
+  while (!done)
+    waiter->receive([&](caf::down_msg& msg) { done = msg.source == hdl; });
+}
+
+// -- constructors, destructors, and assignment operators ----------------------
+
+scope::scope(actor_type* self) : self_(self) {
+  // nop
+}
+
+scope::~scope() {
+  // Only non-empty if the scope actor died abnormally: act like a link.
+  for (auto& [id, c] : children_) {
+    if (c.is_scope)
+      detail::send_urgent(nullptr, c.handle, abort_atom::value);
+    else
+      detail::send_urgent(nullptr, c.handle,
+                          caf::exit_msg{caf::actor_addr{},
+                                        caf::exit_reason::kill});
+  }
+}
+
+// -- startup ------------------------------------------------------------------
+
+caf::behavior scope::start(detail::scope_config cfg) {
+  options_ = std::move(cfg.options);
+  path_ = cfg.context.path.empty() ? options_.name : std::move(cfg.context.path);
+  report_ = std::move(cfg.report);
+  if (cfg.keep_alive)
+    keep_alive_ = caf::actor_cast<caf::actor>(self_);
+  if (!options_.grace)
+    options_.grace = caf::get_or(self_->system().config(), "scaf.grace-period",
+                                 caf::timespan{default_grace});
+  self_->set_exit_handler([this](caf::exit_msg& msg) {
+    if (msg.reason)
+      cancel(std::move(msg.reason));
+  });
+  self_->set_down_handler([this](caf::down_msg& msg) { on_child_down(msg); });
+  detail::log().debug("{}: scope started", path_);
+  in_body_ = true;
+  try {
+    if (cfg.body)
+      cfg.body(*this);
+  } catch (const std::exception& e) {
+    fail(make_error(errc::task_exception, path_, e.what()));
+  } catch (...) {
+    fail(make_error(errc::task_exception, path_, "unknown exception"));
+  }
+  in_body_ = false;
+  if (cfg.join_after_body)
+    joined_ = true;
+  check_progress();
+  return {
+    [this](cancel_atom, std::string& why) { cancel(std::move(why)); },
+    [this](cancel_atom, caf::error& reason) { cancel(std::move(reason)); },
+    [this](abort_atom) { abort(); },
+    [this](close_atom) { close(); },
+    [this](join_atom) { join(); },
+    [this](spawn_atom,
+           detail::spawn_request& req) -> caf::result<caf::actor> {
+      auto hdl = spawn_requested(req);
+      if (!hdl)
+        return std::move(hdl.error());
+      return std::move(*hdl);
+    },
+    [this](detail::adopt_atom, caf::actor& nested) {
+      adopt(std::move(nested));
+    },
+    [this](detail::grace_atom, uint64_t generation) {
+      on_grace_expired(generation);
+    },
+  };
+}
+
+// -- spawning -----------------------------------------------------------------
+
+caf::error scope::check_open() const {
+  if (closed_)
+    return make_error(errc::scope_closed, path_,
+                      finished_ ? "the scope has finished"
+                                : "the scope is closed");
+  return {};
+}
+
+std::string scope::child_name(const spawn_options& opts) const {
+  return opts.name.empty() ? std::to_string(next_seq_) : opts.name;
+}
+
+detail::node_context scope::make_context(const std::string& name) const {
+  return {self_->address(), path_ + "/" + name};
+}
+
+caf::expected<caf::actor> scope::add_child(caf::actor hdl, std::string name,
+                                           bool background, bool is_scope) {
+  auto id = hdl.id();
+  auto& c = children_[id];
+  c.handle = std::move(hdl);
+  c.name = std::move(name);
+  c.seq = next_seq_++;
+  c.background = background;
+  c.is_scope = is_scope;
+  if (!background)
+    ++main_running_;
+  if (cancelled_) {
+    // Cleanup work spawned during shutdown starts cancelled and gets a grace
+    // period of its own.
+    send_cancel(c, ++grace_generation_);
+    arm_grace_timer();
+  }
+  return c.handle;
+}
+
+caf::expected<caf::actor>
+scope::spawn_scope_impl(scope_options opts, std::function<void(scope&)> body,
+                        bool background) {
+  if (auto err = check_open())
+    return err;
+  auto name = opts.name.empty() ? child_name(spawn_options{}) : opts.name;
+  detail::scope_config cfg;
+  cfg.context = make_context(name);
+  cfg.options = std::move(opts);
+  cfg.options.name = name;
+  if (!cfg.options.grace)
+    cfg.options.grace = options_.grace;
+  cfg.body = std::move(body);
+  auto hdl = detail::spawn_scope_actor(self_, std::move(cfg));
+  return add_child(std::move(hdl), std::move(name), background, true);
+}
+
+caf::expected<caf::actor> scope::spawn_requested(detail::spawn_request& req) {
+  if (auto err = check_open())
+    return err;
+  auto name = child_name(req.options);
+  auto hdl = req.make(self_, make_context(name));
+  return add_child(std::move(hdl), std::move(name), req.options.background,
+                   req.is_scope);
+}
+
+void scope::adopt(caf::actor nested) {
+  auto owner = children_.find(self_->current_sender()->id());
+  if (owner == children_.end() || !nested)
+    return;
+  auto background = owner->second.background;
+  auto owner_id = owner->first;
+  auto name = owner->second.name + "/scope";
+  self_->monitor(nested);
+  auto& c = children_[nested.id()];
+  c.handle = std::move(nested);
+  c.name = std::move(name);
+  c.seq = next_seq_++;
+  c.owner = owner_id;
+  c.background = background;
+  c.is_scope = true;
+  if (!background)
+    ++main_running_;
+}
+
+// -- lifecycle ----------------------------------------------------------------
+
+void scope::cancel(std::string why) {
+  cancel_impl(make_error(errc::cancelled, path_, std::move(why)), true);
+}
+
+void scope::cancel(caf::error reason) {
+  cancel_impl(std::move(reason), true);
+}
+
+void scope::abort() {
+  closed_ = true;
+  cancel_impl(make_error(errc::cancelled, path_, "aborted"), true);
+  force_children([](const child&) { return true; }, "aborted");
+  check_progress();
+}
+
+void scope::close() {
+  closed_ = true;
+  joined_ = true;
+  check_progress();
+}
+
+void scope::join() {
+  joined_ = true;
+  check_progress();
+}
+
+void scope::fail(caf::error reason) {
+  record_failure(path_, std::move(reason));
+  check_progress();
+}
+
+void scope::set_grace(caf::timespan grace) {
+  options_.grace = grace;
+}
+
+caf::timespan scope::grace() const noexcept {
+  return *options_.grace;
+}
+
+// -- the node protocol --------------------------------------------------------
+
+void scope::on_child_down(caf::down_msg& msg) {
+  auto i = children_.find(msg.source.id());
+  if (i == children_.end())
+    return;
+  auto c = std::move(i->second);
+  children_.erase(i);
+  if (!c.background)
+    --main_running_;
+  auto& reason = msg.reason;
+  if (c.owner != caf::invalid_actor_id) {
+    // A scope opened by a child task: its result belongs to that task.
+    detail::log().debug("{}/{}: done", path_, c.name);
+  } else if (!reason) {
+    detail::log().debug("{}/{}: done", path_, c.name);
+  } else if (c.forced && is_kill(reason)) {
+    detail::log().debug("{}/{}: killed", path_, c.name);
+  } else if (cancelled_ && is(reason, errc::cancelled)) {
+    detail::log().debug("{}/{}: cancelled", path_, c.name);
+  } else {
+    record_failure(path_ + "/" + c.name, std::move(reason));
+  }
+  check_progress();
+}
+
+void scope::record_failure(const std::string& origin, caf::error reason) {
+  if (outcome_.result) {
+    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
+                       render(reason));
+    outcome_.suppressed.push_back(std::move(reason));
+    return;
+  }
+  detail::log().debug("{}: first error, from {}: {}", path_, origin,
+                      render(reason));
+  outcome_.result = reason;
+  if (options_.policy == failure_policy::errgroup)
+    cancel_impl(make_error(errc::cancelled, path_,
+                           origin + " failed: " + render(reason)),
+                false);
+}
+
+void scope::cancel_impl(caf::error reason, bool sets_result) {
+  if (sets_result && !outcome_.result)
+    outcome_.result = reason;
+  if (cancelled_)
+    return;
+  cancelled_ = true;
+  // Children always hear an errc::cancelled reason, so that quitting with it
+  // reads as an acknowledgement, not as a failure of their own.
+  cancel_reason_ = is(reason, errc::cancelled)
+                     ? std::move(reason)
+                     : make_error(errc::cancelled, path_, render(reason));
+  detail::log().debug("{}: cancelled ({})", path_, render(cancel_reason_));
+  if (!children_.empty()) {
+    ++grace_generation_;
+    for (auto& [id, c] : children_)
+      send_cancel(c, grace_generation_);
+    arm_grace_timer();
+  }
+  check_progress();
+}
+
+void scope::send_cancel(child& c, uint64_t generation) {
+  c.cancelled_in = generation;
+  // Scopes opened by a child task hear the cancel from that task: one
+  // message per tree edge.
+  if (c.owner == caf::invalid_actor_id)
+    detail::send_urgent(self_, c.handle,
+                        caf::exit_msg{self_->address(), cancel_reason_});
+}
+
+void scope::arm_grace_timer() {
+  self_->delayed_send(self_, *options_.grace, detail::grace_atom::value,
+                      grace_generation_);
+}
+
+void scope::on_grace_expired(uint64_t generation) {
+  force_children(
+    [generation](const child& c) {
+      return c.cancelled_in != 0 && c.cancelled_in <= generation;
+    },
+    "overstayed the grace period");
+}
+
+template <class Predicate>
+void scope::force_children(Predicate pred, const char* why) {
+  std::vector<child*> targets;
+  for (auto& [id, c] : children_)
+    if (!c.forced && c.owner == caf::invalid_actor_id && pred(c))
+      targets.push_back(&c);
+  std::sort(targets.begin(), targets.end(),
+            [](const child* x, const child* y) { return x->seq < y->seq; });
+  for (auto c : targets) {
+    c->forced = true;
+    if (c->is_scope) {
+      // A scope is never killed: it kills its own children and then reports
+      // done, so the order of done signals holds.
+      detail::send_urgent(self_, c->handle, abort_atom::value);
+    } else {
+      auto path = path_ + "/" + c->name;
+      detail::log().warn("{}: killed ({})", path, why);
+      outcome_.killed.push_back(std::move(path));
+      detail::send_urgent(self_, c->handle,
+                          caf::exit_msg{self_->address(),
+                                        caf::exit_reason::kill});
+    }
+  }
+}
+
+void scope::check_progress() {
+  if (finished_ || in_body_)
+    return;
+  if (joined_ && main_running_ == 0 && !children_.empty() && !cancelled_) {
+    // Main work is done: background children are cancelled (cancel_impl
+    // checks progress again).
+    cancel_impl(make_error(errc::cancelled, path_, "main tasks done"), false);
+    return;
+  }
+  if (children_.empty() && (joined_ || cancelled_))
+    finish();
+}
+
+void scope::finish() {
+  finished_ = true;
+  closed_ = true;
+  auto result = outcome_.result;
+  detail::log().debug("{}: scope done ({})", path_, render(result));
+  if (report_)
+    *report_ = std::move(outcome_);
+  self_->quit(std::move(result));
+}
+
+} // namespace scaf

@@ -1,0 +1,183 @@
+#include "scaf/task.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_cast.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_id.hpp>
+
+#include "scaf/atoms.hpp"
+#include "scaf/detail/node.hpp"
+
+#include "log.hpp"
+#include "send.hpp"
+
+namespace scaf {
+
+// -- task_core ----------------------------------------------------------------
+
+detail::task_core::~task_core() {
+  // Only non-empty when the task died abnormally (exception, kill): the normal
+  // path of task_base::quit waits for every nested scope.
+  for (auto& ns : nested_)
+    detail::send_urgent(nullptr, ns.handle, abort_atom::value);
+}
+
+// -- task_base ----------------------------------------------------------------
+
+task_base::task_base(caf::actor_config& cfg) : super(cfg) {
+  set_exit_handler([this](caf::exit_msg& msg) {
+    // A normal exit notification (reason none) from a link is not a cancel.
+    if (msg.reason)
+      cancel(std::move(msg.reason));
+  });
+  set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
+  set_exception_handler(
+    [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
+      auto self = static_cast<task_base*>(ptr);
+      auto path = self->core_ != nullptr ? self->core_->path_ : std::string{};
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const std::exception& e) {
+        return make_error(errc::task_exception, std::move(path), e.what());
+      } catch (...) {
+        return make_error(errc::task_exception, std::move(path),
+                          "unknown exception");
+      }
+    });
+}
+
+task_base::~task_base() {
+  // nop
+}
+
+void task_base::on_cancel(std::function<void(const caf::error&)> handler) {
+  core_->on_cancel_ = std::move(handler);
+}
+
+void task_base::defer_quit() {
+  core_->defer_quit_ = true;
+}
+
+bool task_base::is_cancelled() const noexcept {
+  return core_->cancelled_;
+}
+
+const caf::error& task_base::cancel_reason() const noexcept {
+  return core_->cancel_reason_;
+}
+
+const std::string& task_base::path() const noexcept {
+  return core_->path_;
+}
+
+const caf::actor_addr& task_base::parent_scope() const noexcept {
+  return core_->parent_;
+}
+
+void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
+  core_->on_down_ = std::move(handler);
+}
+
+void task_base::join_scope(detail::node_context ctx) {
+  core_->parent_ = std::move(ctx.parent);
+  core_->path_ = std::move(ctx.path);
+  detail::log().debug("{}: task started", core_->path_);
+}
+
+void task_base::fail_with_exception(const char* what) {
+  quit(make_error(errc::task_exception, core_->path_, what));
+}
+
+void task_base::quit(caf::error reason) {
+  auto& core = *core_;
+  if (core.pending_quit_ || getf(is_terminated_flag))
+    return;
+  if (core.nested_.empty()) {
+    detail::log().debug("{}: task done ({})", core.path_, render(reason));
+    super::quit(std::move(reason));
+    return;
+  }
+  // Nested scopes are still running: cancel them and wait, so that this task
+  // reports done only after they did.
+  core.pending_quit_ = std::move(reason);
+  auto why = make_error(errc::cancelled, core.path_, "owner task quit");
+  for (auto& ns : core.nested_)
+    detail::send_urgent(this, ns.handle, caf::exit_msg{address(), why});
+  set_default_handler(caf::drop);
+  become([](detail::idle_atom) {
+    // nop: only scope downs matter from now on
+  });
+}
+
+void task_base::cancel(caf::error reason) {
+  auto& core = *core_;
+  if (core.cancelled_)
+    return;
+  core.cancelled_ = true;
+  core.cancel_reason_ = reason;
+  detail::log().debug("{}: task cancelled ({})", core.path_, render(reason));
+  for (auto& ns : core.nested_)
+    detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
+  if (core.on_cancel_) {
+    // Move the handler out: it may replace itself or quit the task.
+    auto handler = std::move(core.on_cancel_);
+    handler(reason);
+    if (core_ == nullptr || getf(is_terminated_flag) || core.pending_quit_
+        || core.defer_quit_)
+      return;
+  }
+  quit(std::move(reason));
+}
+
+void task_base::handle_down(caf::down_msg& msg) {
+  auto& core = *core_;
+  auto i = std::find_if(core.nested_.begin(), core.nested_.end(),
+                        [&](const detail::nested_scope& ns) {
+                          return ns.handle.address() == msg.source;
+                        });
+  if (i == core.nested_.end()) {
+    if (core.on_down_)
+      core.on_down_(msg);
+    return;
+  }
+  auto on_done = std::move(i->on_done);
+  core.nested_.erase(i);
+  if (!core.pending_quit_) {
+    on_done(msg.reason);
+    return;
+  }
+  if (core.nested_.empty()) {
+    auto reason = std::move(*core.pending_quit_);
+    detail::log().debug("{}: task done ({})", core.path_, render(reason));
+    super::quit(std::move(reason));
+  }
+}
+
+caf::actor
+task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
+                           std::shared_ptr<scope_report> report,
+                           std::function<void(const caf::error&)> on_done) {
+  auto& core = *core_;
+  if (opts.name.empty())
+    opts.name = "scope";
+  detail::scope_config cfg;
+  cfg.context.parent = address();
+  cfg.context.path = core.path_ + "/" + opts.name;
+  cfg.options = std::move(opts);
+  cfg.body = std::move(body);
+  cfg.report = std::move(report);
+  auto hdl = detail::spawn_scope_actor(this, std::move(cfg));
+  core.nested_.push_back(detail::nested_scope{hdl, std::move(on_done)});
+  // The scope that supervises this task waits for the nested scope too, so
+  // it never reports done while the nested subtree runs, even if this task
+  // is killed.
+  if (auto parent = caf::actor_cast<caf::actor>(core.parent_))
+    send(parent, detail::adopt_atom::value, hdl);
+  if (core.cancelled_)
+    detail::send_urgent(this, hdl, caf::exit_msg{address(), core.cancel_reason_});
+  return hdl;
+}
+
+} // namespace scaf

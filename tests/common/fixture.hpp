@@ -1,0 +1,112 @@
+// GoogleTest fixtures for scaf: one on CAF's deterministic test scheduler
+// (exact, repeatable message orderings), one on the real threaded scheduler.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include <gtest/gtest.h>
+
+#include "scaf/all.hpp"
+
+namespace scaf::test {
+
+/// Events recorded by test actors, in the order they happened. Thread-safe,
+/// so the same helpers serve the threaded tests.
+class event_log {
+public:
+  void add(std::string event) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    events_.push_back(std::move(event));
+  }
+
+  std::vector<std::string> events() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return events_;
+  }
+
+  /// Index of the first occurrence of `event`, or -1.
+  long index_of(const std::string& event) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (size_t i = 0; i < events_.size(); ++i)
+      if (events_[i] == event)
+        return static_cast<long>(i);
+    return -1;
+  }
+
+  size_t count(const std::string& event) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    size_t n = 0;
+    for (auto& e : events_)
+      n += e == event ? 1 : 0;
+    return n;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::vector<std::string> events_;
+};
+
+/// Drives scaf on `caf::scheduler::test_coordinator`: nothing runs until the
+/// test calls `run()`, and timers fire only on `advance()`.
+class deterministic_test : public ::testing::Test {
+protected:
+  struct config : caf::actor_system_config {
+    config() {
+      scaf::init(*this);
+      set("scheduler.policy", caf::atom("testing"));
+      set("logger.console", caf::atom("none"));
+    }
+  };
+
+  deterministic_test()
+    : sys(cfg),
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+      baseline(sys.registry().running()) {
+    // nop
+  }
+
+  /// Runs every runnable actor until no message is left.
+  void run() {
+    sched.run();
+  }
+
+  /// Lets `d` pass on the test clock, fires due timers and runs.
+  void advance(caf::timespan d) {
+    sched.advance_time(d);
+    sched.run();
+  }
+
+  /// Spawns an actor that monitors each of `targets` and logs "down:<name>"
+  /// when one terminates, so the order of done signals can be asserted. It
+  /// quits after the last one.
+  caf::actor observe(std::vector<std::pair<caf::actor, std::string>> targets) {
+    for (auto& [hdl, name] : targets)
+      if (!hdl)
+        ADD_FAILURE() << "observe: no actor for " << name;
+    return sys.spawn([this, targets](caf::event_based_actor* self) {
+      for (auto& target : targets)
+        self->monitor(target.first);
+      auto remaining = std::make_shared<size_t>(targets.size());
+      self->set_down_handler([this, self, targets, remaining](caf::down_msg& msg) {
+        for (auto& [hdl, name] : targets)
+          if (hdl.address() == msg.source)
+            log.add("down:" + name);
+        if (--*remaining == 0)
+          self->quit();
+      });
+      return caf::behavior{[](caf::atom_constant<caf::atom("never")>) {}};
+    });
+  }
+
+  config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  size_t baseline;
+  event_log log;
+};
+
+} // namespace scaf::test

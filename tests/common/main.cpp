@@ -1,0 +1,19 @@
+// Entry point of every scaf test binary: GoogleTest plus a per-test watchdog
+// (SCAF_TEST_TIMEOUT seconds, default 60), so a hang fails with the test's
+// name instead of blocking CI.
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "watchdog.hpp"
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  auto limit = std::chrono::seconds{60};
+  if (auto env = std::getenv("SCAF_TEST_TIMEOUT"))
+    limit = std::chrono::seconds{std::stoi(env)};
+  ::testing::UnitTest::GetInstance()->listeners().Append(
+    new scaf::test::watchdog{limit});
+  return RUN_ALL_TESTS();
+}
