@@ -147,7 +147,7 @@ std::string scope::child_name(const spawn_options& opts) const {
 }
 
 detail::node_context scope::make_context(const std::string& name) const {
-  return {self_->address(), path_ + "/" + name};
+  return {self_->address(), path_ + "/" + name, options_.grace};
 }
 
 caf::expected<caf::actor> scope::add_child(caf::actor hdl, std::string name,
@@ -203,6 +203,7 @@ void scope::adopt(caf::actor nested) {
   auto background = owner->second.background;
   auto owner_id = owner->first;
   auto name = owner->second.name + "/scope";
+  ++owner->second.nested;
   self_->monitor(nested);
   auto& c = children_[nested.id()];
   c.handle = std::move(nested);
@@ -268,8 +269,15 @@ void scope::on_child_down(caf::down_msg& msg) {
     --main_running_;
   auto& reason = msg.reason;
   if (c.owner != caf::invalid_actor_id) {
-    // A scope opened by a child task: its result belongs to that task.
+    // A scope opened by a child task: its result belongs to that task. A
+    // forced owner is killed once its last nested scope is done, so that
+    // the owner's done still follows theirs.
     detail::log().debug("{}/{}: done", path_, c.name);
+    if (auto owner = children_.find(c.owner); owner != children_.end()) {
+      auto& oc = owner->second;
+      if (--oc.nested == 0 && oc.kill_pending)
+        kill(oc, "overstayed the grace period");
+    }
   } else if (!reason) {
     detail::log().debug("{}/{}: done", path_, c.name);
   } else if (c.forced && is_kill(reason)) {
@@ -349,21 +357,41 @@ void scope::force_children(Predicate pred, const char* why) {
       targets.push_back(&c);
   std::sort(targets.begin(), targets.end(),
             [](const child* x, const child* y) { return x->seq < y->seq; });
-  for (auto c : targets) {
-    c->forced = true;
-    if (c->is_scope) {
-      // A scope is never killed: it kills its own children and then reports
-      // done, so the order of done signals holds.
-      detail::send_urgent(self_, c->handle, abort_atom::value);
-    } else {
-      auto path = path_ + "/" + c->name;
-      detail::log().warn("{}: killed ({})", path, why);
-      outcome_.killed.push_back(std::move(path));
-      detail::send_urgent(self_, c->handle,
-                          caf::exit_msg{self_->address(),
-                                        caf::exit_reason::kill});
+  for (auto c : targets)
+    force(*c, why);
+}
+
+void scope::force(child& c, const char* why) {
+  c.forced = true;
+  if (c.is_scope) {
+    // A scope is never killed: it forces its own children and then reports
+    // done, so the order of done signals holds.
+    detail::send_urgent(self_, c.handle, abort_atom::value);
+    return;
+  }
+  if (c.nested == 0) {
+    kill(c, why);
+    return;
+  }
+  // Force bottom-up: abort the scopes the task opened, kill the task after
+  // they are done.
+  c.kill_pending = true;
+  auto owner_id = c.handle.id();
+  for (auto& [id, nested] : children_) {
+    if (nested.owner == owner_id && !nested.forced) {
+      nested.forced = true;
+      detail::send_urgent(self_, nested.handle, abort_atom::value);
     }
   }
+}
+
+void scope::kill(child& c, const char* why) {
+  c.kill_pending = false;
+  auto path = path_ + "/" + c.name;
+  detail::log().warn("{}: killed ({})", path, why);
+  outcome_.killed.push_back(std::move(path));
+  detail::send_urgent(self_, c.handle,
+                      caf::exit_msg{self_->address(), caf::exit_reason::kill});
 }
 
 void scope::check_progress() {

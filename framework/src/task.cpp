@@ -83,6 +83,7 @@ void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
 void task_base::join_scope(detail::node_context ctx) {
   core_->parent_ = std::move(ctx.parent);
   core_->path_ = std::move(ctx.path);
+  core_->grace_ = ctx.grace;
   detail::log().debug("{}: task started", core_->path_);
 }
 
@@ -162,6 +163,8 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
   auto& core = *core_;
   if (opts.name.empty())
     opts.name = "scope";
+  if (!opts.grace)
+    opts.grace = core.grace_;
   detail::scope_config cfg;
   cfg.context.parent = address();
   cfg.context.path = core.path_ + "/" + opts.name;

@@ -10,6 +10,9 @@
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  // scaf warns about every suppressed error and killed task; the tests
+  // provoke many on purpose. SCAF_LOG=warn shows them.
+  setenv("SCAF_LOG", "error", 0);
   auto limit = std::chrono::seconds{60};
   if (auto env = std::getenv("SCAF_TEST_TIMEOUT"))
     limit = std::chrono::seconds{std::stoi(env)};

@@ -168,15 +168,16 @@ TEST_F(ScopeTest, DoneFlowsUpChildStateDestroyedBeforeParentSeesDone) {
 }
 
 TEST_F(ScopeTest, EachChildReportsDoneExactlyOnce) {
+  const std::vector<std::string> names{"k0", "k1", "k2", "k3", "k4"};
   std::vector<caf::actor> kids;
   auto root = open([&](scope& s) {
-    for (int i = 0; i < 5; ++i)
-      kids.push_back(*s.spawn(worker, &log, "k" + std::to_string(i)));
+    for (auto& name : names)
+      kids.push_back(*s.spawn(worker, &log, name));
   });
   run();
   std::vector<std::pair<caf::actor, std::string>> targets;
   for (size_t i = 0; i < kids.size(); ++i)
-    targets.emplace_back(kids[i], "k" + std::to_string(i));
+    targets.emplace_back(kids[i], names[i]);
   targets.emplace_back(root, "root");
   auto obs = observe(targets);
   run();
@@ -187,9 +188,9 @@ TEST_F(ScopeTest, EachChildReportsDoneExactlyOnce) {
   caf::anon_send(root, cancel_atom::value, "enough");
   caf::anon_send(root, cancel_atom::value, "enough again");
   run();
-  for (size_t i = 0; i < kids.size(); ++i) {
-    EXPECT_EQ(log.count("down:k" + std::to_string(i)), 1u);
-    EXPECT_EQ(log.count("~k" + std::to_string(i)), 1u);
+  for (auto& name : names) {
+    EXPECT_EQ(log.count("down:" + name), 1u);
+    EXPECT_EQ(log.count("~" + name), 1u);
   }
   EXPECT_EQ(log.count("down:root"), 1u);
   EXPECT_EQ(render(report->result), "scaf::cancelled(root: enough)");
@@ -300,7 +301,7 @@ TEST_F(ScopeTest, NestedScopeIsAbortedNotKilledSoOrderHolds) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-TEST_F(ScopeTest, KilledTaskDoesNotOrphanTheScopeItOpened) {
+TEST_F(ScopeTest, ForcedTaskIsKilledOnlyAfterTheScopeItOpened) {
   caf::actor owner, nested, leaf;
   auto root = open([&](scope& s) {
     owner = *s.spawn({.name = "owner"}, [&](traced_task* self) -> caf::behavior {
@@ -322,8 +323,12 @@ TEST_F(ScopeTest, KilledTaskDoesNotOrphanTheScopeItOpened) {
   run();
   advance(1s);
   ASSERT_GE(log.index_of("down:root"), 0);
-  EXPECT_LT(log.index_of("down:sub"), log.index_of("down:root"));
+  // Force goes bottom-up: the nested scope is aborted (killing its leaf)
+  // and only then is its owner killed, so done signals keep their order.
   EXPECT_LT(log.index_of("down:leaf"), log.index_of("down:sub"));
+  EXPECT_LT(log.index_of("down:sub"), log.index_of("~owner"));
+  EXPECT_LT(log.index_of("~owner"), log.index_of("down:owner"));
+  EXPECT_LT(log.index_of("down:owner"), log.index_of("down:root"));
   ASSERT_EQ(report->killed.size(), 1u);
   EXPECT_EQ(report->killed[0], "root/owner");
   EXPECT_EQ(sys.registry().running(), baseline);

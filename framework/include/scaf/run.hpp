@@ -17,7 +17,7 @@ namespace scaf {
 /// Options of `scaf::run`.
 struct run_options {
   /// The root scope's options; its name defaults to `"root"`.
-  scope_options scope;
+  scope_options scope{};
   /// If set, receives the root scope's full report (suppressed errors, killed
   /// children) when `run` returns.
   scope_report* report = nullptr;

@@ -176,8 +176,12 @@ private:
     uint64_t cancelled_in = 0;
     bool background = false;
     bool is_scope = false;
+    /// Live scopes opened by this child (a task) that this scope adopted.
+    uint32_t nested = 0;
     /// Killed (tasks) or aborted (scopes) by this scope.
     bool forced = false;
+    /// A forced task waiting for its nested scopes before it is killed.
+    bool kill_pending = false;
   };
 
   caf::error check_open() const;
@@ -209,6 +213,10 @@ private:
 
   template <class Predicate>
   void force_children(Predicate pred, const char* why);
+
+  void force(child& c, const char* why);
+
+  void kill(child& c, const char* why);
 
   void check_progress();
 

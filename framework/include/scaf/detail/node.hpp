@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -25,6 +26,8 @@ struct node_context {
   caf::actor_addr parent;
   /// Full path of the new node, e.g. "root/db/3".
   std::string path;
+  /// The spawning scope's grace period, inherited by scopes the node opens.
+  std::optional<caf::timespan> grace;
 };
 
 /// Spawns one child in the context of `parent` with the given context and

@@ -10,6 +10,7 @@
 #include <caf/actor_addr.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
 
 namespace scaf {
 
@@ -39,6 +40,7 @@ private:
 
   std::string path_;
   caf::actor_addr parent_;
+  std::optional<caf::timespan> grace_;
   std::function<void(const caf::error&)> on_cancel_;
   std::function<void(caf::down_msg&)> on_down_;
   std::vector<nested_scope> nested_;

@@ -1,0 +1,45 @@
+# Shared by scripts/test, scripts/demo and scripts/bench: installs what is
+# missing from Debian's packages, quietly and idempotently.
+
+scaf_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Packages a fresh Debian machine needs to build and test scaf.
+scaf_packages=(
+  g++ cmake ninja-build
+  libcaf-dev libspdlog-dev libfmt-dev
+  libgtest-dev libbenchmark-dev
+)
+
+scaf_missing_packages() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || echo "$pkg"
+  done
+}
+
+# scaf_install PACKAGE... -- installs those of the packages that are missing.
+scaf_install() {
+  local missing
+  missing=$(scaf_missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "scaf: installing $(echo $missing | tr '\n' ' ')"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+scaf_install_deps() {
+  scaf_install "${scaf_packages[@]}"
+}
+
+# scaf_build PRESET -- configures and builds one CMake preset.
+scaf_build() {
+  local preset=$1
+  (cd "$scaf_root" \
+    && cmake --preset "$preset" >/dev/null \
+    && cmake --build --preset "$preset")
+}
