@@ -3,6 +3,10 @@
 
 scaf_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# Where scripts/lib/caf-tsan.sh keeps its TSan-instrumented CAF; the tsan test
+# preset reads the same path.
+scaf_tsan_prefix="$HOME/.cache/scaf/caf-tsan"
+
 # Packages a fresh Debian machine needs to build and test scaf.
 scaf_packages=(
   g++ cmake ninja-build

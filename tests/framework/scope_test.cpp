@@ -372,23 +372,47 @@ TEST_F(ScopeTest, SpawnOnClosedScopeFailsAndRunsNothing) {
 TEST_F(ScopeTest, SpawnRequestOnAbortedScopeFailsWithScopeClosed) {
   caf::actor stubborn;
   auto root = open([&](scope& s) {
-    stubborn = *s.spawn(worker_with, &log, "mule", on_cancel_mode::stubborn, caf::error{});
+    stubborn = *s.spawn(worker_with, &log, "mule", on_cancel_mode::stubborn,
+                        caf::error{});
   });
   run();
-  caf::anon_send(root, abort_atom::value);
+  // One sender, so the scope sees the abort first and the request right
+  // after it, while the killed task has not even run yet.
   auto answer = std::make_shared<caf::error>();
   auto client = sys.spawn([&, answer](caf::event_based_actor* self) {
+    self->send(root, abort_atom::value);
     self->request(root, caf::infinite, spawn_atom::value,
                   make_spawn_request({.name = "late"}, worker, &log,
                                      std::string{"late"}))
       .then([](caf::actor&) {}, [answer](caf::error& err) { *answer = err; });
   });
   run();
-  EXPECT_TRUE(is(*answer, errc::scope_closed) || *answer
-              == caf::make_error(caf::sec::request_receiver_down))
-    << render(*answer);
+  EXPECT_EQ(render(*answer), "scaf::scope_closed(root: the scope is closed)");
   EXPECT_EQ(log.count("start:late"), 0u);
+  EXPECT_EQ(log.count("~mule"), 1u);
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, SpawnInFinishedScopeFailsWithScopeClosed) {
+  // The blocking helper maps "the scope is gone" to scope_closed as well.
+  // Uses a second, threaded system: spawn_in blocks.
+  caf::actor_system_config threaded_cfg;
+  scaf::init(threaded_cfg);
+  threaded_cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system threaded{threaded_cfg};
+  auto r = std::make_shared<scope_report>();
+  auto svc = spawn_scope(threaded, {.name = "svc"},
+                         [](scope& s) { s.close(); }, r);
+  {
+    caf::scoped_actor waiter{threaded};
+    waiter->monitor(svc);
+    waiter->receive([](caf::down_msg&) {});
+  }
+  auto late = spawn_in(threaded, svc, {.name = "late"}, worker, &log,
+                       std::string{"late"});
+  ASSERT_FALSE(late);
+  EXPECT_TRUE(is(late.error(), errc::scope_closed)) << render(late.error());
+  EXPECT_EQ(log.count("start:late"), 0u);
 }
 
 TEST_F(ScopeTest, CancelledScopeStillAcceptsChildrenThatStartCancelled) {

@@ -12,6 +12,7 @@
 #include "scaf/atoms.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/spawn_task.hpp"
+#include "scaf/errc.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf {
@@ -53,7 +54,13 @@ caf::expected<caf::actor> spawn_in(caf::actor_system& sys,
               make_spawn_request(std::move(opts), std::move(fun),
                                  std::forward<Ts>(xs)...))
     .receive([&](caf::actor& hdl) { result = std::move(hdl); },
-             [&](caf::error& err) { result = std::move(err); });
+             [&](caf::error& err) {
+               if (err == caf::sec::request_receiver_down)
+                 result = make_error(errc::scope_closed, "",
+                                     "the scope has finished");
+               else
+                 result = std::move(err);
+             });
   return result;
 }
 
