@@ -20,6 +20,8 @@ const char* to_string(errc x) {
       return "killed";
     case errc::task_exception:
       return "task_exception";
+    case errc::limit_reached:
+      return "limit_reached";
     case errc::invalid_argument:
       return "invalid_argument";
   }

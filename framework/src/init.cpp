@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 #include <caf/config_value.hpp>
+#include <caf/defaults.hpp>
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduler/coordinator.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -13,6 +14,8 @@
 namespace scaf {
 
 namespace {
+
+constexpr size_t default_max_throughput = 300;
 
 caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
   using caf::atom;
@@ -36,6 +39,15 @@ std::string render_scaf_error(uint8_t code, caf::atom_value,
 
 void init(caf::actor_system_config& cfg) {
   cfg.add_error_category(errc_category, render_scaf_error);
+  // CAF's default max-throughput is unlimited: an actor that keeps sending to
+  // itself (task_base::yield) would never give its worker back, and shutdown
+  // would never complete. A bound keeps the scheduler fair.
+  // (CAF fills in its default when the config is constructed, so "not set"
+  // reads as that default here.)
+  auto current = caf::get_or(cfg, "scheduler.max-throughput",
+                             caf::defaults::scheduler::max_throughput);
+  if (current == caf::defaults::scheduler::max_throughput)
+    cfg.set("scheduler.max-throughput", default_max_throughput);
   cfg.module_factories.push_back(make_scheduler);
 }
 

@@ -98,6 +98,10 @@ caf::behavior scope::start(detail::scope_config cfg) {
   self_->set_down_handler([this](caf::down_msg& msg) { on_child_down(msg); });
   detail::log().debug("{}: scope started", path_);
   in_body_ = true;
+  // Opened inside something already cancelled: start cancelled, so that the
+  // body's children see it from their first line (Trio, zksync).
+  if (cfg.context.cancelled)
+    cancel_impl(std::move(cfg.context.cancelled), true);
   try {
     if (cfg.body)
       cfg.body(*this);
@@ -126,8 +130,17 @@ caf::behavior scope::start(detail::scope_config cfg) {
     [this](detail::adopt_atom, caf::actor& nested) {
       adopt(std::move(nested));
     },
+    [this](detail::detach_atom, caf::actor& nested) { on_detach(nested); },
     [this](detail::grace_atom, uint64_t generation) {
       on_grace_expired(generation);
+    },
+    [this](detail::deadline_atom, bool fail, caf::timespan timeout) {
+      on_deadline(fail, timeout);
+    },
+    [this](no_tasks_atom) -> caf::result<no_tasks_atom> {
+      auto rp = self_->make_response_promise<no_tasks_atom>();
+      on_no_tasks([rp]() mutable { rp.deliver(no_tasks_atom::value); });
+      return rp;
     },
   };
 }
@@ -147,11 +160,13 @@ std::string scope::child_name(const spawn_options& opts) const {
 }
 
 detail::node_context scope::make_context(const std::string& name) const {
-  return {self_->address(), path_ + "/" + name, options_.grace};
+  return {self_->address(), path_ + "/" + name, options_.grace,
+          cancelled_ ? cancel_reason_ : caf::error{}};
 }
 
-caf::expected<caf::actor> scope::add_child(caf::actor hdl, std::string name,
-                                           bool background, bool is_scope) {
+caf::expected<caf::actor>
+scope::add_child(caf::actor hdl, std::string name, bool background,
+                 bool is_scope, std::shared_ptr<std::stop_source> stop) {
   auto id = hdl.id();
   auto& c = children_[id];
   c.handle = std::move(hdl);
@@ -159,6 +174,7 @@ caf::expected<caf::actor> scope::add_child(caf::actor hdl, std::string name,
   c.seq = next_seq_++;
   c.background = background;
   c.is_scope = is_scope;
+  c.stop = std::move(stop);
   if (!background)
     ++main_running_;
   if (cancelled_) {
@@ -216,6 +232,22 @@ void scope::adopt(caf::actor nested) {
     ++main_running_;
 }
 
+void scope::on_detach(const caf::actor& nested) {
+  auto i = children_.find(nested.id());
+  if (i == children_.end() || i->second.owner != self_->current_sender()->id())
+    return;
+  auto& c = i->second;
+  auto owner = children_.find(c.owner);
+  c.owner = caf::invalid_actor_id;
+  if (cancelled_ && c.cancelled_in == 0)
+    send_cancel(c, grace_generation_);
+  if (owner != children_.end()) {
+    auto& oc = owner->second;
+    if (--oc.nested == 0 && oc.kill_pending)
+      kill(oc, "overstayed the grace period");
+  }
+}
+
 // -- lifecycle ----------------------------------------------------------------
 
 void scope::cancel(std::string why) {
@@ -249,6 +281,84 @@ void scope::fail(caf::error reason) {
   check_progress();
 }
 
+void scope::fail_after(caf::timespan timeout) {
+  self_->delayed_send(self_, timeout, detail::deadline_atom::value, true,
+                      timeout);
+}
+
+void scope::move_on_after(caf::timespan timeout) {
+  self_->delayed_send(self_, timeout, detail::deadline_atom::value, false,
+                      timeout);
+}
+
+void scope::on_deadline(bool fail, caf::timespan timeout) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  auto what = "deadline of " + std::to_string(ms.count()) + " ms passed";
+  if (fail)
+    cancel_impl(make_error(errc::timeout, path_, std::move(what)), true);
+  else
+    cancel_impl(make_error(errc::cancelled, path_, what + ", moving on"),
+                false);
+}
+
+caf::error scope::set_limit(size_t n) {
+  if (n == 0)
+    return make_error(errc::invalid_argument, path_,
+                      "the task limit must be at least 1");
+  limit_ = n;
+  start_queued();
+  return {};
+}
+
+void scope::on_no_tasks(std::function<void()> f) {
+  no_tasks_waiters_.push_back(std::move(f));
+  notify_no_tasks();
+}
+
+void scope::enqueue(bool background, std::function<void()> start,
+                    std::function<void(const caf::error&)> drop) {
+  if (!background)
+    ++main_running_;
+  queued_.push_back({background, std::move(start), std::move(drop)});
+}
+
+void scope::mark_limited(const caf::actor& hdl) {
+  if (auto i = children_.find(hdl.id()); i != children_.end()) {
+    i->second.limited = true;
+    ++limited_running_;
+  }
+}
+
+void scope::start_queued() {
+  while (!queued_.empty() && (limit_ == 0 || limited_running_ < limit_)) {
+    auto next = std::move(queued_.front());
+    queued_.pop_front();
+    if (!next.background)
+      --main_running_;
+    next.start();
+  }
+}
+
+void scope::drop_queued(const caf::error& why) {
+  // Tasks that never started: they never run, their handles say why.
+  auto queue = std::move(queued_);
+  queued_.clear();
+  for (auto& q : queue) {
+    if (!q.background)
+      --main_running_;
+    q.drop(why);
+  }
+}
+
+void scope::notify_no_tasks() {
+  if (!children_.empty() || !queued_.empty() || no_tasks_waiters_.empty())
+    return;
+  auto waiters = std::move(no_tasks_waiters_);
+  no_tasks_waiters_.clear();
+  for (auto& f : waiters)
+    f();
+}
+
 void scope::set_grace(caf::timespan grace) {
   options_.grace = grace;
 }
@@ -267,6 +377,10 @@ void scope::on_child_down(caf::down_msg& msg) {
   children_.erase(i);
   if (!c.background)
     --main_running_;
+  if (c.limited) {
+    --limited_running_;
+    start_queued();
+  }
   auto& reason = msg.reason;
   if (c.owner != caf::invalid_actor_id) {
     // A scope opened by a child task: its result belongs to that task. A
@@ -282,11 +396,17 @@ void scope::on_child_down(caf::down_msg& msg) {
     detail::log().debug("{}/{}: done", path_, c.name);
   } else if (c.forced && is_kill(reason)) {
     detail::log().debug("{}/{}: killed", path_, c.name);
+  } else if (c.stop && c.forced && (!reason || is(reason, errc::cancelled))) {
+    auto overstay = std::chrono::duration_cast<std::chrono::milliseconds>(
+      self_->clock().now() - c.forced_at);
+    detail::log().warn("{}/{}: straggler finished {} ms after its grace period",
+                       path_, c.name, overstay.count());
   } else if (cancelled_ && is(reason, errc::cancelled)) {
     detail::log().debug("{}/{}: cancelled", path_, c.name);
   } else {
     record_failure(path_ + "/" + c.name, std::move(reason));
   }
+  notify_no_tasks();
   check_progress();
 }
 
@@ -318,6 +438,7 @@ void scope::cancel_impl(caf::error reason, bool sets_result) {
                      ? std::move(reason)
                      : make_error(errc::cancelled, path_, render(reason));
   detail::log().debug("{}: cancelled ({})", path_, render(cancel_reason_));
+  drop_queued(cancel_reason_);
   if (!children_.empty()) {
     ++grace_generation_;
     for (auto& [id, c] : children_)
@@ -329,6 +450,10 @@ void scope::cancel_impl(caf::error reason, bool sets_result) {
 
 void scope::send_cancel(child& c, uint64_t generation) {
   c.cancelled_in = generation;
+  // A blocking task is busy in its function: its stop token is the only
+  // thing it can notice.
+  if (c.stop)
+    c.stop->request_stop();
   // Scopes opened by a child task hear the cancel from that task: one
   // message per tree edge.
   if (c.owner == caf::invalid_actor_id)
@@ -369,6 +494,18 @@ void scope::force(child& c, const char* why) {
     detail::send_urgent(self_, c.handle, abort_atom::value);
     return;
   }
+  if (c.stop) {
+    // A blocking task cannot be killed mid-call (CAF delivers the kill when
+    // its function returns): request stop and keep waiting.
+    c.stop->request_stop();
+    c.forced_at = self_->clock().now();
+    auto path = path_ + "/" + c.name;
+    detail::log().warn("{}: straggler: blocking task {}; it cannot be killed, "
+                       "waiting for it",
+                       path, why);
+    outcome_.stragglers.push_back(std::move(path));
+    return;
+  }
   if (c.nested == 0) {
     kill(c, why);
     return;
@@ -397,13 +534,14 @@ void scope::kill(child& c, const char* why) {
 void scope::check_progress() {
   if (finished_ || in_body_)
     return;
-  if (joined_ && main_running_ == 0 && !children_.empty() && !cancelled_) {
+  if (joined_ && main_running_ == 0 && !cancelled_
+      && (!children_.empty() || !queued_.empty())) {
     // Main work is done: background children are cancelled (cancel_impl
     // checks progress again).
     cancel_impl(make_error(errc::cancelled, path_, "main tasks done"), false);
     return;
   }
-  if (children_.empty() && (joined_ || cancelled_))
+  if (children_.empty() && queued_.empty() && (joined_ || cancelled_))
     finish();
 }
 

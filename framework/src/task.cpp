@@ -24,6 +24,21 @@ detail::task_core::~task_core() {
     detail::send_urgent(nullptr, ns.handle, abort_atom::value);
 }
 
+// -- continuation_target ------------------------------------------------------
+
+detail::continuation_target
+detail::continuation_target::make(task_base* self, std::function<void()> fn) {
+  continuation_target result;
+  result.target_ = self->address();
+  result.fn_ = std::move(fn);
+  return result;
+}
+
+void detail::continuation_target::post() {
+  if (auto hdl = caf::actor_cast<caf::actor>(target_))
+    caf::anon_send(hdl, continuation{std::move(fn_)});
+}
+
 // -- task_base ----------------------------------------------------------------
 
 task_base::task_base(caf::actor_config& cfg) : super(cfg) {
@@ -33,6 +48,19 @@ task_base::task_base(caf::actor_config& cfg) : super(cfg) {
       cancel(std::move(msg.reason));
   });
   set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
+  // Continuations of handles (handle::then) arrive as messages that no user
+  // behavior knows; run them from the default handler.
+  set_default_handler(
+    [](caf::scheduled_actor* ptr, caf::message_view& x) -> caf::result<caf::message> {
+      auto& content = x.content();
+      if (content.size() == 1
+          && content.match_element<detail::continuation>(0)) {
+        auto fn = std::move(content.get_mutable_as<detail::continuation>(0).fn);
+        fn();
+        return caf::message{};
+      }
+      return caf::print_and_drop(ptr, x);
+    });
   set_exception_handler(
     [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
       auto self = static_cast<task_base*>(ptr);
@@ -61,7 +89,7 @@ void task_base::defer_quit() {
 }
 
 bool task_base::is_cancelled() const noexcept {
-  return core_->cancelled_;
+  return core_->cancelled_ || core_->start_cancelled_;
 }
 
 const caf::error& task_base::cancel_reason() const noexcept {
@@ -84,11 +112,40 @@ void task_base::join_scope(detail::node_context ctx) {
   core_->parent_ = std::move(ctx.parent);
   core_->path_ = std::move(ctx.path);
   core_->grace_ = ctx.grace;
+  if (ctx.cancelled) {
+    // Spawned into a cancelled scope: the cancel message is on its way, but
+    // the task's code should see it from its first line.
+    core_->start_cancelled_ = true;
+    core_->cancel_reason_ = std::move(ctx.cancelled);
+  }
   detail::log().debug("{}: task started", core_->path_);
 }
 
 void task_base::fail_with_exception(const char* what) {
   quit(make_error(errc::task_exception, core_->path_, what));
+}
+
+void task_base::yield(std::function<void()> next) {
+  auto step = [this, next = std::move(next)] {
+    if (!is_cancelled())
+      next();
+  };
+  send(caf::actor_cast<caf::actor>(this), detail::continuation{std::move(step)});
+}
+
+caf::error task_base::detach(const caf::actor& nested) {
+  auto& core = *core_;
+  auto i = std::find_if(core.nested_.begin(), core.nested_.end(),
+                        [&](const detail::nested_scope& ns) {
+                          return ns.handle == nested;
+                        });
+  auto parent = caf::actor_cast<caf::actor>(core.parent_);
+  if (i == core.nested_.end() || !parent)
+    return make_error(errc::invalid_argument, core.path_,
+                      "detach needs a scope this task opened inside a scope");
+  core.nested_.erase(i);
+  send(parent, detail::detach_atom::value, nested);
+  return {};
 }
 
 void task_base::quit(caf::error reason) {
@@ -168,6 +225,8 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
   detail::scope_config cfg;
   cfg.context.parent = address();
   cfg.context.path = core.path_ + "/" + opts.name;
+  if (is_cancelled())
+    cfg.context.cancelled = core.cancel_reason_;
   cfg.options = std::move(opts);
   cfg.body = std::move(body);
   cfg.report = std::move(report);
@@ -178,8 +237,6 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
   // is killed.
   if (auto parent = caf::actor_cast<caf::actor>(core.parent_))
     send(parent, detail::adopt_atom::value, hdl);
-  if (core.cancelled_)
-    detail::send_urgent(this, hdl, caf::exit_msg{address(), core.cancel_reason_});
   return hdl;
 }
 

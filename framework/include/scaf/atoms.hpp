@@ -26,14 +26,26 @@ using join_atom = caf::atom_constant<caf::atom("scafjoin")>;
 /// `scaf::spawn_in`.
 using spawn_atom = caf::atom_constant<caf::atom("scafspawn")>;
 
+/// `(no_tasks_atom)`, a request: the scope answers `(no_tasks_atom)` as soon
+/// as it has no live children and no queued tasks (fuchsia's "wait until no
+/// tasks"); at once if that is already so.
+using no_tasks_atom = caf::atom_constant<caf::atom("scafnotask")>;
+
 namespace detail {
 
 /// `(adopt_atom, caf::actor)`: a task tells its scope about a scope it opened,
 /// so the scope waits for it too.
 using adopt_atom = caf::atom_constant<caf::atom("scafadopt")>;
 
+/// `(detach_atom, caf::actor)`: a task hands a scope it opened to its own
+/// scope.
+using detach_atom = caf::atom_constant<caf::atom("scafdetach")>;
+
 /// `(grace_atom, uint64_t generation)`: the grace period of a cancel ended.
 using grace_atom = caf::atom_constant<caf::atom("scafgrace")>;
+
+/// `(deadline_atom, bool fail, caf::timespan)`: a scope's deadline passed.
+using deadline_atom = caf::atom_constant<caf::atom("scafdline")>;
 
 /// Never sent: keeps a behavior non-empty while a task waits to quit.
 using idle_atom = caf::atom_constant<caf::atom("scafidle")>;

@@ -31,6 +31,9 @@ enum class errc : unsigned char {
   killed,
   /// Task code threw an exception; the context holds its `what()`.
   task_exception,
+  /// A scope's limit of concurrently running tasks is reached and the caller
+  /// asked not to queue (`scope::try_spawn_fn`); nothing ran.
+  limit_reached,
   /// A caller passed an argument that makes no sense (a zero limit, a
   /// negative duration, ...); nothing was changed.
   invalid_argument,

@@ -40,8 +40,8 @@ void run_scope(caf::actor_system& sys, scope_config cfg);
 template <class F>
 caf::expected<detail::body_value_t<F>>
 run(caf::actor_system& sys, F&& root, run_options opts = {}) {
-  using value_type = detail::body_value_t<F>;
-  auto slot = std::make_shared<detail::value_slot<value_type>>();
+  using raw_type = detail::body_raw_t<F>;
+  auto slot = std::make_shared<detail::value_slot<raw_type>>();
   auto report = std::make_shared<scope_report>();
   detail::scope_config cfg;
   cfg.options = std::move(opts.scope);
@@ -52,7 +52,7 @@ run(caf::actor_system& sys, F&& root, run_options opts = {}) {
   detail::run_scope(sys, std::move(cfg));
   if (opts.report != nullptr)
     *opts.report = *report;
-  return detail::make_result<value_type>(*report, *slot);
+  return detail::make_result(*report, *slot);
 }
 
 /// Spawns a top-level service scope running `body(scope&)` and returns its
@@ -64,8 +64,8 @@ run(caf::actor_system& sys, F&& root, run_options opts = {}) {
 template <class F>
 caf::actor spawn_scope(caf::actor_system& sys, scope_options opts, F body,
                        std::shared_ptr<scope_report> report = nullptr) {
-  using value_type = detail::body_value_t<F>;
-  auto slot = std::make_shared<detail::value_slot<value_type>>();
+  using raw_type = detail::body_raw_t<F>;
+  auto slot = std::make_shared<detail::value_slot<raw_type>>();
   detail::scope_config cfg;
   cfg.options = std::move(opts);
   if (cfg.options.name.empty())

@@ -2,20 +2,27 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <stop_token>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
 
 #include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/timespan.hpp>
 
 #include "scaf/detail/body.hpp"
+#include "scaf/detail/function_task.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/spawn_task.hpp"
+#include "scaf/handle.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf {
@@ -73,12 +80,8 @@ public:
   template <class F, class... Ts>
   caf::expected<caf::actor> spawn(const spawn_options& opts, F fun,
                                   Ts&&... xs) {
-    if (auto err = check_open())
-      return err;
-    auto name = child_name(opts);
-    auto hdl = detail::spawn_task(self_, make_context(name), std::move(fun),
-                                  std::forward<Ts>(xs)...);
-    return add_child(std::move(hdl), std::move(name), opts.background, false);
+    return spawn_task_impl<caf::no_spawn_options>(opts, nullptr, std::move(fun),
+                                                  std::forward<Ts>(xs)...);
   }
 
   /// Spawns the task `fun(self, xs...)` as a background child.
@@ -88,14 +91,67 @@ public:
                  std::forward<Ts>(xs)...);
   }
 
+  /// Spawns a function task: `f()` (or `f(task_base*)`, to check
+  /// `is_cancelled()`) runs once on CAF's scheduler and returns `T`,
+  /// `caf::expected<T>` or `void`. The handle resolves with the value, or
+  /// with `errc::cancelled` if the task failed (its error goes to this
+  /// scope), was cancelled before it ran, or was killed. A refused spawn
+  /// (closed scope) resolves it with `errc::scope_closed`.
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f) {
+    return spawn_function<caf::no_spawn_options>(opts, std::move(f), {},
+                                                 nullptr);
+  }
+
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_fn(F f) {
+    return spawn_fn(spawn_options{}, std::move(f));
+  }
+
+  /// Spawns a function task that yields `fallback` instead of
+  /// `errc::cancelled` if it is cancelled (before it runs, or by returning
+  /// after seeing `is_cancelled()`); uncancelled, it yields its own value.
+  template <class T, class F>
+  handle<detail::fn_value_t<F>> spawn_cancellable(const spawn_options& opts,
+                                                  T fallback, F f) {
+    return spawn_function<caf::no_spawn_options>(
+      opts, std::move(f), detail::fallback_t<detail::fn_value_t<F>>{
+                            std::move(fallback)},
+      nullptr);
+  }
+
+  template <class T, class F>
+  handle<detail::fn_value_t<F>> spawn_cancellable(T fallback, F f) {
+    return spawn_cancellable(spawn_options{}, std::move(fallback),
+                             std::move(f));
+  }
+
+  /// Spawns a blocking task: `f(std::stop_token)` runs on a thread of its own
+  /// (a detached actor). Cancel requests stop on the token. A blocking task
+  /// cannot be killed: past the grace period the scope logs it as a
+  /// straggler (`scope_report::stragglers`) and keeps waiting for it.
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_blocking(const spawn_options& opts,
+                                               F f) {
+    static_assert(std::is_invocable_v<F&, std::stop_token>,
+                  "a blocking task is callable as f(std::stop_token)");
+    return spawn_function<caf::detached>(
+      opts, std::move(f), {}, std::make_shared<std::stop_source>());
+  }
+
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_blocking(F f) {
+    return spawn_blocking(spawn_options{}, std::move(f));
+  }
+
   /// Opens a nested scope as a child of this one and runs `body(scope&)` in
   /// it. The child scope's result (its first error) counts as the result of
   /// that child; its value, if any, is discarded.
   template <class F>
   caf::expected<caf::actor> spawn_scope(scope_options opts, F body,
                                         bool background = false) {
-    using value_type = detail::body_value_t<F>;
-    auto slot = std::make_shared<detail::value_slot<value_type>>();
+    using raw_type = detail::body_raw_t<F>;
+    auto slot = std::make_shared<detail::value_slot<raw_type>>();
     return spawn_scope_impl(std::move(opts),
                             detail::make_body(std::move(body), slot),
                             background);
@@ -126,6 +182,62 @@ public:
 
   /// Fails the scope with `reason` as if a child had failed with it.
   void fail(caf::error reason);
+
+  /// Fails the scope with `errc::timeout` (cancelling everything in it) if it
+  /// has not finished within `timeout` (Trio's `fail_after`).
+  void fail_after(caf::timespan timeout);
+
+  /// Cancels the scope without failing it if it has not finished within
+  /// `timeout`: it succeeds with what finished (Trio's `move_on_after`).
+  /// Return `collect_settled(...)` to get each task's outcome.
+  void move_on_after(caf::timespan timeout);
+
+  /// Lets at most `n` function and blocking tasks of this scope run at once
+  /// (Go's `errgroup.SetLimit`); further `spawn_fn`, `spawn_cancellable` and
+  /// `spawn_blocking` calls queue their task and return its handle at once
+  /// (its `task()` stays empty). Behavior tasks and nested scopes are not
+  /// limited. Queued tasks start in spawn order as running ones finish; if the
+  /// scope is cancelled first, they never run and their handles resolve with
+  /// the cancel reason. Fails with `errc::invalid_argument` for `n == 0`.
+  caf::error set_limit(size_t n);
+
+  /// Like `spawn_fn`, but says no instead of queueing when the limit is
+  /// reached: fails with `errc::limit_reached` (counted as rejected).
+  template <class F>
+  caf::expected<handle<detail::fn_value_t<F>>>
+  try_spawn_fn(const spawn_options& opts, F f) {
+    if (limit_ != 0 && limited_running_ >= limit_) {
+      ++rejected_;
+      return make_error(errc::limit_reached, path_,
+                        "at most " + std::to_string(limit_)
+                          + " tasks may run at once");
+    }
+    return spawn_fn(opts, std::move(f));
+  }
+
+  template <class F>
+  caf::expected<handle<detail::fn_value_t<F>>> try_spawn_fn(F f) {
+    return try_spawn_fn(spawn_options{}, std::move(f));
+  }
+
+  /// Counts of limited tasks (see `set_limit`).
+  struct limit_counts {
+    /// Waiting for a free slot.
+    size_t queued = 0;
+    /// Running now.
+    size_t running = 0;
+    /// Refused by `try_spawn_fn`.
+    size_t rejected = 0;
+  };
+
+  limit_counts counts() const noexcept {
+    return {queued_.size(), limited_running_, rejected_};
+  }
+
+  /// Runs `f` in the scope's context as soon as the scope has no live
+  /// children and no queued tasks (at once if that is already so): fuchsia's
+  /// "wait until no tasks". Fires once per call.
+  void on_no_tasks(std::function<void()> f);
 
   /// Sets the grace period for cancels from now on.
   void set_grace(caf::timespan grace);
@@ -182,7 +294,72 @@ private:
     bool forced = false;
     /// A forced task waiting for its nested scopes before it is killed.
     bool kill_pending = false;
+    /// Counts against the limit of function and blocking tasks.
+    bool limited = false;
+    /// The stop source of a blocking task (which cannot be killed).
+    std::shared_ptr<std::stop_source> stop;
+    /// When a blocking task overstayed its grace period.
+    caf::actor_clock::time_point forced_at;
   };
+
+  template <caf::spawn_options Os, class F, class... Ts>
+  caf::expected<caf::actor>
+  spawn_task_impl(const spawn_options& opts,
+                  std::shared_ptr<std::stop_source> stop, F fun, Ts&&... xs) {
+    if (auto err = check_open())
+      return err;
+    auto name = child_name(opts);
+    auto hdl = detail::spawn_task<Os>(self_, make_context(name),
+                                      std::move(fun), std::forward<Ts>(xs)...);
+    return add_child(std::move(hdl), std::move(name), opts.background, false,
+                     std::move(stop));
+  }
+
+  template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
+  handle<T> spawn_function(const spawn_options& opts, F f,
+                           detail::fallback_t<T> fallback,
+                           std::shared_ptr<std::stop_source> stop) {
+    auto state = std::make_shared<detail::handle_state<T>>();
+    auto start = [this, opts, state, f = std::move(f),
+                  fallback = std::move(fallback),
+                  stop = std::move(stop)]() mutable -> caf::actor {
+      auto hdl = spawn_task_impl<Os>(
+        opts, stop,
+        detail::make_function_task(std::move(f), state, std::move(fallback),
+                                   stop));
+      if (!hdl) {
+        state->resolve(hdl.error());
+        return {};
+      }
+      mark_limited(*hdl);
+      return std::move(*hdl);
+    };
+    if (limit_ != 0 && limited_running_ >= limit_ && !closed_) {
+      enqueue(opts.background, [start]() mutable { start(); },
+              [state](const caf::error& why) { state->resolve(why); });
+      return {std::move(state), caf::actor{}};
+    }
+    auto hdl = start();
+    return {std::move(state), std::move(hdl)};
+  }
+
+  /// A function or blocking task waiting for a free slot.
+  struct queued_task {
+    bool background;
+    std::function<void()> start;
+    std::function<void(const caf::error&)> drop;
+  };
+
+  void enqueue(bool background, std::function<void()> start,
+               std::function<void(const caf::error&)> drop);
+
+  void mark_limited(const caf::actor& hdl);
+
+  void start_queued();
+
+  void drop_queued(const caf::error& why);
+
+  void notify_no_tasks();
 
   caf::error check_open() const;
 
@@ -190,14 +367,17 @@ private:
 
   detail::node_context make_context(const std::string& name) const;
 
-  caf::expected<caf::actor> add_child(caf::actor hdl, std::string name,
-                                      bool background, bool is_scope);
+  caf::expected<caf::actor>
+  add_child(caf::actor hdl, std::string name, bool background, bool is_scope,
+            std::shared_ptr<std::stop_source> stop = nullptr);
 
   caf::expected<caf::actor> spawn_scope_impl(scope_options opts,
                                              std::function<void(scope&)> body,
                                              bool background);
 
   void adopt(caf::actor nested);
+
+  void on_detach(const caf::actor& nested);
 
   void on_child_down(caf::down_msg& msg);
 
@@ -210,6 +390,8 @@ private:
   void arm_grace_timer();
 
   void on_grace_expired(uint64_t generation);
+
+  void on_deadline(bool fail, caf::timespan timeout);
 
   template <class Predicate>
   void force_children(Predicate pred, const char* why);
@@ -233,6 +415,11 @@ private:
   uint64_t next_seq_ = 0;
   uint64_t grace_generation_ = 0;
   size_t main_running_ = 0;
+  size_t limit_ = 0;
+  size_t limited_running_ = 0;
+  size_t rejected_ = 0;
+  std::deque<queued_task> queued_;
+  std::vector<std::function<void()>> no_tasks_waiters_;
   bool in_body_ = false;
   bool joined_ = false;
   bool cancelled_ = false;

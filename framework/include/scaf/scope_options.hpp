@@ -59,6 +59,10 @@ struct scope_report {
   /// Paths of the children killed because they overstayed the grace period
   /// (or because the scope was aborted), in the order they were killed.
   std::vector<std::string> killed;
+
+  /// Paths of the blocking tasks that overstayed the grace period; they
+  /// cannot be killed, so the scope waited for them.
+  std::vector<std::string> stragglers;
 };
 
 } // namespace scaf

@@ -63,6 +63,13 @@ public:
   /// Returns the reason of the cancel, or an empty error.
   const caf::error& cancel_reason() const noexcept;
 
+  /// A cancellation point for long computations (task_scope's `cancelable`,
+  /// Kotlin's `yield`): lets the task's mailbox run, so that a pending cancel
+  /// (an urgent message) is handled, then runs `next`, unless the task has
+  /// been cancelled by then. Split a long loop into steps that each end in
+  /// `yield`.
+  void yield(std::function<void()> next);
+
   // -- termination ------------------------------------------------------------
 
   /// Ends the task with `reason` (empty for success). If scopes the task
@@ -93,12 +100,12 @@ public:
   /// the scope starts cancelled. Returns the scope's handle.
   template <class F, class OnDone>
   caf::actor open_scope(scope_options opts, F body, OnDone on_done) {
-    using value_type = detail::body_value_t<F>;
-    auto slot = std::make_shared<detail::value_slot<value_type>>();
+    using raw_type = detail::body_raw_t<F>;
+    auto slot = std::make_shared<detail::value_slot<raw_type>>();
     auto report = std::make_shared<scope_report>();
     auto body_fn = detail::make_body(std::move(body), slot);
     auto notify = [slot, report, f = std::move(on_done)](const caf::error&) {
-      f(detail::make_result<value_type>(*report, *slot));
+      f(detail::make_result(*report, *slot));
     };
     return open_scope_impl(std::move(opts), std::move(body_fn),
                            std::move(report), std::move(notify));
@@ -114,6 +121,13 @@ public:
                           quit(result.error());
                       });
   }
+
+  /// Detaches `nested`, a scope this task opened: the task may quit without
+  /// cancelling it, and the scope that supervises this task supervises it
+  /// from now on (waits for it, cancels it when cancelled). Fails with
+  /// `errc::invalid_argument` if `nested` is not a scope this task opened or
+  /// the task has no scope to hand it to.
+  caf::error detach(const caf::actor& nested);
 
   /// @private
   void join_scope(detail::node_context ctx);

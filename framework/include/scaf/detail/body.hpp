@@ -8,6 +8,7 @@
 
 #include <caf/expected.hpp>
 
+#include "scaf/collect.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scope_options.hpp"
@@ -26,16 +27,30 @@ struct unwrap_expected<caf::expected<T>> {
   static constexpr bool is_expected = true;
 };
 
-/// The value type of a scope body `F(scope&)` returning `T`,
-/// `caf::expected<T>` or `void`.
+/// What a scope body `F(scope&)` returns, without `caf::expected`: `T`,
+/// `void`, or a deferred value such as `collected<T>`.
 template <class F>
-using body_value_t =
+using body_raw_t =
   typename unwrap_expected<std::invoke_result_t<F&, scope&>>::type;
 
-/// Holds the value a scope body produced until the scope has finished.
-template <class T>
+template <class R>
+struct body_value {
+  using type = typename body_result<R>::value_type;
+};
+
+template <>
+struct body_value<void> {
+  using type = void;
+};
+
+/// The value type of a scope whose body is `F`.
+template <class F>
+using body_value_t = typename body_value<body_raw_t<F>>::type;
+
+/// Holds what a scope body returned until the scope has finished.
+template <class R>
 struct value_slot {
-  std::optional<T> value;
+  std::optional<R> value;
 };
 
 template <>
@@ -44,7 +59,7 @@ struct value_slot<void> {};
 /// Wraps a user body into the type-erased form a scope actor runs, storing
 /// its value in `slot` and turning an error it returns into a failure of the
 /// scope. `F` is stored as given: pass a reference wrapper to borrow it.
-template <class F, class T = body_value_t<F>>
+template <class F, class T = body_raw_t<F>>
 std::function<void(scope&)> make_body(F f,
                                       std::shared_ptr<value_slot<T>> slot) {
   return [f = std::move(f), slot = std::move(slot)](scope& s) mutable {
@@ -63,16 +78,18 @@ std::function<void(scope&)> make_body(F f,
   };
 }
 
-/// Turns a finished scope's report and value into the result users see.
-template <class T>
-caf::expected<T> make_result(const scope_report& report, value_slot<T>& slot) {
+/// Turns a finished scope's report and body return into the result users
+/// see.
+template <class R>
+caf::expected<typename body_value<R>::type>
+make_result(const scope_report& report, value_slot<R>& slot) {
   if (report.result)
     return report.result;
-  if constexpr (std::is_void_v<T>) {
+  if constexpr (std::is_void_v<R>) {
     return caf::unit;
   } else {
     if (slot.value)
-      return std::move(*slot.value);
+      return body_result<R>::finish(std::move(*slot.value));
     return make_error(errc::cancelled, "", "the scope's body never ran");
   }
 }

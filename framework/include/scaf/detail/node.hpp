@@ -28,6 +28,8 @@ struct node_context {
   std::string path;
   /// The spawning scope's grace period, inherited by scopes the node opens.
   std::optional<caf::timespan> grace;
+  /// The reason, if the spawning scope is already cancelled.
+  caf::error cancelled;
 };
 
 /// Spawns one child in the context of `parent` with the given context and

@@ -35,8 +35,10 @@ struct task_traits {
     "a task function returns caf::behavior");
 };
 
-/// Spawns the task `fun(self, xs...)` as a monitored child of `parent`.
-template <class F, class... Ts>
+/// Spawns the task `fun(self, xs...)` as a monitored child of `parent`, with
+/// the extra CAF spawn options `Os` (e.g. `caf::detached`).
+template <caf::spawn_options Os = caf::no_spawn_options, class F,
+          class... Ts>
 caf::actor spawn_task(caf::local_actor* parent, node_context ctx, F fun,
                       Ts&&... xs) {
   using impl = typename task_traits<F>::impl;
@@ -54,7 +56,7 @@ caf::actor spawn_task(caf::local_actor* parent, node_context ctx, F fun,
     }
     return {};
   };
-  return parent->spawn<caf::monitored>(std::move(init));
+  return parent->spawn<Os + caf::monitored>(std::move(init));
 }
 
 } // namespace scaf::detail

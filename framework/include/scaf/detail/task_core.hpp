@@ -47,6 +47,7 @@ private:
   caf::error cancel_reason_;
   std::optional<caf::error> pending_quit_;
   bool cancelled_ = false;
+  bool start_cancelled_ = false;
   bool defer_quit_ = false;
 };
 

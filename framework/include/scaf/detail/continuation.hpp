@@ -1,0 +1,38 @@
+#pragma once
+
+#include <functional>
+#include <utility>
+
+#include <caf/actor_addr.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+
+namespace scaf {
+
+class task_base;
+
+namespace detail {
+
+/// A closure to run in the context of a task; delivered as the message
+/// `(continuation)`, which every scaf task handles.
+struct continuation {
+  std::function<void()> fn;
+};
+
+/// Where and what to post when a result becomes available.
+class continuation_target {
+public:
+  /// Binds `fn` to the task `self`.
+  static continuation_target make(task_base* self, std::function<void()> fn);
+
+  /// Sends the closure to the task; nothing if the task is gone.
+  void post();
+
+private:
+  caf::actor_addr target_;
+  std::function<void()> fn_;
+};
+
+} // namespace detail
+} // namespace scaf
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::continuation)

@@ -1,0 +1,593 @@
+// Function tasks, blocking tasks, handles, collect and deadlines
+// (scaf/handle.hpp, scaf/collect.hpp, scope::spawn_fn / spawn_blocking /
+// fail_after / move_on_after).
+#include "scaf/collect.hpp"
+#include "scaf/handle.hpp"
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "../common/fixture.hpp"
+#include "../common/tasks.hpp"
+
+using namespace scaf;
+using namespace scaf::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+class FunctionTaskTest : public deterministic_test {
+protected:
+  std::shared_ptr<scope_report> report = std::make_shared<scope_report>();
+
+  template <class F>
+  caf::actor open(F body, std::string name = "root") {
+    return spawn_scope(
+      sys, {.name = std::move(name), .grace = 1s},
+      [body = std::move(body)](scope& s) mutable {
+        body(s);
+        s.join();
+      },
+      report);
+  }
+};
+
+/// A cheap, thread-safe coin flip to vary interleavings.
+bool rng_yield() {
+  static std::atomic<unsigned> state{1};
+  return (state.fetch_add(2654435761u) >> 13) & 1;
+}
+
+class ThreadedTaskTest : public ::testing::Test {
+protected:
+  struct config : caf::actor_system_config {
+    config() {
+      scaf::init(*this);
+      set("logger.console", caf::atom("none"));
+    }
+  };
+
+  config cfg;
+  caf::actor_system sys{cfg};
+  size_t baseline = sys.registry().running();
+};
+
+} // namespace
+
+// -- function tasks and handles ------------------------------------------------
+
+TEST_F(FunctionTaskTest, FunctionTaskResolvesWithItsValue) {
+  handle<int> h;
+  handle<void> v;
+  open([&](scope& s) {
+    h = s.spawn_fn([] { return 6 * 7; });
+    v = s.spawn_fn([] {});
+  });
+  run();
+  ASSERT_TRUE(h.ready());
+  EXPECT_EQ(h.get(), 42);
+  EXPECT_TRUE(v.get());
+  EXPECT_FALSE(report->result);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, JoinerOfFailedTaskSeesCancelledWhileScopeGetsTheError) {
+  handle<int> failing, sibling;
+  auto err = app_error(9, "broken");
+  open([&](scope& s) {
+    failing = s.spawn_fn({.name = "bad"}, [err]() -> caf::expected<int> {
+      return err;
+    });
+  });
+  run();
+  EXPECT_EQ(report->result, err);
+  auto r = failing.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(render(r.error()),
+            "scaf::cancelled(root/bad: the task failed: " + render(err) + ")");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, ExceptionInFunctionTaskFailsScopeWithWhat) {
+  handle<int> h;
+  open([&](scope& s) {
+    h = s.spawn_fn({.name = "thrower"}, []() -> int {
+      throw std::runtime_error("no luck");
+    });
+  });
+  run();
+  EXPECT_EQ(render(report->result),
+            "scaf::task_exception(root/thrower: no luck)");
+  EXPECT_EQ(render(h.get().error()),
+            "scaf::cancelled(root/thrower: the task threw an exception)");
+}
+
+TEST_F(FunctionTaskTest, TaskSpawnedIntoClosedScopeNeverRuns) {
+  int runs = 0;
+  handle<int> h;
+  open([&](scope& s) {
+    s.close();
+    h = s.spawn_fn([&runs] { return ++runs; });
+  });
+  run();
+  EXPECT_EQ(runs, 0);
+  ASSERT_TRUE(h.ready());
+  EXPECT_TRUE(is(h.get().error(), errc::scope_closed));
+  EXPECT_FALSE(h.task());
+}
+
+TEST_F(FunctionTaskTest, CancellableTaskNotCancelledReturnsItsOwnValue) {
+  handle<int> h;
+  open([&](scope& s) { h = s.spawn_cancellable(-1, [] { return 7; }); });
+  run();
+  EXPECT_EQ(h.get(), 7);
+  EXPECT_FALSE(report->result);
+}
+
+TEST_F(FunctionTaskTest, CancelledCancellableTaskYieldsItsDefault) {
+  int runs = 0;
+  handle<int> plain, with_default;
+  open([&](scope& s) {
+    // A cancelled scope still accepts children; they start cancelled and a
+    // function task then never runs.
+    s.cancel("stop");
+    plain = s.spawn_fn([&runs] { return ++runs; });
+    with_default = s.spawn_cancellable(-1, [&runs] { return ++runs; });
+  });
+  run();
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(with_default.get(), -1);
+  EXPECT_EQ(render(plain.get().error()), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(render(report->result), "scaf::cancelled(root: stop)");
+}
+
+TEST_F(FunctionTaskTest, ThenRunsTheContinuationInTheTask) {
+  auto seen = std::make_shared<int>(0);
+  open([&](scope& s) {
+    auto h = s.spawn_fn([] { return 5; });
+    s.spawn([h, seen](task_actor* self) -> caf::behavior {
+      h.then(self, [self, seen](caf::expected<int> r) {
+        *seen = r ? *r : -1;
+        self->quit();
+      });
+      return {[](finish_atom) {}};
+    });
+  });
+  run();
+  EXPECT_EQ(*seen, 5);
+  EXPECT_FALSE(report->result) << render(report->result);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, FirstErrorWinsWhileTaskSpawnedAfterCancelStillRuns) {
+  caf::actor a;
+  auto e1 = app_error(1, "first");
+  auto e2 = app_error(2, "late");
+  open([&](scope& s) {
+    a = *s.spawn(worker, &log, "a");
+    // When cancelled, this task spawns a cleanup task into its scope; the
+    // cleanup task runs, fails, and its error is suppressed.
+    s.spawn([&, e2](task_actor* self) -> caf::behavior {
+      self->on_cancel([=, &log = this->log](const caf::error&) {
+        self->defer_quit();
+        auto scope_hdl = caf::actor_cast<caf::actor>(self->parent_scope());
+        self
+          ->request(scope_hdl, caf::infinite, spawn_atom::value,
+                    make_spawn_request(
+                      {.name = "cleanup"},
+                      [=, &log](task_actor* c) -> caf::behavior {
+                        log.add("cleanup ran");
+                        c->quit(e2);
+                        return {};
+                      }))
+          .then([=](caf::actor&) { self->quit(); },
+                [=](caf::error& err) { self->quit(err); });
+      });
+      return {[](finish_atom) {}};
+    });
+  });
+  run();
+  caf::anon_send(a, fail_atom::value, e1);
+  run();
+  EXPECT_EQ(log.count("cleanup ran"), 1u);
+  EXPECT_EQ(report->result, e1);
+  ASSERT_EQ(report->suppressed.size(), 1u);
+  EXPECT_EQ(report->suppressed[0], e2);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, PreCancelledScopeStartsItsTasksCancelled) {
+  int runs = 0;
+  open([&](scope& s) {
+    s.spawn({.name = "owner"}, [&](task_actor* self) -> caf::behavior {
+      self->on_cancel([=, &runs](const caf::error&) {
+        // Opened while already cancelled: its tasks see it at once.
+        self->open_scope({.name = "cleanup"}, [&runs](scope& c) {
+          c.spawn_fn([&runs] { return ++runs; });
+          c.spawn_cancellable(0, [&runs] { return ++runs; });
+        });
+        self->quit();
+      });
+      return {[](finish_atom) {}};
+    });
+    s.cancel("stop");
+  });
+  run();
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(render(report->result), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- bounded concurrency, no-tasks, yield, detach ---------------------------------
+
+TEST_F(FunctionTaskTest, LimitQueuesTasksAndStartsThemInSpawnOrder) {
+  std::vector<handle<int>> hs;
+  scope::limit_counts at_spawn;
+  open([&](scope& s) {
+    EXPECT_TRUE(s.set_limit(2) == caf::error{});
+    for (int i = 0; i < 5; ++i)
+      hs.push_back(s.spawn_fn([i, &log = log] {
+        log.add("ran:" + std::to_string(i));
+        return i;
+      }));
+    at_spawn = s.counts();
+  });
+  run();
+  EXPECT_EQ(at_spawn.running, 2u);
+  EXPECT_EQ(at_spawn.queued, 3u);
+  EXPECT_EQ(log.events(), (std::vector<std::string>{"ran:0", "ran:1", "ran:2",
+                                                    "ran:3", "ran:4"}));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(hs[i].get(), i);
+  EXPECT_FALSE(hs[4].task()); // it was queued when spawned
+  EXPECT_FALSE(report->result);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, TrySpawnSaysNoWhenFullAndCountsIt) {
+  caf::expected<handle<int>> refused{handle<int>{}};
+  scope::limit_counts counts;
+  caf::error zero;
+  open([&](scope& s) {
+    zero = s.set_limit(0);
+    s.set_limit(1);
+    s.spawn_fn([] { return 1; });
+    refused = s.try_spawn_fn([] { return 2; });
+    counts = s.counts();
+  });
+  run();
+  EXPECT_TRUE(is(zero, errc::invalid_argument));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(render(refused.error()),
+            "scaf::limit_reached(root: at most 1 tasks may run at once)");
+  EXPECT_EQ(counts.rejected, 1u);
+  EXPECT_EQ(counts.running, 1u);
+  EXPECT_EQ(counts.queued, 0u);
+}
+
+TEST_F(FunctionTaskTest, CancelDropsQueuedTasksWithoutRunningThem) {
+  int runs = 0;
+  std::vector<handle<int>> hs;
+  open([&](scope& s) {
+    s.set_limit(1);
+    for (int i = 0; i < 3; ++i)
+      hs.push_back(s.spawn_fn([&runs] { return ++runs; }));
+    s.cancel("enough");
+  });
+  run();
+  EXPECT_EQ(runs, 1); // only the one that had started
+  EXPECT_EQ(render(hs[1].get().error()), "scaf::cancelled(root: enough)");
+  EXPECT_EQ(render(hs[2].get().error()), "scaf::cancelled(root: enough)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, YieldLetsCancelInBetweenSteps) {
+  auto steps = std::make_shared<int>(0);
+  caf::actor looper;
+  open([&](scope& s) {
+    looper = *s.spawn([steps](task_actor* self) -> caf::behavior {
+      // An endless computation, split into steps.
+      auto step = std::make_shared<std::function<void()>>();
+      *step = [self, steps, step] {
+        ++*steps;
+        self->yield(*step);
+      };
+      self->yield(*step);
+      self->on_cancel([step](const caf::error&) { *step = nullptr; });
+      return {[](finish_atom) {}};
+    });
+  });
+  // CAF's test scheduler keeps running an actor while its mailbox is not
+  // empty, so the looping task would starve its scope here: cancel it
+  // directly, as any holder of its handle may.
+  sched.run(50);
+  auto before = *steps;
+  EXPECT_GT(before, 5);
+  auto why = make_error(errc::cancelled, "test", "stop looping");
+  caf::anon_send(looper, caf::exit_msg{caf::actor_addr{}, why});
+  run();
+  EXPECT_LE(*steps, before + 2);
+  // The scope was not cancelling, so the task's cancel is its failure.
+  EXPECT_EQ(report->result, why);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, DetachedScopeKeepsRunningAfterItsOwnerQuits) {
+  caf::actor owner, leaf;
+  auto root = open([&](scope& s) {
+    owner = *s.spawn({.name = "owner"}, [&](task_actor* self) -> caf::behavior {
+      auto nested = self->open_scope({.name = "job"}, [&](scope& job) {
+        leaf = *job.spawn(worker, &log, "leaf");
+      });
+      EXPECT_TRUE(self->detach(nested) == caf::error{});
+      self->quit(); // does not cancel the detached scope
+      return {};
+    });
+  });
+  run();
+  auto obs = observe({{owner, "owner"}, {leaf, "leaf"}, {root, "root"}});
+  run();
+  EXPECT_EQ(log.count("cancel:leaf:"), 0u);
+  EXPECT_EQ(log.count("~leaf"), 0u);
+  EXPECT_EQ(log.count("down:root"), 0u); // still supervised by root
+  caf::anon_send(leaf, finish_atom::value);
+  run();
+  EXPECT_LT(log.index_of("down:leaf"), log.index_of("down:root"));
+  EXPECT_FALSE(report->result) << render(report->result);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, TopLevelScopeKeepsRunningAfterItsHandleIsGone) {
+  caf::actor leaf;
+  {
+    auto svc = spawn_scope(
+      sys, {.name = "svc"},
+      [&](scope& s) {
+        leaf = *s.spawn(worker, &log, "leaf");
+        s.join();
+      },
+      report);
+  } // handle dropped
+  run();
+  EXPECT_EQ(log.count("start:leaf"), 1u);
+  EXPECT_EQ(log.count("~leaf"), 0u);
+  EXPECT_GT(sys.registry().running(), baseline);
+  caf::anon_send(leaf, finish_atom::value);
+  run();
+  EXPECT_EQ(log.count("~leaf"), 1u);
+  EXPECT_FALSE(report->result);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- deadlines -------------------------------------------------------------------
+
+TEST_F(FunctionTaskTest, FailAfterCancelsAndFailsWithTimeout) {
+  caf::actor a;
+  open([&](scope& s) {
+    s.fail_after(50ms);
+    a = *s.spawn(worker, &log, "slow");
+  });
+  run();
+  advance(49ms);
+  EXPECT_EQ(log.count("~slow"), 0u);
+  advance(1ms);
+  EXPECT_EQ(render(report->result),
+            "scaf::timeout(root: deadline of 50 ms passed)");
+  EXPECT_GE(log.index_of("cancel:slow:scaf::cancelled(root: "
+                         "scaf::timeout(root: deadline of 50 ms passed))"),
+            0);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, MoveOnAfterCancelsButSucceeds) {
+  open([&](scope& s) {
+    s.move_on_after(50ms);
+    s.spawn(worker, &log, "slow");
+  });
+  run();
+  advance(50ms);
+  EXPECT_FALSE(report->result) << render(report->result);
+  EXPECT_GE(log.index_of("cancel:slow:scaf::cancelled(root: deadline of 50 ms "
+                         "passed, moving on)"),
+            0);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- on the real scheduler ----------------------------------------------------
+
+TEST_F(ThreadedTaskTest, CollectReturnsOutputsInSpawnOrderRegardlessOfFinish) {
+  auto result = run(sys, [](scope& s) {
+    std::vector<handle<int>> hs;
+    for (int i = 0; i < 6; ++i)
+      hs.push_back(s.spawn_blocking([i](std::stop_token) {
+        // Later tasks finish first.
+        std::this_thread::sleep_for(std::chrono::milliseconds{(6 - i) * 15});
+        return i * i;
+      }));
+    return collect(hs);
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  EXPECT_EQ(*result, (std::vector<int>{0, 1, 4, 9, 16, 25}));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, MoveOnAfterReturnsPartialResultsWithStatus) {
+  auto result = run(sys, [](scope& s) {
+    s.move_on_after(30ms);
+    std::vector<handle<int>> hs;
+    hs.push_back(s.spawn_fn([] { return 1; }));
+    hs.push_back(s.spawn_blocking([](std::stop_token stop) -> caf::expected<int> {
+      while (!stop.stop_requested())
+        std::this_thread::sleep_for(1ms);
+      return make_error(errc::cancelled, "", "gave up");
+    }));
+    return collect_settled(hs);
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  ASSERT_EQ(result->size(), 2u);
+  EXPECT_EQ((*result)[0], 1);
+  ASSERT_FALSE((*result)[1]);
+  EXPECT_TRUE(is((*result)[1].error(), errc::cancelled));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, BlockingTaskSeesStopTokenWhenCancelled) {
+  std::atomic<bool> saw_stop{false};
+  handle<int> h;
+  auto result = run(sys, [&](scope& s) {
+    h = s.spawn_blocking([&](std::stop_token stop) {
+      while (!stop.stop_requested())
+        std::this_thread::sleep_for(1ms);
+      saw_stop = true;
+      return 1;
+    });
+    s.spawn_fn([]() -> caf::expected<int> { return app_error(5, "boom"); });
+  });
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error(), app_error(5, "boom"));
+  EXPECT_TRUE(saw_stop);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, BlockingStragglerIsReportedAndWaitedFor) {
+  std::atomic<bool> finished{false};
+  scope_report report;
+  auto result = run(
+    sys,
+    [&](scope& s) {
+      s.spawn_blocking({.name = "mule"}, [&](std::stop_token) {
+        // Ignores its stop token for well past the grace period.
+        std::this_thread::sleep_for(300ms);
+        finished = true;
+        return 0;
+      });
+      s.cancel("stop");
+    },
+    {.scope = {.name = "root", .grace = 20ms}, .report = &report});
+  // run() returned only after the straggler was done.
+  EXPECT_TRUE(finished);
+  ASSERT_EQ(report.stragglers.size(), 1u);
+  EXPECT_EQ(report.stragglers[0], "root/mule");
+  EXPECT_TRUE(report.killed.empty());
+  EXPECT_EQ(render(result.error()), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, LimitBoundsConcurrentBlockingTasks) {
+  std::atomic<int> now{0}, peak{0}, done{0};
+  auto result = run(sys, [&](scope& s) {
+    s.set_limit(3);
+    for (int i = 0; i < 12; ++i)
+      s.spawn_blocking([&](std::stop_token) {
+        auto n = ++now;
+        auto p = peak.load();
+        while (n > p && !peak.compare_exchange_weak(p, n)) {
+          // retry
+        }
+        std::this_thread::sleep_for(3ms);
+        --now;
+        ++done;
+      });
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  EXPECT_EQ(done.load(), 12);
+  EXPECT_LE(peak.load(), 3);
+  EXPECT_GE(peak.load(), 1);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, NoTasksWaiterNeverMissesAWakeup) {
+  auto svc = spawn_scope(sys, {.name = "svc"}, [](scope&) {});
+  std::mt19937 rng{7};
+  caf::scoped_actor self{sys};
+  for (int it = 0; it < 2000; ++it) {
+    auto k = static_cast<int>(rng() % 4);
+    std::vector<handle<int>> hs;
+    for (int i = 0; i < k; ++i) {
+      auto state = std::make_shared<detail::handle_state<int>>();
+      auto req = make_spawn_request({}, [state](task_actor* t) -> caf::behavior {
+        if (rng_yield())
+          std::this_thread::yield();
+        state->resolve(1);
+        t->quit();
+        return {};
+      });
+      self->request(svc, caf::infinite, spawn_atom::value, std::move(req))
+        .receive([](caf::actor&) {}, [](caf::error&) {});
+      hs.emplace_back(state, caf::actor{});
+    }
+    bool answered = false;
+    self->request(svc, std::chrono::seconds{10}, no_tasks_atom::value)
+      .receive(
+        [&](no_tasks_atom) {
+          answered = true;
+          // No premature wakeup: every task had finished.
+          for (auto& h : hs)
+            ASSERT_TRUE(h.ready()) << "iteration " << it;
+        },
+        [&](caf::error& err) {
+          FAIL() << "iteration " << it << ": " << render(err);
+        });
+    ASSERT_TRUE(answered);
+  }
+  caf::anon_send(svc, cancel_atom::value, "done");
+}
+
+TEST_F(ThreadedTaskTest, YieldingLoopIsCancelledByItsScope) {
+  std::atomic<int> steps{0};
+  auto result = run(sys, [&](scope& s) {
+    s.spawn([&steps](task_actor* self) -> caf::behavior {
+      auto step = std::make_shared<std::function<void()>>();
+      *step = [self, &steps, step] {
+        ++steps;
+        self->yield(*step);
+      };
+      self->yield(*step);
+      self->on_cancel([step](const caf::error&) { *step = nullptr; });
+      return {[](finish_atom) {}};
+    });
+    s.spawn_blocking([&steps](std::stop_token) {
+      while (steps.load() < 1000)
+        std::this_thread::yield();
+      return 0;
+    });
+    s.fail_after(50ms);
+  });
+  ASSERT_FALSE(result);
+  EXPECT_TRUE(is(result.error(), errc::timeout)) << render(result.error());
+  EXPECT_GE(steps.load(), 1000);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, TasksBorrowLocalsAtSeveralDepths) {
+  int counter = 0; // plain int: every task runs before run() returns
+  std::mutex mtx;
+  auto bump = [&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    ++counter;
+  };
+  auto result = run(sys, [&](scope& s) {
+    s.spawn_fn(bump);
+    s.spawn_scope({.name = "l1"}, [&](scope& l1) {
+      l1.spawn_fn(bump);
+      l1.spawn_blocking([&](std::stop_token) { bump(); });
+      l1.spawn([&](task_actor* self) -> caf::behavior {
+        self->open_scope(
+          {.name = "l3"},
+          [&](scope& l3) {
+            for (int i = 0; i < 3; ++i)
+              l3.spawn_fn(bump);
+          },
+          [self](caf::expected<void> r) {
+            self->quit(r ? caf::error{} : r.error());
+          });
+        bump();
+        return {[](finish_atom) {}};
+      });
+    });
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  EXPECT_EQ(counter, 1 + 2 + 1 + 3);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
