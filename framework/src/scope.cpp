@@ -131,6 +131,7 @@ caf::behavior scope::start(detail::scope_config cfg) {
       adopt(std::move(nested));
     },
     [this](detail::detach_atom, caf::actor& nested) { on_detach(nested); },
+    [](detail::continuation& k) { k.fn(); },
     [this](detail::grace_atom, uint64_t generation) {
       on_grace_expired(generation);
     },
@@ -394,6 +395,18 @@ void scope::on_child_down(caf::down_msg& msg) {
     }
   } else if (!reason) {
     detail::log().debug("{}/{}: done", path_, c.name);
+    if (options_.policy == failure_policy::race && !race_won_) {
+      race_won_ = true;
+      // Failures before the winner no longer decide the result.
+      if (outcome_.result && !cancelled_) {
+        outcome_.suppressed.insert(outcome_.suppressed.begin(),
+                                   std::move(outcome_.result));
+        outcome_.result = caf::error{};
+      }
+      cancel_impl(make_error(errc::cancelled, path_,
+                             path_ + "/" + c.name + " won the race"),
+                  false);
+    }
   } else if (c.forced && is_kill(reason)) {
     detail::log().debug("{}/{}: killed", path_, c.name);
   } else if (c.stop && c.forced && (!reason || is(reason, errc::cancelled))) {
@@ -419,6 +432,10 @@ void scope::record_failure(const std::string& origin, caf::error reason) {
   }
   detail::log().debug("{}: first error, from {}: {}", path_, origin,
                       render(reason));
+  if (options_.policy == failure_policy::race && race_won_) {
+    outcome_.suppressed.push_back(std::move(reason));
+    return;
+  }
   outcome_.result = reason;
   if (options_.policy == failure_policy::errgroup)
     cancel_impl(make_error(errc::cancelled, path_,

@@ -1,6 +1,7 @@
 #include "scaf/task.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include <caf/actor_cast.hpp>
 #include <caf/exit_reason.hpp>
@@ -9,6 +10,7 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/detail/node.hpp"
+#include "scaf/handle.hpp"
 
 #include "log.hpp"
 #include "send.hpp"
@@ -24,12 +26,20 @@ detail::task_core::~task_core() {
     detail::send_urgent(nullptr, ns.handle, abort_atom::value);
 }
 
+// -- handles ------------------------------------------------------------------
+
+uint64_t detail::next_resolution() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
 // -- continuation_target ------------------------------------------------------
 
 detail::continuation_target
-detail::continuation_target::make(task_base* self, std::function<void()> fn) {
+detail::continuation_target::make(caf::actor_addr target,
+                                  std::function<void()> fn) {
   continuation_target result;
-  result.target_ = self->address();
+  result.target_ = std::move(target);
   result.fn_ = std::move(fn);
   return result;
 }

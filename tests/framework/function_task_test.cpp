@@ -360,6 +360,97 @@ TEST_F(FunctionTaskTest, TopLevelScopeKeepsRunningAfterItsHandleIsGone) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+// -- ready handshake and race ------------------------------------------------
+
+TEST_F(FunctionTaskTest, StartWaitsUntilTheTaskSignalsReady) {
+  open([&](scope& s) {
+    auto h = s.start<int>(
+      {.name = "server"},
+      [&](task_actor* self, ready_signal<int> ready) -> caf::behavior {
+        log.add("server listening");
+        ready(8080);
+        return {[=](finish_atom) { self->quit(); }};
+      });
+    log.add("spawned");
+    h.then(s.self(), [&, h](caf::expected<int> port) {
+      log.add("ready on " + std::to_string(port ? *port : -1));
+      caf::anon_send(h.task(), finish_atom::value);
+    });
+  });
+  run();
+  EXPECT_EQ(log.events(), (std::vector<std::string>{"spawned",
+                                                    "server listening",
+                                                    "ready on 8080"}));
+  EXPECT_FALSE(report->result) << render(report->result);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, FailureBeforeReadyIsTheSpawnersError) {
+  handle<int> h;
+  auto err = app_error(3, "port in use");
+  open([&](scope& s) {
+    h = s.start<int>({.name = "server"},
+                     [err](task_actor* self, ready_signal<int>) -> caf::behavior {
+                       self->quit(err);
+                       return {};
+                     });
+  });
+  run();
+  ASSERT_TRUE(h.ready());
+  EXPECT_EQ(h.get().error(), err);
+  EXPECT_EQ(report->result, err);
+}
+
+TEST_F(FunctionTaskTest, RaceFirstSuccessWinsAndCancelsTheRest) {
+  caf::actor a, b, c;
+  auto e = app_error(4, "slow disk");
+  auto r = std::make_shared<scope_report>();
+  spawn_scope(
+    sys, {.name = "race", .policy = failure_policy::race},
+    [&](scope& s) {
+      a = *s.spawn(worker, &log, "a");
+      b = *s.spawn(worker, &log, "b");
+      c = *s.spawn(worker, &log, "c");
+      s.join();
+    },
+    r);
+  run();
+  caf::anon_send(a, fail_atom::value, e); // a failure does not cancel
+  run();
+  EXPECT_EQ(log.count("cancel:b:"), 0u);
+  caf::anon_send(b, finish_atom::value);
+  run();
+  EXPECT_GE(log.index_of("cancel:c:scaf::cancelled(race: race/1 won the race)"),
+            0);
+  EXPECT_FALSE(r->result) << render(r->result);
+  ASSERT_EQ(r->suppressed.size(), 1u);
+  EXPECT_EQ(r->suppressed[0], e);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, RaceWithoutAWinnerFailsWithTheFirstError) {
+  caf::actor a, b;
+  auto e1 = app_error(1, "first");
+  auto e2 = app_error(2, "second");
+  auto r = std::make_shared<scope_report>();
+  spawn_scope(
+    sys, {.name = "race", .policy = failure_policy::race},
+    [&](scope& s) {
+      a = *s.spawn(worker, &log, "a");
+      b = *s.spawn(worker, &log, "b");
+      s.join();
+    },
+    r);
+  run();
+  caf::anon_send(a, fail_atom::value, e1);
+  run();
+  caf::anon_send(b, fail_atom::value, e2);
+  run();
+  EXPECT_EQ(r->result, e1);
+  ASSERT_EQ(r->suppressed.size(), 1u);
+  EXPECT_EQ(r->suppressed[0], e2);
+}
+
 // -- deadlines -------------------------------------------------------------------
 
 TEST_F(FunctionTaskTest, FailAfterCancelsAndFailsWithTimeout) {
@@ -557,6 +648,34 @@ TEST_F(ThreadedTaskTest, YieldingLoopIsCancelledByItsScope) {
   ASSERT_FALSE(result);
   EXPECT_TRUE(is(result.error(), errc::timeout)) << render(result.error());
   EXPECT_GE(steps.load(), 1000);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, RaceReturnsTheFastestValueAndStopsTheOthers) {
+  std::atomic<int> stopped{0};
+  auto result = run(
+    sys,
+    [&](scope& s) {
+      std::vector<handle<std::string>> hs;
+      for (int i = 0; i < 4; ++i)
+        hs.push_back(s.spawn_blocking([i, &stopped](std::stop_token stop)
+                                        -> caf::expected<std::string> {
+          // Mirror i answers after (i + 1) * 40 ms unless stopped.
+          for (int t = 0; t < (i + 1) * 40; ++t) {
+            if (stop.stop_requested()) {
+              ++stopped;
+              return make_error(errc::cancelled, "", "lost the race");
+            }
+            std::this_thread::sleep_for(1ms);
+          }
+          return "mirror-" + std::to_string(i);
+        }));
+      return first_success(hs);
+    },
+    {.scope = {.name = "fetch", .policy = failure_policy::race}});
+  ASSERT_TRUE(result) << render(result.error());
+  EXPECT_EQ(*result, "mirror-0");
+  EXPECT_EQ(stopped.load(), 3);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 

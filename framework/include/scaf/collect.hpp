@@ -26,6 +26,21 @@ struct settled {
   std::vector<handle<T>> handles;
 };
 
+/// What `first_success` returns.
+template <class T>
+struct first_of {
+  static_assert(!std::is_void_v<T>, "first_success needs tasks with values");
+  std::vector<handle<T>> handles;
+};
+
+/// Returns the value of the task that succeeded first. Return it from the
+/// body of a scope with `failure_policy::race`: the scope's value is the
+/// winner's, or the first error if every task failed.
+template <class T>
+first_of<T> first_success(std::vector<handle<T>> hs) {
+  return {std::move(hs)};
+}
+
 /// Returns the outputs of `hs` in spawn order, whatever the order in which
 /// the tasks finished (async_scoped's scope_and_collect). Return it from a
 /// scope body: the scope's result is then the vector of values, or the
@@ -83,6 +98,22 @@ struct body_result<settled<T>> {
     for (auto& h : x.handles)
       result.push_back(h.get());
     return result;
+  }
+};
+
+template <class T>
+struct body_result<first_of<T>> {
+  using value_type = T;
+
+  static caf::expected<T> finish(first_of<T>&& x) {
+    handle<T>* winner = nullptr;
+    for (auto& h : x.handles)
+      if (h.get() && (winner == nullptr
+                      || h.resolution_order() < winner->resolution_order()))
+        winner = &h;
+    if (winner == nullptr)
+      return make_error(errc::cancelled, "", "no task succeeded");
+    return *winner->get();
   }
 };
 

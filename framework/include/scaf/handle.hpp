@@ -1,16 +1,19 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
+#include <caf/local_actor.hpp>
 #include <caf/timespan.hpp>
 
 #include "scaf/detail/continuation.hpp"
@@ -21,6 +24,9 @@ namespace scaf {
 class task_base;
 
 namespace detail {
+
+/// Returns the next number of a process-wide sequence, starting at 1.
+uint64_t next_resolution();
 
 /// The shared result of a function or blocking task. Resolved exactly once;
 /// safe to use from any thread.
@@ -38,6 +44,7 @@ public:
       if (result_)
         return false;
       result_ = std::move(x);
+      order_ = next_resolution();
       targets.swap(targets_);
     }
     cv_.notify_all();
@@ -64,6 +71,13 @@ public:
     return *result_;
   }
 
+  /// Returns a process-wide sequence number of the resolution (for "which
+  /// finished first"); 0 while unresolved.
+  uint64_t order() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return order_;
+  }
+
   /// Returns the result; only valid once resolved.
   result_type get() const {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -86,6 +100,7 @@ private:
   mutable std::mutex mtx_;
   mutable std::condition_variable cv_;
   std::optional<result_type> result_;
+  uint64_t order_ = 0;
   std::vector<continuation_target> targets_;
 };
 
@@ -137,14 +152,22 @@ public:
     return state_->get();
   }
 
-  /// Runs `f(caf::expected<T>)` in the context of the task `self` once the
-  /// result is there, without blocking (a continuation). `f` runs at most
-  /// once; not at all if `self` is gone by then.
+  /// Runs `f(caf::expected<T>)` in the context of `self`, a scaf task or
+  /// scope actor (`scope::self()`), once the result is there, without
+  /// blocking (a continuation). `f` runs at most once; not at all if `self`
+  /// is gone by then.
   template <class F>
-  void then(task_base* self, F f) const {
+  void then(caf::local_actor* self, F f) const {
     auto state = state_;
     state_->on_resolved(detail::continuation_target::make(
-      self, [state, f = std::move(f)]() mutable { f(state->get()); }));
+      self->address(),
+      [state, f = std::move(f)]() mutable { f(state->get()); }));
+  }
+
+  /// Returns when the handle resolved relative to other handles (larger is
+  /// later); 0 while unresolved.
+  uint64_t resolution_order() const {
+    return state_->order();
   }
 
   /// Returns the task's actor; empty if the task has not started.
@@ -155,6 +178,28 @@ public:
 private:
   std::shared_ptr<detail::handle_state<T>> state_;
   caf::actor task_;
+};
+
+/// What a task started with `scope::start` calls once it is ready; resolves
+/// the spawner's handle with `value`. Calls after the first are ignored.
+template <class V>
+class ready_signal {
+public:
+  explicit ready_signal(std::shared_ptr<detail::handle_state<V>> state)
+    : state_(std::move(state)) {
+    // nop
+  }
+
+  template <class... Us>
+  void operator()(Us&&... value) const {
+    if constexpr (std::is_void_v<V>)
+      state_->resolve(caf::unit);
+    else
+      state_->resolve(V(std::forward<Us>(value)...));
+  }
+
+private:
+  std::shared_ptr<detail::handle_state<V>> state_;
 };
 
 } // namespace scaf

@@ -144,6 +144,30 @@ public:
     return spawn_blocking(spawn_options{}, std::move(f));
   }
 
+  /// Spawns the task `fun(self, ready, xs...)` and returns a handle that
+  /// resolves when the task calls `ready(value)` (Trio's `nursery.start`),
+  /// e.g. once a server is listening. If the task ends before that, the
+  /// handle resolves with its exit reason (its error, which the scope also
+  /// sees), or with `errc::cancelled` if it ended without error. Continue
+  /// with `handle::then(s.self(), ...)` or, from a plain thread, `wait`.
+  template <class V, class F, class... Ts>
+  handle<V> start(const spawn_options& opts, F fun, Ts&&... xs) {
+    auto state = std::make_shared<detail::handle_state<V>>();
+    auto path = path_ + "/" + child_name(opts);
+    auto hdl = spawn(opts, std::move(fun), ready_signal<V>{state},
+                     std::forward<Ts>(xs)...);
+    if (!hdl) {
+      state->resolve(hdl.error());
+      return {std::move(state), caf::actor{}};
+    }
+    (*hdl)->attach_functor([state, path](const caf::error& reason) {
+      state->resolve(reason ? reason
+                            : make_error(errc::cancelled, path,
+                                         "the task ended before it was ready"));
+    });
+    return {std::move(state), std::move(*hdl)};
+  }
+
   /// Opens a nested scope as a child of this one and runs `body(scope&)` in
   /// it. The child scope's result (its first error) counts as the result of
   /// that child; its value, if any, is discarded.
@@ -421,6 +445,7 @@ private:
   std::deque<queued_task> queued_;
   std::vector<std::function<void()>> no_tasks_waiters_;
   bool in_body_ = false;
+  bool race_won_ = false;
   bool joined_ = false;
   bool cancelled_ = false;
   bool closed_ = false;

@@ -18,6 +18,11 @@ enum class failure_policy {
   /// becomes the scope's result once the scope finishes; later ones are kept
   /// as suppressed errors.
   isolate,
+  /// Java's `anySuccessfulResultOrThrow`: the first child to succeed wins
+  /// and cancels its siblings; the scope succeeds. Failures cancel nobody;
+  /// only if no child succeeds is the first failure the result. Return
+  /// `first_success(...)` from the body to get the winner's value.
+  race,
 };
 
 /// Options of a scope, fixed when it is opened.

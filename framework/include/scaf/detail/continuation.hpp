@@ -21,8 +21,10 @@ struct continuation {
 /// Where and what to post when a result becomes available.
 class continuation_target {
 public:
-  /// Binds `fn` to the task `self`.
-  static continuation_target make(task_base* self, std::function<void()> fn);
+  /// Binds `fn` to the actor `target`, which must handle `continuation`
+  /// messages (every scaf task and scope does).
+  static continuation_target make(caf::actor_addr target,
+                                  std::function<void()> fn);
 
   /// Sends the closure to the task; nothing if the task is gone.
   void post();
