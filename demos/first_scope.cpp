@@ -95,6 +95,7 @@ int main() {
   scaf::run_options opts;
   opts.scope.name = "root";
   opts.scope.grace = 100ms;
+  opts.scope.record_outcomes = true;
   opts.report = &report;
   auto result = scaf::run(
     sys,
@@ -118,6 +119,8 @@ int main() {
     std::printf("suppressed: %s\n", scaf::render(err).c_str());
   for (auto& path : report.killed)
     std::printf("killed after the grace period: %s\n", path.c_str());
+  std::printf("\nthe outcome as a tree:\n%s",
+              scaf::render_tree(report, "root").c_str());
   auto running = sys.registry().running();
   std::printf("actors still running under the scope: %zu\n",
               running - baseline);

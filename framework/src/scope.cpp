@@ -86,6 +86,8 @@ caf::behavior scope::start(detail::scope_config cfg) {
   options_ = std::move(cfg.options);
   path_ = cfg.context.path.empty() ? options_.name : std::move(cfg.context.path);
   report_ = std::move(cfg.report);
+  parent_ = cfg.context.parent;
+  report_to_parent_ = cfg.report_to_parent;
   if (cfg.keep_alive)
     keep_alive_ = caf::actor_cast<caf::actor>(self_);
   if (!options_.grace)
@@ -132,6 +134,11 @@ caf::behavior scope::start(detail::scope_config cfg) {
     },
     [this](detail::detach_atom, caf::actor& nested) { on_detach(nested); },
     [](detail::continuation& k) { k.fn(); },
+    [this](detail::report_atom, detail::outcomes& nested) {
+      auto i = children_.find(self_->current_sender()->id());
+      if (i != children_.end())
+        i->second.nested_outcomes = std::move(nested);
+    },
     [this](detail::grace_atom, uint64_t generation) {
       on_grace_expired(generation);
     },
@@ -199,6 +206,8 @@ scope::spawn_scope_impl(scope_options opts, std::function<void(scope&)> body,
   cfg.options.name = name;
   if (!cfg.options.grace)
     cfg.options.grace = options_.grace;
+  cfg.options.record_outcomes |= options_.record_outcomes;
+  cfg.report_to_parent = true;
   cfg.body = std::move(body);
   auto hdl = detail::spawn_scope_actor(self_, std::move(cfg));
   return add_child(std::move(hdl), std::move(name), background, true);
@@ -383,6 +392,8 @@ void scope::on_child_down(caf::down_msg& msg) {
     start_queued();
   }
   auto& reason = msg.reason;
+  if (options_.record_outcomes && c.owner == caf::invalid_actor_id)
+    record_outcome(c, reason);
   if (c.owner != caf::invalid_actor_id) {
     // A scope opened by a child task: its result belongs to that task. A
     // forced owner is killed once its last nested scope is done, so that
@@ -548,6 +559,26 @@ void scope::kill(child& c, const char* why) {
                       caf::exit_msg{self_->address(), caf::exit_reason::kill});
 }
 
+void scope::record_outcome(child& c, const caf::error& reason) {
+  node_outcome out;
+  out.path = path_ + "/" + c.name;
+  out.reason = reason;
+  if (!reason)
+    out.status = c.forced && c.stop ? node_status::straggler : node_status::done;
+  else if (c.forced && is_kill(reason))
+    out.status = node_status::killed;
+  else if (is(reason, errc::timeout))
+    out.status = node_status::timed_out;
+  else if (is(reason, errc::cancelled))
+    out.status = c.forced && c.stop ? node_status::straggler
+                                    : node_status::cancelled;
+  else
+    out.status = node_status::failed;
+  if (c.nested_outcomes)
+    out.children = std::move(*c.nested_outcomes);
+  outcome_.children.push_back(std::move(out));
+}
+
 void scope::check_progress() {
   if (finished_ || in_body_)
     return;
@@ -567,6 +598,13 @@ void scope::finish() {
   closed_ = true;
   auto result = outcome_.result;
   detail::log().debug("{}: scope done ({})", path_, render(result));
+  if (report_to_parent_ && options_.record_outcomes) {
+    // Ahead of the down message (same sender, same receiver: ordered).
+    if (auto parent = caf::actor_cast<caf::actor>(parent_))
+      self_->send(parent, detail::report_atom::value,
+                  std::make_shared<std::vector<node_outcome>>(
+                    outcome_.children));
+  }
   if (report_)
     *report_ = std::move(outcome_);
   self_->quit(std::move(result));

@@ -546,6 +546,35 @@ TEST_F(ScopeTest, StatefulTaskStateIsConstructedFromSelfWhenItCanBe) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(ScopeTest, OutcomesRenderAsATreeThatSaysWhereTheCancelCameFrom) {
+  caf::actor flaky;
+  auto err = app_error(6, "disk full");
+  auto r = std::make_shared<scope_report>();
+  spawn_scope(
+    sys, {.name = "root", .grace = 1s, .record_outcomes = true},
+    [&](scope& s) {
+      flaky = *s.spawn({.name = "flaky"}, worker, &log, "flaky");
+      s.spawn({.name = "mule"}, worker_with, &log, "mule",
+              on_cancel_mode::stubborn, caf::error{});
+      s.spawn_scope({.name = "index"}, [&](scope& idx) {
+        idx.spawn(worker, &log, "i0");
+      });
+      s.join();
+    },
+    r);
+  run();
+  caf::anon_send(flaky, fail_atom::value, err);
+  run();
+  advance(1s);
+  auto why = "scaf::cancelled(root: root/flaky failed: " + render(err) + ")";
+  EXPECT_EQ(render_tree(*r, "root"),
+            "root: failed: " + render(err) + "\n"
+            "|- root/flaky: failed: " + render(err) + "\n"
+            "|- root/index: cancelled: " + why + "\n"
+            "|  `- root/index/0: cancelled: " + why + "\n"
+            "`- root/mule: killed: caf::exit_reason::kill\n");
+}
+
 // -- errors -------------------------------------------------------------------------
 
 TEST_F(ScopeTest, ErrorsRenderReadably) {

@@ -41,6 +41,9 @@ using adopt_atom = caf::atom_constant<caf::atom("scafadopt")>;
 /// scope.
 using detach_atom = caf::atom_constant<caf::atom("scafdetach")>;
 
+/// `(report_atom, outcomes)`: a nested scope's children's outcomes.
+using report_atom = caf::atom_constant<caf::atom("scafreport")>;
+
 /// `(grace_atom, uint64_t generation)`: the grace period of a cancel ended.
 using grace_atom = caf::atom_constant<caf::atom("scafgrace")>;
 

@@ -324,7 +324,11 @@ private:
     std::shared_ptr<std::stop_source> stop;
     /// When a blocking task overstayed its grace period.
     caf::actor_clock::time_point forced_at;
+    /// A nested scope's children's outcomes (record_outcomes).
+    detail::outcomes nested_outcomes;
   };
+
+  void record_outcome(child& c, const caf::error& reason);
 
   template <caf::spawn_options Os, class F, class... Ts>
   caf::expected<caf::actor>
@@ -432,6 +436,8 @@ private:
   scope_options options_;
   std::string path_;
   std::shared_ptr<scope_report> report_;
+  caf::actor_addr parent_;
+  bool report_to_parent_ = false;
   caf::actor keep_alive_;
   std::unordered_map<caf::actor_id, child> children_;
   scope_report outcome_;

@@ -37,6 +37,12 @@ struct scope_options {
 
   /// What a failing child does to its siblings.
   failure_policy policy = failure_policy::errgroup;
+
+  /// Whether the report keeps the outcome of every child (and, for nested
+  /// scopes, theirs), so that the result can be rendered as a tree. Off by
+  /// default: a long-running scope would otherwise grow with every child it
+  /// ever had. Nested scopes inherit it.
+  bool record_outcomes = false;
 };
 
 /// Options of one child, given when it is spawned.
@@ -48,6 +54,37 @@ struct spawn_options {
   /// A background child does not keep its scope open: once the scope's main
   /// work is done, background children are cancelled (zksync's `spawn_bg`).
   bool background = false;
+};
+
+/// How a node ended, as its scope saw it.
+enum class node_status {
+  /// Finished normally.
+  done,
+  /// Failed with an error of its own.
+  failed,
+  /// Acknowledged a cancel.
+  cancelled,
+  /// Killed after the grace period, or by an abort.
+  killed,
+  /// Failed with `errc::timeout` (a deadline).
+  timed_out,
+  /// A blocking task that overstayed the grace period and finished later.
+  straggler,
+};
+
+/// Returns the enumerator's name, e.g. `"cancelled"`.
+const char* to_string(node_status x);
+
+/// The outcome of one child of a scope (recorded when
+/// `scope_options::record_outcomes` is on).
+struct node_outcome {
+  /// Full path of the node, e.g. `"root/db/3"`.
+  std::string path;
+  node_status status = node_status::done;
+  /// The node's exit reason; empty when done.
+  caf::error reason;
+  /// For a nested scope: the outcomes of its children.
+  std::vector<node_outcome> children;
 };
 
 /// What a finished scope reports about itself. A scope writes its report
@@ -68,6 +105,20 @@ struct scope_report {
   /// Paths of the blocking tasks that overstayed the grace period; they
   /// cannot be killed, so the scope waited for them.
   std::vector<std::string> stragglers;
+
+  /// The outcome of every child, in the order they finished; empty unless
+  /// `scope_options::record_outcomes` is on.
+  std::vector<node_outcome> children;
 };
+
+/// Renders a finished scope's outcome as a tree, one node per line:
+///
+///     root: failed: caf::sec::runtime_error("disk full")
+///     |- root/flaky: failed: caf::sec::runtime_error("disk full")
+///     `- root/index: cancelled: scaf::cancelled(root: root/flaky failed: ...)
+///        `- root/index/0: cancelled: ...
+///
+/// `path` names the scope itself.
+std::string render_tree(const scope_report& report, const std::string& path);
 
 } // namespace scaf

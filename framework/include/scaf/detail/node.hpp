@@ -37,6 +37,10 @@ struct node_context {
 using child_factory
   = std::function<caf::actor(caf::local_actor* parent, node_context ctx)>;
 
+/// Payload of `(report_atom, outcomes)`: a nested scope's children's
+/// outcomes, sent to its parent scope just before it terminates.
+using outcomes = std::shared_ptr<std::vector<node_outcome>>;
+
 /// Payload of `(spawn_atom, spawn_request)`.
 struct spawn_request {
   spawn_options options;
@@ -56,6 +60,9 @@ struct scope_config {
   /// its main tasks are done (`scaf::run`, nested scopes). A service scope
   /// (`scaf::spawn_scope`) runs until cancelled, failed, joined or closed.
   bool join_after_body = true;
+  /// Whether the scope sends its children's outcomes to its parent scope
+  /// before it terminates (nested scopes spawned by a scope).
+  bool report_to_parent = false;
   /// Whether the scope keeps itself alive until it finishes even if nobody
   /// holds its handle (top-level scopes).
   bool keep_alive = false;
@@ -77,3 +84,4 @@ const std::string& scope_path(const scope& s);
 } // namespace scaf
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::spawn_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::outcomes)
