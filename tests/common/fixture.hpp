@@ -109,4 +109,19 @@ protected:
   event_log log;
 };
 
+/// Runs scaf on the real threaded scheduler (scaf's work-stealing policy).
+class threaded_test : public ::testing::Test {
+protected:
+  struct config : caf::actor_system_config {
+    config() {
+      scaf::init(*this);
+      set("logger.console", caf::atom("none"));
+    }
+  };
+
+  config cfg;
+  caf::actor_system sys{cfg};
+  size_t baseline = sys.registry().running();
+};
+
 } // namespace scaf::test

@@ -39,19 +39,23 @@ bool rng_yield() {
   return (state.fetch_add(2654435761u) >> 13) & 1;
 }
 
-class ThreadedTaskTest : public ::testing::Test {
-protected:
-  struct config : caf::actor_system_config {
-    config() {
-      scaf::init(*this);
-      set("logger.console", caf::atom("none"));
-    }
-  };
+using ThreadedTaskTest = threaded_test;
 
-  config cfg;
-  caf::actor_system sys{cfg};
-  size_t baseline = sys.registry().running();
-};
+/// Spawns a task that counts `steps` in an endless computation split by
+/// `yield` into steps; it stops stepping when cancelled.
+template <class Counter>
+caf::actor spawn_yield_loop(scope& s, Counter* steps) {
+  return *s.spawn([steps](task_actor* self) -> caf::behavior {
+    auto step = std::make_shared<std::function<void()>>();
+    *step = [self, steps, step] {
+      ++*steps;
+      self->yield(*step);
+    };
+    self->yield(*step);
+    self->on_cancel([step](const caf::error&) { *step = nullptr; });
+    return {[](finish_atom) {}};
+  });
+}
 
 } // namespace
 
@@ -286,17 +290,7 @@ TEST_F(FunctionTaskTest, YieldLetsCancelInBetweenSteps) {
   auto steps = std::make_shared<int>(0);
   caf::actor looper;
   open([&](scope& s) {
-    looper = *s.spawn([steps](task_actor* self) -> caf::behavior {
-      // An endless computation, split into steps.
-      auto step = std::make_shared<std::function<void()>>();
-      *step = [self, steps, step] {
-        ++*steps;
-        self->yield(*step);
-      };
-      self->yield(*step);
-      self->on_cancel([step](const caf::error&) { *step = nullptr; });
-      return {[](finish_atom) {}};
-    });
+    looper = spawn_yield_loop(s, steps.get());
   });
   // CAF's test scheduler keeps running an actor while its mailbox is not
   // empty, so the looping task would starve its scope here: cancel it
@@ -628,16 +622,7 @@ TEST_F(ThreadedTaskTest, NoTasksWaiterNeverMissesAWakeup) {
 TEST_F(ThreadedTaskTest, YieldingLoopIsCancelledByItsScope) {
   std::atomic<int> steps{0};
   auto result = run(sys, [&](scope& s) {
-    s.spawn([&steps](task_actor* self) -> caf::behavior {
-      auto step = std::make_shared<std::function<void()>>();
-      *step = [self, &steps, step] {
-        ++steps;
-        self->yield(*step);
-      };
-      self->yield(*step);
-      self->on_cancel([step](const caf::error&) { *step = nullptr; });
-      return {[](finish_atom) {}};
-    });
+    spawn_yield_loop(s, &steps);
     s.spawn_blocking([&steps](std::stop_token) {
       while (steps.load() < 1000)
         std::this_thread::yield();

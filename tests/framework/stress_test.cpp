@@ -16,19 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class StressTest : public ::testing::Test {
-protected:
-  struct config : caf::actor_system_config {
-    config() {
-      scaf::init(*this);
-      set("logger.console", caf::atom("none"));
-    }
-  };
-
-  config cfg;
-  caf::actor_system sys{cfg};
-  size_t baseline = sys.registry().running();
-};
+using StressTest = threaded_test;
 
 /// Shared by every node of one random tree.
 struct tree_probe {
