@@ -192,7 +192,7 @@ void task_base::cancel(caf::error reason) {
     // Move the handler out: it may replace itself or quit the task.
     auto handler = std::move(core.on_cancel_);
     handler(reason);
-    if (core_ == nullptr || getf(is_terminated_flag) || core.pending_quit_
+    if (getf(is_terminated_flag) || core.pending_quit_
         || core.defer_quit_)
       return;
   }
