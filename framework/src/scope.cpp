@@ -104,14 +104,8 @@ caf::behavior scope::start(detail::scope_config cfg) {
   // body's children see it from their first line (Trio, zksync).
   if (cfg.context.cancelled)
     cancel_impl(std::move(cfg.context.cancelled), true);
-  try {
-    if (cfg.body)
-      cfg.body(*this);
-  } catch (const std::exception& e) {
-    fail(make_error(errc::task_exception, path_, e.what()));
-  } catch (...) {
-    fail(make_error(errc::task_exception, path_, "unknown exception"));
-  }
+  if (cfg.body)
+    run_user_code(cfg.body);
   in_body_ = false;
   if (cfg.join_after_body)
     joined_ = true;
@@ -133,7 +127,7 @@ caf::behavior scope::start(detail::scope_config cfg) {
       adopt(std::move(nested));
     },
     [this](detail::detach_atom, caf::actor& nested) { on_detach(nested); },
-    [](detail::continuation& k) { k.fn(); },
+    [this](detail::continuation& k) { run_user_code(k.fn); },
     [this](detail::report_atom, detail::outcomes& nested) {
       auto i = children_.find(self_->current_sender()->id());
       if (i != children_.end())
@@ -151,6 +145,22 @@ caf::behavior scope::start(detail::scope_config cfg) {
       return rp;
     },
   };
+}
+
+template <class F>
+void scope::run_user_code(F& f) {
+  // An exception escaping into CAF would end the scope actor abnormally and
+  // orphan its children for a moment: fail the scope instead.
+  try {
+    if constexpr (std::is_invocable_v<F&, scope&>)
+      f(*this);
+    else
+      f();
+  } catch (const std::exception& e) {
+    fail(make_error(errc::task_exception, path_, e.what()));
+  } catch (...) {
+    fail(make_error(errc::task_exception, path_, "unknown exception"));
+  }
 }
 
 // -- spawning -----------------------------------------------------------------
@@ -366,7 +376,7 @@ void scope::notify_no_tasks() {
   auto waiters = std::move(no_tasks_waiters_);
   no_tasks_waiters_.clear();
   for (auto& f : waiters)
-    f();
+    run_user_code(f);
 }
 
 void scope::set_grace(caf::timespan grace) {

@@ -379,6 +379,25 @@ TEST_F(FunctionTaskTest, StartWaitsUntilTheTaskSignalsReady) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(FunctionTaskTest, ExceptionInAScopeContinuationFailsTheScope) {
+  caf::actor a;
+  open([&](scope& s) {
+    a = *s.spawn(worker, &log, "a");
+    auto h = s.spawn_fn([] { return 1; });
+    h.then(s.self(), [](caf::expected<int>) {
+      throw std::runtime_error("bad continuation");
+    });
+  });
+  run();
+  EXPECT_EQ(render(report->result),
+            "scaf::task_exception(root: bad continuation)");
+  // The scope was not torn down: it cancelled its child and waited.
+  EXPECT_EQ(log.count("cancel:a:scaf::cancelled(root: root failed: "
+                      "scaf::task_exception(root: bad continuation))"),
+            1u);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
 TEST_F(FunctionTaskTest, FailureBeforeReadyIsTheSpawnersError) {
   handle<int> h;
   auto err = app_error(3, "port in use");

@@ -428,6 +428,9 @@ private:
 
   void kill(child& c, const char* why);
 
+  template <class F>
+  void run_user_code(F& f);
+
   void check_progress();
 
   void finish();
