@@ -1,0 +1,485 @@
+// scaf_bench: the workloads of docs/performance.md, each written twice in one
+// binary, once with scaf and once in plain CAF 0.17 the way a CAF expert
+// would (the floor), both on scaf's scheduler. The driver runs every
+// measurement in a fresh child process (so peak RSS is per run), alternating
+// variants, and prints medians, min-max and the ratio scaf/raw measured in
+// this run; with --peers it runs the Erlang/OTP and Go errgroup versions of
+// W1-W3 (bench/peers/) side by side.
+//
+//   scaf_bench [--runs R] [--quick] [--erlang PEER.erl --go PEER-BINARY]
+//              [--json FILE]
+//   scaf_bench --one WORKLOAD VARIANT N      (one measurement; used by the driver)
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "scaf/all.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using go_atom = caf::atom_constant<caf::atom("go")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+
+// -- measuring ----------------------------------------------------------------
+
+long status_kb(const char* key) {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  auto len = std::strlen(key);
+  while (std::getline(in, line))
+    if (line.compare(0, len, key) == 0)
+      return std::atol(line.c_str() + len + 1);
+  return -1;
+}
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+struct config : caf::actor_system_config {
+  config() {
+    scaf::init(*this);
+    set("logger.console", caf::atom("none"));
+  }
+};
+
+/// Waits until `counter` reaches `n`.
+void await_count(const std::atomic<long>& counter, long n) {
+  while (counter.load() < n)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+}
+
+// -- W1: fan-out ----------------------------------------------------------------
+
+double w1_scaf(caf::actor_system& sys, long n) {
+  auto start = clock_type::now();
+  auto r = scaf::run(sys, [n](scaf::scope& s) {
+    for (long i = 0; i < n; ++i)
+      s.spawn([](scaf::task_actor* self) -> caf::behavior {
+        self->quit();
+        return {};
+      });
+  });
+  if (!r)
+    std::abort();
+  return seconds_since(start);
+}
+
+double w1_scaf_fn(caf::actor_system& sys, long n) {
+  auto start = clock_type::now();
+  auto r = scaf::run(sys, [n](scaf::scope& s) {
+    for (long i = 0; i < n; ++i)
+      s.spawn_fn([i] { return i; });
+  });
+  if (!r)
+    std::abort();
+  return seconds_since(start);
+}
+
+double w1_scaf_blocking(caf::actor_system& sys, long n) {
+  auto start = clock_type::now();
+  auto r = scaf::run(sys, [n](scaf::scope& s) {
+    for (long i = 0; i < n; ++i)
+      s.spawn_blocking([i](std::stop_token) { return i; });
+  });
+  if (!r)
+    std::abort();
+  return seconds_since(start);
+}
+
+/// Raw CAF: one actor spawns n monitored children that finish at once and
+/// counts their down messages.
+template <caf::spawn_options Os>
+double w1_raw_impl(caf::actor_system& sys, long n) {
+  caf::scoped_actor self{sys};
+  auto start = clock_type::now();
+  auto parent = sys.spawn([n](caf::event_based_actor* p) -> caf::behavior {
+    return {[=](go_atom) -> caf::result<long> {
+      auto rp = std::make_shared<caf::typed_response_promise<long>>(
+        p->make_response_promise<long>());
+      auto left = std::make_shared<long>(n);
+      p->set_down_handler([=](caf::down_msg&) {
+        if (--*left == 0)
+          rp->deliver(n);
+      });
+      for (long i = 0; i < n; ++i)
+        p->spawn<Os + caf::monitored>([](caf::event_based_actor* c) {
+          c->quit();
+        });
+      return *rp;
+    }};
+  });
+  self->request(parent, caf::infinite, go_atom::value)
+    .receive([](long) {}, [](caf::error&) { std::abort(); });
+  auto t = seconds_since(start);
+  self->send_exit(parent, caf::exit_reason::user_shutdown);
+  return t;
+}
+
+double w1_raw(caf::actor_system& sys, long n) {
+  return w1_raw_impl<caf::no_spawn_options>(sys, n);
+}
+
+double w1_raw_blocking(caf::actor_system& sys, long n) {
+  return w1_raw_impl<caf::detached>(sys, n);
+}
+
+// -- W2: tree -----------------------------------------------------------------
+
+void tree_body(scaf::scope& s, int depth) {
+  if (depth == 0)
+    return;
+  for (int i = 0; i < 2; ++i)
+    s.spawn_scope({}, [depth](scaf::scope& c) { tree_body(c, depth - 1); });
+}
+
+double w2_scaf(caf::actor_system& sys, long depth) {
+  auto start = clock_type::now();
+  auto r = scaf::run(sys, [depth](scaf::scope& s) {
+    tree_body(s, static_cast<int>(depth));
+  });
+  if (!r)
+    std::abort();
+  return seconds_since(start);
+}
+
+caf::behavior raw_tree_node(caf::event_based_actor* self, int depth) {
+  if (depth == 0) {
+    self->quit();
+    return {};
+  }
+  // Hold the children: CAF destroys an idle actor nobody holds.
+  auto children = std::make_shared<std::vector<caf::actor>>();
+  for (int i = 0; i < 2; ++i)
+    children->push_back(self->spawn<caf::monitored>(raw_tree_node, depth - 1));
+  self->set_down_handler([=](caf::down_msg&) {
+    if (children->size() == 1)
+      self->quit();
+    else
+      children->pop_back();
+  });
+  return {[](idle_atom) {}};
+}
+
+double w2_raw(caf::actor_system& sys, long depth) {
+  caf::scoped_actor self{sys};
+  auto start = clock_type::now();
+  auto root = self->spawn<caf::monitored>(raw_tree_node,
+                                          static_cast<int>(depth));
+  self->receive([](caf::down_msg&) {});
+  return seconds_since(start);
+}
+
+// -- W3: cancel a tree of waiting tasks --------------------------------------------
+
+struct w3_result {
+  double seconds;
+  long bytes_per_node;
+};
+
+/// Spawns the two children of a node `depth` levels above the leaves.
+void waiting_tree(scaf::scope& s, int depth, std::atomic<long>* up) {
+  for (int i = 0; i < 2; ++i) {
+    if (depth == 1)
+      s.spawn([up](scaf::task_actor*) -> caf::behavior {
+        ++*up;
+        return {[](idle_atom) {}};
+      });
+    else
+      s.spawn_scope({}, [depth, up](scaf::scope& c) {
+        waiting_tree(c, depth - 1, up);
+      });
+  }
+}
+
+/// A binary tree of depth D: inner nodes are scopes, each leaf a task waiting
+/// for cancel, 2^(D+1) - 1 actors in all.
+w3_result w3_scaf(caf::actor_system& sys, long depth) {
+  std::atomic<long> up{0};
+  auto before = status_kb("VmRSS:");
+  auto root = scaf::spawn_scope(sys, {.name = "root", .grace = std::chrono::hours{1}},
+                                [&up, depth](scaf::scope& s) {
+                                  waiting_tree(s, static_cast<int>(depth),
+                                               &up);
+                                });
+  await_count(up, 1L << depth);
+  auto nodes = (1L << (depth + 1)) - 1;
+  auto per_node = (status_kb("VmRSS:") - before) * 1024 / nodes;
+  caf::scoped_actor self{sys};
+  self->monitor(root);
+  auto start = clock_type::now();
+  caf::anon_send(root, scaf::cancel_atom::value, "bench");
+  self->receive([](caf::down_msg&) {});
+  return {seconds_since(start), per_node};
+}
+
+caf::behavior raw_waiting_node(caf::event_based_actor* self, int depth,
+                               std::atomic<long>* up) {
+  if (depth == 0) {
+    ++*up;
+    return {[](idle_atom) {}};
+  }
+  auto children = std::make_shared<std::vector<caf::actor>>();
+  for (int i = 0; i < 2; ++i)
+    children->push_back(
+      self->spawn<caf::monitored>(raw_waiting_node, depth - 1, up));
+  auto left = std::make_shared<int>(2);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    for (auto& c : *children)
+      self->send_exit(c, msg.reason);
+  });
+  self->set_down_handler([=](caf::down_msg&) {
+    if (--*left == 0) {
+      children->clear();
+      self->quit();
+    }
+  });
+  return {[](idle_atom) {}};
+}
+
+w3_result w3_raw(caf::actor_system& sys, long depth) {
+  std::atomic<long> up{0};
+  auto before = status_kb("VmRSS:");
+  caf::scoped_actor self{sys};
+  auto root = self->spawn<caf::monitored>(raw_waiting_node,
+                                          static_cast<int>(depth), &up);
+  await_count(up, 1L << depth);
+  auto nodes = (1L << (depth + 1)) - 1;
+  auto per_node = (status_kb("VmRSS:") - before) * 1024 / nodes;
+  auto start = clock_type::now();
+  self->send_exit(root, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {});
+  return {seconds_since(start), per_node};
+}
+
+// -- one measurement (child process) ------------------------------------------------
+
+int run_one(const std::string& workload, const std::string& variant, long n) {
+  config cfg;
+  double seconds = 0;
+  long extra = -1;
+  {
+    caf::actor_system sys{cfg};
+    auto scaf_variant = variant == "scaf";
+    if (workload == "w1")
+      seconds = scaf_variant ? w1_scaf(sys, n) : w1_raw(sys, n);
+    else if (workload == "w1fn")
+      seconds = scaf_variant ? w1_scaf_fn(sys, n) : w1_raw(sys, n);
+    else if (workload == "w1blocking")
+      seconds = scaf_variant ? w1_scaf_blocking(sys, n) : w1_raw_blocking(sys, n);
+    else if (workload == "w2")
+      seconds = scaf_variant ? w2_scaf(sys, n) : w2_raw(sys, n);
+    else if (workload == "w3") {
+      auto r = scaf_variant ? w3_scaf(sys, n) : w3_raw(sys, n);
+      seconds = r.seconds;
+      extra = r.bytes_per_node;
+    } else {
+      std::fprintf(stderr, "unknown workload %s\n", workload.c_str());
+      return 2;
+    }
+  }
+  std::printf("seconds %.6f rss_kb %ld bytes_per_node %ld\n", seconds,
+              status_kb("VmHWM:"), extra);
+  return 0;
+}
+
+// -- the driver -----------------------------------------------------------------------
+
+struct sample {
+  double seconds = 0;
+  long rss_kb = 0;
+  long bytes_per_node = -1;
+};
+
+bool parse_sample(const std::string& out, sample& s) {
+  std::istringstream in{out};
+  std::string key;
+  bool ok = false;
+  while (in >> key) {
+    if (key == "seconds")
+      ok = static_cast<bool>(in >> s.seconds);
+    else if (key == "rss_kb")
+      in >> s.rss_kb;
+    else if (key == "bytes_per_node")
+      in >> s.bytes_per_node;
+  }
+  return ok;
+}
+
+bool run_command(const std::string& cmd, sample& s) {
+  auto pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr)
+    return false;
+  std::string out;
+  char buf[256];
+  while (fgets(buf, sizeof(buf), pipe) != nullptr)
+    out += buf;
+  return pclose(pipe) == 0 && parse_sample(out, s);
+}
+
+struct row {
+  std::string workload;
+  std::string variant;
+  long n;
+  std::string command;
+  std::vector<sample> samples;
+};
+
+struct summary {
+  double median, min, max;
+  long rss_kb;
+  long bytes_per_node;
+};
+
+summary summarize(const std::vector<sample>& xs) {
+  std::vector<double> t;
+  std::vector<long> rss, bpn;
+  for (auto& x : xs) {
+    t.push_back(x.seconds);
+    rss.push_back(x.rss_kb);
+    bpn.push_back(x.bytes_per_node);
+  }
+  std::sort(t.begin(), t.end());
+  std::sort(rss.begin(), rss.end());
+  std::sort(bpn.begin(), bpn.end());
+  return {t[t.size() / 2], t.front(), t.back(), rss[rss.size() / 2],
+          bpn[bpn.size() / 2]};
+}
+
+std::string self_path() {
+  char buf[4096];
+  auto len = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (len <= 0)
+    std::abort();
+  return std::string(buf, static_cast<size_t>(len));
+}
+
+int drive(int runs, bool quick, const std::string& erlang,
+          const std::string& go, const std::string& json) {
+  auto self = self_path();
+  struct spec {
+    std::string workload;
+    long n;
+    bool with_peers;
+  };
+  std::vector<spec> specs;
+  if (quick)
+    specs = {{"w1", 10'000, true},  {"w1", 100'000, true},
+             {"w1fn", 100'000, false}, {"w1blocking", 200, false},
+             {"w2", 12, true},      {"w3", 10, true}};
+  else
+    specs = {{"w1", 10'000, true},     {"w1", 100'000, true},
+             {"w1fn", 100'000, false}, {"w1blocking", 1'000, false},
+             {"w2", 16, true},         {"w2", 19, false},
+             {"w3", 14, true}};
+  std::vector<row> rows;
+  for (auto& sp : specs) {
+    auto n = std::to_string(sp.n);
+    for (const char* v : {"scaf", "raw"})
+      rows.push_back({sp.workload, v, sp.n,
+                      self + " --one " + sp.workload + " " + v + " " + n, {}});
+    if (!erlang.empty() && sp.with_peers)
+      rows.push_back({sp.workload, "erlang", sp.n,
+                      "escript " + erlang + " " + sp.workload + " " + n, {}});
+    if (!go.empty() && sp.with_peers)
+      rows.push_back({sp.workload, "go", sp.n,
+                      go + " " + sp.workload + " " + n, {}});
+  }
+  // Alternate: every row once per round, so drift hits all variants alike.
+  for (int r = 0; r < runs; ++r)
+    for (auto& x : rows) {
+      sample s;
+      if (!run_command(x.command, s)) {
+        std::fprintf(stderr, "failed: %s\n", x.command.c_str());
+        return 1;
+      }
+      x.samples.push_back(s);
+    }
+  std::map<std::string, double> raw_median;
+  for (auto& x : rows)
+    if (x.variant == "raw")
+      raw_median[x.workload + "/" + std::to_string(x.n)]
+        = summarize(x.samples).median;
+  std::printf("%-11s %-7s %8s %10s %21s %10s %9s %10s\n", "workload",
+              "variant", "n", "median ms", "min-max ms", "peak RSS", "B/node",
+              "vs raw");
+  std::ostringstream js;
+  js << "[\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto& x = rows[i];
+    auto s = summarize(x.samples);
+    auto base = raw_median[x.workload + "/" + std::to_string(x.n)];
+    auto ratio = base > 0 ? s.median / base : 0.0;
+    char range[64];
+    std::snprintf(range, sizeof(range), "%.1f-%.1f", s.min * 1e3,
+                  s.max * 1e3);
+    std::printf("%-11s %-7s %8ld %10.1f %21s %7ld MB %9s %9.2fx\n",
+                x.workload.c_str(), x.variant.c_str(), x.n, s.median * 1e3,
+                range, s.rss_kb / 1024,
+                s.bytes_per_node >= 0 ? std::to_string(s.bytes_per_node).c_str()
+                                      : "-",
+                ratio);
+    js << "  {\"name\": \"" << x.workload << "\", \"variant\": \"" << x.variant
+       << "\", \"n\": " << x.n << ", \"median\": " << s.median
+       << ", \"min\": " << s.min << ", \"max\": " << s.max
+       << ", \"peak_rss_kb\": " << s.rss_kb
+       << ", \"bytes_per_node\": " << s.bytes_per_node
+       << ", \"ratio_to_raw_caf\": " << ratio << "}"
+       << (i + 1 < rows.size() ? "," : "") << "\n";
+  }
+  js << "]\n";
+  std::printf("\n%d runs each, alternating; n is tasks (w1*) or tree depth "
+              "(w2, w3); vs raw = median / median of raw CAF in this run\n",
+              runs);
+  if (!json.empty()) {
+    std::ofstream out{json};
+    out << js.str();
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 4 && args[0] == "--one")
+    return run_one(args[1], args[2], std::atol(args[3].c_str()));
+  int runs = 5;
+  bool quick = false;
+  std::string erlang, go, json;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--runs" && i + 1 < args.size())
+      runs = std::atoi(args[++i].c_str());
+    else if (args[i] == "--quick")
+      quick = true;
+    else if (args[i] == "--erlang" && i + 1 < args.size())
+      erlang = args[++i];
+    else if (args[i] == "--go" && i + 1 < args.size())
+      go = args[++i];
+    else if (args[i] == "--json" && i + 1 < args.size())
+      json = args[++i];
+    else {
+      std::fprintf(stderr,
+                   "usage: scaf_bench [--runs R] [--quick] [--erlang FILE] "
+                   "[--go BINARY] [--json FILE]\n");
+      return 2;
+    }
+  }
+  return drive(runs, quick, erlang, go, json);
+}
