@@ -227,7 +227,7 @@ TEST_F(FunctionTaskTest, PreCancelledScopeStartsItsTasksCancelled) {
 
 TEST_F(FunctionTaskTest, LimitQueuesTasksAndStartsThemInSpawnOrder) {
   std::vector<handle<int>> hs;
-  scope::limit_counts at_spawn;
+  limit_counts at_spawn;
   open([&](scope& s) {
     EXPECT_TRUE(s.set_limit(2) == caf::error{});
     for (int i = 0; i < 5; ++i)
@@ -251,7 +251,7 @@ TEST_F(FunctionTaskTest, LimitQueuesTasksAndStartsThemInSpawnOrder) {
 
 TEST_F(FunctionTaskTest, TrySpawnSaysNoWhenFullAndCountsIt) {
   caf::expected<handle<int>> refused{handle<int>{}};
-  scope::limit_counts counts;
+  limit_counts counts;
   caf::error zero;
   open([&](scope& s) {
     zero = s.set_limit(0);

@@ -19,6 +19,7 @@
 #include <caf/timespan.hpp>
 
 #include "scaf/detail/body.hpp"
+#include "scaf/detail/child_record.hpp"
 #include "scaf/detail/function_task.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/spawn_task.hpp"
@@ -151,22 +152,7 @@ public:
   /// sees), or with `errc::cancelled` if it ended without error. Continue
   /// with `handle::then(s.self(), ...)` or, from a plain thread, `wait`.
   template <class V, class F, class... Ts>
-  handle<V> start(const spawn_options& opts, F fun, Ts&&... xs) {
-    auto state = std::make_shared<detail::handle_state<V>>();
-    auto path = path_ + "/" + child_name(opts);
-    auto hdl = spawn(opts, std::move(fun), ready_signal<V>{state},
-                     std::forward<Ts>(xs)...);
-    if (!hdl) {
-      state->resolve(hdl.error());
-      return {std::move(state), caf::actor{}};
-    }
-    (*hdl)->attach_functor([state, path](const caf::error& reason) {
-      state->resolve(reason ? reason
-                            : make_error(errc::cancelled, path,
-                                         "the task ended before it was ready"));
-    });
-    return {std::move(state), std::move(*hdl)};
-  }
+  handle<V> start(const spawn_options& opts, F fun, Ts&&... xs);
 
   /// Opens a nested scope as a child of this one and runs `body(scope&)` in
   /// it. The child scope's result (its first error) counts as the result of
@@ -244,16 +230,8 @@ public:
     return try_spawn_fn(spawn_options{}, std::move(f));
   }
 
-  /// Counts of limited tasks (see `set_limit`).
-  struct limit_counts {
-    /// Waiting for a free slot.
-    size_t queued = 0;
-    /// Running now.
-    size_t running = 0;
-    /// Refused by `try_spawn_fn`.
-    size_t rejected = 0;
-  };
 
+  /// Returns the counts of limited tasks (see `set_limit`).
   limit_counts counts() const noexcept {
     return {queued_.size(), limited_running_, rejected_};
   }
@@ -300,83 +278,21 @@ public:
   caf::behavior start(detail::scope_config cfg);
 
 private:
-  struct child {
-    caf::actor handle;
-    std::string name;
-    /// Spawn order within this scope.
-    uint64_t seq = 0;
-    /// For a scope opened by a child task: that task. Its cancel and force
-    /// reach the scope through the task.
-    caf::actor_id owner = caf::invalid_actor_id;
-    /// The grace generation in which the child was cancelled (0: never).
-    uint64_t cancelled_in = 0;
-    bool background = false;
-    bool is_scope = false;
-    /// Live scopes opened by this child (a task) that this scope adopted.
-    uint32_t nested = 0;
-    /// Killed (tasks) or aborted (scopes) by this scope.
-    bool forced = false;
-    /// A forced task waiting for its nested scopes before it is killed.
-    bool kill_pending = false;
-    /// Counts against the limit of function and blocking tasks.
-    bool limited = false;
-    /// The stop source of a blocking task (which cannot be killed).
-    std::shared_ptr<std::stop_source> stop;
-    /// When a blocking task overstayed its grace period.
-    caf::actor_clock::time_point forced_at;
-    /// A nested scope's children's outcomes (record_outcomes).
-    detail::outcomes nested_outcomes;
-  };
+  using child = detail::scope_child;
 
   void record_outcome(child& c, const caf::error& reason);
 
   template <caf::spawn_options Os, class F, class... Ts>
   caf::expected<caf::actor>
   spawn_task_impl(const spawn_options& opts,
-                  std::shared_ptr<std::stop_source> stop, F fun, Ts&&... xs) {
-    if (auto err = check_open())
-      return err;
-    auto name = child_name(opts);
-    auto hdl = detail::spawn_task<Os>(self_, make_context(name),
-                                      std::move(fun), std::forward<Ts>(xs)...);
-    return add_child(std::move(hdl), std::move(name), opts.background, false,
-                     std::move(stop));
-  }
+                  std::shared_ptr<std::stop_source> stop, F fun, Ts&&... xs);
 
   template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
   handle<T> spawn_function(const spawn_options& opts, F f,
                            detail::fallback_t<T> fallback,
-                           std::shared_ptr<std::stop_source> stop) {
-    auto state = std::make_shared<detail::handle_state<T>>();
-    auto start = [this, opts, state, f = std::move(f),
-                  fallback = std::move(fallback),
-                  stop = std::move(stop)]() mutable -> caf::actor {
-      auto hdl = spawn_task_impl<Os>(
-        opts, stop,
-        detail::make_function_task(std::move(f), state, std::move(fallback),
-                                   stop));
-      if (!hdl) {
-        state->resolve(hdl.error());
-        return {};
-      }
-      mark_limited(*hdl);
-      return std::move(*hdl);
-    };
-    if (limit_ != 0 && limited_running_ >= limit_ && !closed_) {
-      enqueue(opts.background, [start]() mutable { start(); },
-              [state](const caf::error& why) { state->resolve(why); });
-      return {std::move(state), caf::actor{}};
-    }
-    auto hdl = start();
-    return {std::move(state), std::move(hdl)};
-  }
+                           std::shared_ptr<std::stop_source> stop);
 
-  /// A function or blocking task waiting for a free slot.
-  struct queued_task {
-    bool background;
-    std::function<void()> start;
-    std::function<void(const caf::error&)> drop;
-  };
+  using queued_task = detail::queued_task;
 
   void enqueue(bool background, std::function<void()> start,
                std::function<void(const caf::error&)> drop);
@@ -462,3 +378,5 @@ private:
 };
 
 } // namespace scaf
+
+#include "scaf/detail/scope_impl.hpp"

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,16 @@ struct spawn_options {
   /// A background child does not keep its scope open: once the scope's main
   /// work is done, background children are cancelled (zksync's `spawn_bg`).
   bool background = false;
+};
+
+/// Counts of a scope's limited tasks (see `scope::set_limit`).
+struct limit_counts {
+  /// Waiting for a free slot.
+  size_t queued = 0;
+  /// Running now.
+  size_t running = 0;
+  /// Refused by `scope::try_spawn_fn`.
+  size_t rejected = 0;
 };
 
 /// How a node ended, as its scope saw it.

@@ -1,0 +1,71 @@
+// Template members of scaf::scope; included at the end of scaf/scope.hpp.
+#pragma once
+
+#include <memory>
+#include <utility>
+
+#include "scaf/scope.hpp"
+
+namespace scaf {
+
+template <class V, class F, class... Ts>
+handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
+  auto state = std::make_shared<detail::handle_state<V>>();
+  auto path = path_ + "/" + child_name(opts);
+  auto hdl = spawn(opts, std::move(fun), ready_signal<V>{state},
+                   std::forward<Ts>(xs)...);
+  if (!hdl) {
+    state->resolve(hdl.error());
+    return {std::move(state), caf::actor{}};
+  }
+  (*hdl)->attach_functor([state, path](const caf::error& reason) {
+    state->resolve(reason ? reason
+                          : make_error(errc::cancelled, path,
+                                       "the task ended before it was ready"));
+  });
+  return {std::move(state), std::move(*hdl)};
+}
+
+template <caf::spawn_options Os, class F, class... Ts>
+caf::expected<caf::actor>
+scope::spawn_task_impl(const spawn_options& opts,
+                       std::shared_ptr<std::stop_source> stop, F fun,
+                       Ts&&... xs) {
+  if (auto err = check_open())
+    return err;
+  auto name = child_name(opts);
+  auto hdl = detail::spawn_task<Os>(self_, make_context(name),
+                                    std::move(fun), std::forward<Ts>(xs)...);
+  return add_child(std::move(hdl), std::move(name), opts.background, false,
+                   std::move(stop));
+}
+
+template <caf::spawn_options Os, class F, class T>
+handle<T> scope::spawn_function(const spawn_options& opts, F f,
+                                detail::fallback_t<T> fallback,
+                                std::shared_ptr<std::stop_source> stop) {
+  auto state = std::make_shared<detail::handle_state<T>>();
+  auto start = [this, opts, state, f = std::move(f),
+                fallback = std::move(fallback),
+                stop = std::move(stop)]() mutable -> caf::actor {
+    auto hdl = spawn_task_impl<Os>(
+      opts, stop,
+      detail::make_function_task(std::move(f), state, std::move(fallback),
+                                 stop));
+    if (!hdl) {
+      state->resolve(hdl.error());
+      return {};
+    }
+    mark_limited(*hdl);
+    return std::move(*hdl);
+  };
+  if (limit_ != 0 && limited_running_ >= limit_ && !closed_) {
+    enqueue(opts.background, [start]() mutable { start(); },
+            [state](const caf::error& why) { state->resolve(why); });
+    return {std::move(state), caf::actor{}};
+  }
+  auto hdl = start();
+  return {std::move(state), std::move(hdl)};
+}
+
+} // namespace scaf
