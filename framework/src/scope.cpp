@@ -49,10 +49,6 @@ void detail::fail_scope(scope& s, caf::error reason) {
   s.fail(std::move(reason));
 }
 
-const std::string& detail::scope_path(const scope& s) {
-  return s.path();
-}
-
 void detail::run_scope(caf::actor_system& sys, scope_config cfg) {
   caf::scoped_actor waiter{sys};
   auto hdl = spawn_scope_actor(sys, std::move(cfg));
@@ -229,7 +225,7 @@ caf::expected<caf::actor> scope::spawn_requested(detail::spawn_request& req) {
   auto name = child_name(req.options);
   auto hdl = req.make(self_, make_context(name));
   return add_child(std::move(hdl), std::move(name), req.options.background,
-                   req.is_scope);
+                   false);
 }
 
 void scope::adopt(caf::actor nested) {

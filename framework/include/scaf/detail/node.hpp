@@ -45,7 +45,6 @@ using outcomes = std::shared_ptr<std::vector<node_outcome>>;
 struct spawn_request {
   spawn_options options;
   child_factory make;
-  bool is_scope = false;
 };
 
 /// Everything needed to start a scope actor.
@@ -76,9 +75,6 @@ caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg);
 
 /// Fails the scope `s` with `reason` as if a child had failed with it.
 void fail_scope(scope& s, caf::error reason);
-
-/// Returns the path of scope `s`.
-const std::string& scope_path(const scope& s);
 
 } // namespace detail
 } // namespace scaf
