@@ -2,8 +2,10 @@
 
 /// Includes all of scaf's public headers.
 #include "scaf/atoms.hpp"
+#include "scaf/collect.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/fwd.hpp"
+#include "scaf/handle.hpp"
 #include "scaf/init.hpp"
 #include "scaf/run.hpp"
 #include "scaf/scheduler.hpp"

@@ -7,9 +7,17 @@ class scope;
 class stealing_policy;
 class task_base;
 
+template <class T>
+class handle;
+template <class V>
+class ready_signal;
+
 enum class errc : unsigned char;
 enum class failure_policy;
+enum class node_status;
 
+struct limit_counts;
+struct node_outcome;
 struct run_options;
 struct scope_options;
 struct scope_report;

@@ -30,6 +30,9 @@ namespace scaf {
 
 /// A scope: a supervisor actor whose only job is to own its children (tasks
 /// and nested scopes) and to finish only after every one of them is done.
+/// Tasks come in three kinds: actor behaviors (`spawn`), functions run once
+/// (`spawn_fn`, `spawn_cancellable`) and blocking functions on a thread of
+/// their own (`spawn_blocking`); the last two return a `handle`.
 ///
 /// `scope` is the state of the scope actor, so all its member functions run
 /// in that actor's context: inside the body passed to `scaf::run`,
@@ -49,7 +52,9 @@ namespace scaf {
 ///   reported done. Its exit reason is its result: empty on success, else the
 ///   first error or the cancel reason. Later failures are kept as suppressed.
 ///
-/// A scope never kills a child it can cancel, and never reports done early.
+/// A scope kills a child only after the grace period or on abort (a blocking
+/// task never: it is waited for as a straggler), and never reports done
+/// early.
 /// Killing a scope actor with `exit_reason::kill` bypasses all of this (its
 /// children are then killed after it): use `abort_atom` instead.
 class scope {
