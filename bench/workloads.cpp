@@ -67,40 +67,37 @@ void await_count(const std::atomic<long>& counter, long n) {
 
 // -- W1: fan-out ----------------------------------------------------------------
 
-double w1_scaf(caf::actor_system& sys, long n) {
+/// Runs a scope that calls `spawn(s, i)` for i in [0, n) and waits for all.
+template <class Spawn>
+double w1_with(caf::actor_system& sys, long n, Spawn spawn) {
   auto start = clock_type::now();
-  auto r = scaf::run(sys, [n](scaf::scope& s) {
+  auto r = scaf::run(sys, [n, &spawn](scaf::scope& s) {
     for (long i = 0; i < n; ++i)
-      s.spawn([](scaf::task_actor* self) -> caf::behavior {
-        self->quit();
-        return {};
-      });
+      spawn(s, i);
   });
   if (!r)
     std::abort();
   return seconds_since(start);
+}
+
+double w1_scaf(caf::actor_system& sys, long n) {
+  return w1_with(sys, n, [](scaf::scope& s, long) {
+    s.spawn([](scaf::task_actor* self) -> caf::behavior {
+      self->quit();
+      return {};
+    });
+  });
 }
 
 double w1_scaf_fn(caf::actor_system& sys, long n) {
-  auto start = clock_type::now();
-  auto r = scaf::run(sys, [n](scaf::scope& s) {
-    for (long i = 0; i < n; ++i)
-      s.spawn_fn([i] { return i; });
-  });
-  if (!r)
-    std::abort();
-  return seconds_since(start);
+  return w1_with(sys, n,
+                 [](scaf::scope& s, long i) { s.spawn_fn([i] { return i; }); });
 }
 
 double w1_scaf_blocking(caf::actor_system& sys, long n) {
-  auto start = clock_type::now();
-  auto r = scaf::run(sys, [n](scaf::scope& s) {
-    for (long i = 0; i < n; ++i)
-      s.spawn_blocking([i](std::stop_token) { return i; });
+  return w1_with(sys, n, [](scaf::scope& s, long i) {
+    s.spawn_blocking([i](std::stop_token) { return i; });
   });
-  if (!r)
-    std::abort();
-  return seconds_since(start);
 }
 
 /// Raw CAF: one actor spawns n monitored children that finish at once and
