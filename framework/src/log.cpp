@@ -7,7 +7,10 @@
 namespace scaf::detail {
 
 spdlog::logger& log() {
-  static std::shared_ptr<spdlog::logger> instance = [] {
+  // Deliberately never destroyed: actors may still log while static objects
+  // are being destroyed at exit (an actor system in a static, worker threads
+  // finishing their last job), and spdlog's own registry is a static too.
+  static auto* instance = new std::shared_ptr<spdlog::logger>([] {
     auto result = spdlog::get("scaf");
     if (!result)
       result = spdlog::stderr_color_mt("scaf");
@@ -16,8 +19,8 @@ spdlog::logger& log() {
       level = spdlog::level::from_str(env);
     result->set_level(level);
     return result;
-  }();
-  return *instance;
+  }());
+  return **instance;
 }
 
 } // namespace scaf::detail
