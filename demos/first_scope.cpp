@@ -8,12 +8,13 @@
 // happens.
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <string>
 
 #include <caf/all.hpp>
 
 #include "scaf/all.hpp"
+
+#include "say.hpp"
 
 using namespace std::chrono_literals;
 
@@ -21,13 +22,7 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
-std::mutex print_mtx;
-
-void say(const std::string& who, const std::string& what) {
-  std::lock_guard<std::mutex> guard{print_mtx};
-  std::printf("%-22s %s\n", who.c_str(), what.c_str());
-  std::fflush(stdout);
-}
+using demo::say;
 
 /// Prints when its state goes: the last thing a task does before its scope
 /// hears that it is done.

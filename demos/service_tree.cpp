@@ -5,12 +5,13 @@
 // gone.
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <string>
 
 #include <caf/all.hpp>
 
 #include "scaf/all.hpp"
+
+#include "say.hpp"
 
 using namespace std::chrono_literals;
 
@@ -19,13 +20,7 @@ namespace {
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using packet_atom = caf::atom_constant<caf::atom("packet")>;
 
-std::mutex print_mtx;
-
-void say(const std::string& who, const std::string& what) {
-  std::lock_guard<std::mutex> guard{print_mtx};
-  std::printf("%-26s %s\n", who.c_str(), what.c_str());
-  std::fflush(stdout);
-}
+using demo::say;
 
 /// One client connection: echoes packets, closes when cancelled.
 caf::behavior session(scaf::task_actor* self, int conn) {
