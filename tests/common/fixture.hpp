@@ -37,6 +37,16 @@ public:
     return -1;
   }
 
+  /// Number of events that start with `prefix`, e.g. "cancel:b:" for every
+  /// cancel that task b saw, whatever its reason.
+  size_t count_prefix(const std::string& prefix) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    size_t n = 0;
+    for (auto& e : events_)
+      n += e.rfind(prefix, 0) == 0 ? 1 : 0;
+    return n;
+  }
+
   size_t count(const std::string& event) const {
     std::lock_guard<std::mutex> guard{mtx_};
     size_t n = 0;
