@@ -7,7 +7,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/config_value.hpp>
+#include <caf/execution_unit.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "scaf/atoms.hpp"
@@ -65,7 +67,21 @@ scope::scope(actor_type* self) : self_(self) {
 }
 
 scope::~scope() {
-  // Only non-empty if the scope actor died abnormally: act like a link.
+  // Only non-empty if the scope actor died abnormally: act like a link. Jobs
+  // cannot be stopped; those that have not started yet never will.
+  if (jobs_head_ != nullptr) {
+    job_cancel_state();
+    if (!job_cancel_->cancelled.load()) {
+      job_cancel_->reason = make_error(errc::cancelled, path_,
+                                       "the scope died");
+      job_cancel_->cancelled.store(true, std::memory_order_release);
+    }
+  }
+  while (jobs_head_ != nullptr) {
+    auto j = jobs_head_;
+    jobs_head_ = j->next;
+    intrusive_ptr_release(j);
+  }
   for (auto& [id, c] : children_) {
     if (c.is_scope)
       detail::send_urgent(nullptr, c.handle, abort_atom::value);
@@ -124,6 +140,7 @@ caf::behavior scope::start(detail::scope_config cfg) {
     },
     [this](detail::detach_atom, caf::actor& nested) { on_detach(nested); },
     [this](detail::continuation& k) { run_user_code(k.fn); },
+    [this](detail::job_done_atom, detail::job_ptr& j) { on_job_done(j); },
     [this](detail::report_atom, detail::outcomes& nested) {
       auto i = children_.find(self_->current_sender()->id());
       if (i != children_.end())
@@ -278,6 +295,7 @@ void scope::abort() {
   closed_ = true;
   cancel_impl(make_error(errc::cancelled, path_, "aborted"), true);
   force_children([](const child&) { return true; }, "aborted");
+  force_jobs(grace_generation_, "aborted");
   check_progress();
 }
 
@@ -367,12 +385,88 @@ void scope::drop_queued(const caf::error& why) {
 }
 
 void scope::notify_no_tasks() {
-  if (!children_.empty() || !queued_.empty() || no_tasks_waiters_.empty())
+  if (running() != 0 || !queued_.empty() || no_tasks_waiters_.empty())
     return;
   auto waiters = std::move(no_tasks_waiters_);
   no_tasks_waiters_.clear();
   for (auto& f : waiters)
     run_user_code(f);
+}
+
+// -- function tasks as jobs ---------------------------------------------------
+
+const std::shared_ptr<detail::job_cancel_state>& scope::job_cancel_state() {
+  if (!job_cancel_) {
+    job_cancel_ = std::make_shared<detail::job_cancel_state>();
+    if (cancelled_) {
+      job_cancel_->reason = cancel_reason_;
+      job_cancel_->cancelled.store(true, std::memory_order_release);
+    }
+  }
+  return job_cancel_;
+}
+
+void scope::launch(detail::job_ptr j, bool background, bool limited) {
+  ++next_seq_;
+  j->background = background;
+  j->limited = limited;
+  if (limited)
+    ++limited_running_;
+  if (!background)
+    ++main_running_;
+  if (cancelled_) {
+    // It will not run, but it still gets a grace period like any child.
+    j->cancelled_in = ++grace_generation_;
+    arm_grace_timer();
+  }
+  // The list keeps one reference, the scheduler gets another.
+  auto ptr = j.get();
+  intrusive_ptr_add_ref(ptr);
+  ptr->prev = jobs_tail_;
+  (jobs_tail_ != nullptr ? jobs_tail_->next : jobs_head_) = ptr;
+  jobs_tail_ = ptr;
+  ++jobs_live_;
+  if (auto eu = self_->context(); eu != nullptr)
+    eu->exec_later(j.release());
+  else
+    self_->system().scheduler().enqueue(j.release());
+}
+
+void scope::on_job_done(const detail::job_ptr& j) {
+  auto ptr = j.get();
+  (ptr->prev != nullptr ? ptr->prev->next : jobs_head_) = ptr->next;
+  (ptr->next != nullptr ? ptr->next->prev : jobs_tail_) = ptr->prev;
+  ptr->prev = ptr->next = nullptr;
+  --jobs_live_;
+  intrusive_ptr_release(ptr); // the list's reference; `j` still holds one
+  if (!ptr->background)
+    --main_running_;
+  if (ptr->limited) {
+    --limited_running_;
+    start_queued();
+  }
+  auto reason = ptr->result();
+  if (options_.record_outcomes)
+    record_outcome(ptr->path(), reason, ptr->forced, true, nullptr);
+  if (ptr->forced && (!reason || is(reason, errc::cancelled)))
+    log_straggler_done(ptr->path(), ptr->forced_at);
+  settle(ptr->path(), std::move(reason));
+  notify_no_tasks();
+  check_progress();
+}
+
+void scope::force_jobs(uint64_t generation, const char* why) {
+  for (auto j = jobs_head_; j != nullptr; j = j->next) {
+    if (j->forced || j->cancelled_in == 0 || j->cancelled_in > generation
+        || !j->started())
+      continue; // Not started: it sees the cancel and never runs.
+    j->forced = true;
+    j->forced_at = self_->clock().now();
+    detail::log().warn("{}: straggler: function task {}; it cannot be "
+                       "stopped while it runs, waiting for it",
+                       j->path(), why);
+    outcome_.stragglers.push_back(j->path());
+  }
 }
 
 void scope::set_grace(caf::timespan grace) {
@@ -399,7 +493,8 @@ void scope::on_child_down(caf::down_msg& msg) {
   }
   auto& reason = msg.reason;
   if (options_.record_outcomes && c.owner == caf::invalid_actor_id)
-    record_outcome(c, reason);
+    record_outcome(path_ + "/" + c.name, reason, c.forced, c.stop != nullptr,
+                   std::move(c.nested_outcomes));
   if (c.owner != caf::invalid_actor_id) {
     // A scope opened by a child task: its result belongs to that task. A
     // forced owner is killed once its last nested scope is done, so that
@@ -410,8 +505,21 @@ void scope::on_child_down(caf::down_msg& msg) {
       if (--oc.nested == 0 && oc.kill_pending)
         kill(oc, "overstayed the grace period");
     }
-  } else if (!reason) {
-    detail::log().debug("{}/{}: done", path_, c.name);
+  } else if (c.forced && is_kill(reason)) {
+    detail::log().debug("{}/{}: killed", path_, c.name);
+  } else {
+    auto path = path_ + "/" + c.name;
+    if (c.stop && c.forced && (!reason || is(reason, errc::cancelled)))
+      log_straggler_done(path, c.forced_at);
+    settle(path, std::move(reason));
+  }
+  notify_no_tasks();
+  check_progress();
+}
+
+void scope::settle(const std::string& path, caf::error reason) {
+  if (!reason) {
+    detail::log().debug("{}: done", path);
     if (options_.policy == failure_policy::race && !race_won_) {
       race_won_ = true;
       // Failures before the winner no longer decide the result.
@@ -420,24 +528,22 @@ void scope::on_child_down(caf::down_msg& msg) {
                                    std::move(outcome_.result));
         outcome_.result = caf::error{};
       }
-      cancel_impl(make_error(errc::cancelled, path_,
-                             path_ + "/" + c.name + " won the race"),
+      cancel_impl(make_error(errc::cancelled, path_, path + " won the race"),
                   false);
     }
-  } else if (c.forced && is_kill(reason)) {
-    detail::log().debug("{}/{}: killed", path_, c.name);
-  } else if (c.stop && c.forced && (!reason || is(reason, errc::cancelled))) {
-    auto overstay = std::chrono::duration_cast<std::chrono::milliseconds>(
-      self_->clock().now() - c.forced_at);
-    detail::log().warn("{}/{}: straggler finished {} ms after its grace period",
-                       path_, c.name, overstay.count());
   } else if (cancelled_ && is(reason, errc::cancelled)) {
-    detail::log().debug("{}/{}: cancelled", path_, c.name);
+    detail::log().debug("{}: cancelled", path);
   } else {
-    record_failure(path_ + "/" + c.name, std::move(reason));
+    record_failure(path, std::move(reason));
   }
-  notify_no_tasks();
-  check_progress();
+}
+
+void scope::log_straggler_done(const std::string& path,
+                               caf::actor_clock::time_point forced_at) {
+  auto overstay = std::chrono::duration_cast<std::chrono::milliseconds>(
+    self_->clock().now() - forced_at);
+  detail::log().warn("{}: straggler finished {} ms after its grace period",
+                     path, overstay.count());
 }
 
 void scope::record_failure(const std::string& origin, caf::error reason) {
@@ -473,10 +579,16 @@ void scope::cancel_impl(caf::error reason, bool sets_result) {
                      : make_error(errc::cancelled, path_, render(reason));
   detail::log().debug("{}: cancelled ({})", path_, render(cancel_reason_));
   drop_queued(cancel_reason_);
-  if (!children_.empty()) {
+  if (job_cancel_) {
+    job_cancel_->reason = cancel_reason_;
+    job_cancel_->cancelled.store(true, std::memory_order_release);
+  }
+  if (running() != 0) {
     ++grace_generation_;
     for (auto& [id, c] : children_)
       send_cancel(c, grace_generation_);
+    for (auto j = jobs_head_; j != nullptr; j = j->next)
+      j->cancelled_in = grace_generation_;
     arm_grace_timer();
   }
   check_progress();
@@ -506,6 +618,7 @@ void scope::on_grace_expired(uint64_t generation) {
       return c.cancelled_in != 0 && c.cancelled_in <= generation;
     },
     "overstayed the grace period");
+  force_jobs(generation, "overstayed the grace period");
 }
 
 template <class Predicate>
@@ -565,23 +678,26 @@ void scope::kill(child& c, const char* why) {
                       caf::exit_msg{self_->address(), caf::exit_reason::kill});
 }
 
-void scope::record_outcome(child& c, const caf::error& reason) {
+void scope::record_outcome(std::string path, const caf::error& reason,
+                           bool forced, bool unkillable,
+                           detail::outcomes nested) {
   node_outcome out;
-  out.path = path_ + "/" + c.name;
+  out.path = std::move(path);
   out.reason = reason;
   if (!reason)
-    out.status = c.forced && c.stop ? node_status::straggler : node_status::done;
-  else if (c.forced && is_kill(reason))
+    out.status = forced && unkillable ? node_status::straggler
+                                      : node_status::done;
+  else if (forced && is_kill(reason))
     out.status = node_status::killed;
   else if (is(reason, errc::timeout))
     out.status = node_status::timed_out;
   else if (is(reason, errc::cancelled))
-    out.status = c.forced && c.stop ? node_status::straggler
-                                    : node_status::cancelled;
+    out.status = forced && unkillable ? node_status::straggler
+                                      : node_status::cancelled;
   else
     out.status = node_status::failed;
-  if (c.nested_outcomes)
-    out.children = std::move(*c.nested_outcomes);
+  if (nested)
+    out.children = std::move(*nested);
   outcome_.children.push_back(std::move(out));
 }
 
@@ -589,13 +705,13 @@ void scope::check_progress() {
   if (finished_ || in_body_)
     return;
   if (joined_ && main_running_ == 0 && !cancelled_
-      && (!children_.empty() || !queued_.empty())) {
+      && (running() != 0 || !queued_.empty())) {
     // Main work is done: background children are cancelled (cancel_impl
     // checks progress again).
     cancel_impl(make_error(errc::cancelled, path_, "main tasks done"), false);
     return;
   }
-  if (children_.empty() && queued_.empty() && (joined_ || cancelled_))
+  if (running() == 0 && queued_.empty() && (joined_ || cancelled_))
     finish();
 }
 

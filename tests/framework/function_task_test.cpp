@@ -76,6 +76,44 @@ TEST_F(FunctionTaskTest, FunctionTaskResolvesWithItsValue) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(FunctionTaskTest, FunctionTaskIsAJobWhoseCapturesDieBeforeItsScope) {
+  handle<int> h;
+  size_t actors_in_body = 0, running_in_body = 0;
+  auto root = open([&](scope& s) {
+    auto token = std::shared_ptr<int>(new int{41}, [this](int* p) {
+      delete p;
+      log.add("~capture");
+    });
+    h = s.spawn_fn([token] { return *token + 1; });
+    actors_in_body = sys.registry().running();
+    running_in_body = s.running();
+  });
+  auto obs = observe({{root, "root"}});
+  auto actors_before = sys.registry().running(); // the scope, the observer
+  run();
+  EXPECT_EQ(actors_in_body, actors_before); // no actor for the task
+  EXPECT_EQ(running_in_body, 1u);
+  EXPECT_FALSE(h.task());
+  EXPECT_EQ(h.get(), 42);
+  EXPECT_LT(log.index_of("~capture"), log.index_of("down:root"));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(FunctionTaskTest, FunctionTaskCancelledBeforeItStartsNeverRuns) {
+  int runs = 0;
+  handle<int> h;
+  open([&](scope& s) {
+    h = s.spawn_fn({.name = "late"}, [&runs] { return ++runs; });
+    s.cancel("changed my mind"); // the job has not run yet
+  });
+  run();
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(render(h.get().error()), "scaf::cancelled(root: changed my mind)");
+  EXPECT_EQ(render(report->result), "scaf::cancelled(root: changed my mind)");
+  EXPECT_TRUE(report->stragglers.empty());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
 TEST_F(FunctionTaskTest, JoinerOfFailedTaskSeesCancelledWhileScopeGetsTheError) {
   handle<int> failing, sibling;
   auto err = app_error(9, "broken");
@@ -275,12 +313,19 @@ TEST_F(FunctionTaskTest, CancelDropsQueuedTasksWithoutRunningThem) {
   std::vector<handle<int>> hs;
   open([&](scope& s) {
     s.set_limit(1);
-    for (int i = 0; i < 3; ++i)
+    // The first task runs (in a task actor, to reach its scope) and cancels
+    // the scope while the other two wait in the queue.
+    hs.push_back(s.spawn_fn([&runs](task_base* self) {
+      caf::anon_send(caf::actor_cast<caf::actor>(self->parent_scope()),
+                     cancel_atom::value, std::string{"enough"});
+      return ++runs;
+    }));
+    for (int i = 0; i < 2; ++i)
       hs.push_back(s.spawn_fn([&runs] { return ++runs; }));
-    s.cancel("enough");
   });
   run();
   EXPECT_EQ(runs, 1); // only the one that had started
+  EXPECT_EQ(hs[0].get(), 1);
   EXPECT_EQ(render(hs[1].get().error()), "scaf::cancelled(root: enough)");
   EXPECT_EQ(render(hs[2].get().error()), "scaf::cancelled(root: enough)");
   EXPECT_EQ(sys.registry().running(), baseline);
@@ -574,6 +619,34 @@ TEST_F(ThreadedTaskTest, BlockingStragglerIsReportedAndWaitedFor) {
   ASSERT_EQ(report.stragglers.size(), 1u);
   EXPECT_EQ(report.stragglers[0], "root/mule");
   EXPECT_TRUE(report.killed.empty());
+  EXPECT_EQ(render(result.error()), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, RunningFunctionTaskPastItsGraceIsAStragglerAndWaitedFor) {
+  std::atomic<bool> finished{false};
+  scope_report report;
+  auto result = run(
+    sys,
+    [&](scope& s) {
+      auto me = caf::actor_cast<caf::actor>(s.self());
+      s.spawn_fn({.name = "crunch"}, [&finished, me] {
+        // Cancels its own scope once it runs, then computes well past the
+        // grace period: a running function cannot be stopped.
+        caf::anon_send(me, cancel_atom::value, std::string{"stop"});
+        std::this_thread::sleep_for(300ms);
+        finished = true;
+        return 0;
+      });
+    },
+    {.scope = {.name = "root", .grace = 20ms, .record_outcomes = true},
+     .report = &report});
+  EXPECT_TRUE(finished);
+  ASSERT_EQ(report.stragglers.size(), 1u);
+  EXPECT_EQ(report.stragglers[0], "root/crunch");
+  EXPECT_TRUE(report.killed.empty());
+  ASSERT_EQ(report.children.size(), 1u);
+  EXPECT_EQ(report.children[0].status, node_status::straggler);
   EXPECT_EQ(render(result.error()), "scaf::cancelled(root: stop)");
   EXPECT_EQ(sys.registry().running(), baseline);
 }

@@ -42,7 +42,20 @@ struct probed {
 
 using probed_task = stateful_task<probed>;
 
-enum class node_kind { succeed, fail, raise, inner, cooperative, bare, stubborn };
+enum class node_kind {
+  succeed,
+  fail,
+  raise,
+  inner,
+  cooperative,
+  bare,
+  stubborn,
+  job,         // a function task run as a job
+  failing_job, // a job returning an error
+};
+
+constexpr uint64_t node_kinds = 9;
+constexpr uint64_t kind_bits = 15; // the seed's low bits carry the kind
 
 caf::behavior random_node(probed_task* self, tree_probe* probe, int depth,
                           uint64_t seed);
@@ -55,18 +68,39 @@ void spawn_random_children(scope& s, tree_probe* probe, int depth,
   auto n = fan_out(rng);
   for (int i = 0; i < n; ++i) {
     auto seed = rng();
-    auto kind = static_cast<node_kind>(seed % 7);
+    auto kind = static_cast<node_kind>(seed % node_kinds);
     if (depth == 0 && kind == node_kind::inner)
       kind = node_kind::succeed;
     auto background = kind == node_kind::cooperative
                       || kind == node_kind::bare
                       || kind == node_kind::stubborn;
-    if (is_root && (kind == node_kind::fail || kind == node_kind::raise))
+    auto fails = kind == node_kind::fail || kind == node_kind::raise
+                 || kind == node_kind::failing_job;
+    if (is_root && fails)
       probe->root_child_failed = true;
-    if (kind == node_kind::fail || kind == node_kind::raise)
+    if (fails)
       ++probe->failures;
+    if (kind == node_kind::job || kind == node_kind::failing_job) {
+      // What the function captures stands for its state: counted when
+      // created, logged with its path when the job destroys it.
+      auto name = "j" + std::to_string(i);
+      auto token = std::make_shared<probed>();
+      token->probe = probe;
+      token->path = s.path() + "/" + name;
+      ++probe->started;
+      auto code = static_cast<uint8_t>(1 + seed % 200);
+      s.spawn_fn({.name = name},
+                 [token = std::move(token), code,
+                  fail = kind == node_kind::failing_job]() -> caf::expected<int> {
+                   if (fail)
+                     return app_error(code, token->path);
+                   return 1;
+                 });
+      continue;
+    }
     auto opts = spawn_options{{}, background};
-    if (!s.spawn(opts, random_node, probe, depth, (seed & ~7ull) | static_cast<uint64_t>(kind)))
+    if (!s.spawn(opts, random_node, probe, depth,
+                 (seed & ~kind_bits) | static_cast<uint64_t>(kind)))
       ADD_FAILURE() << "spawn into an open scope failed";
   }
 }
@@ -76,7 +110,7 @@ caf::behavior random_node(probed_task* self, tree_probe* probe, int depth,
   self->state.probe = probe;
   self->state.path = self->path();
   ++probe->started;
-  switch (static_cast<node_kind>(seed % 8)) {
+  switch (static_cast<node_kind>(seed & kind_bits)) {
     case node_kind::succeed:
       self->quit();
       return {};
@@ -102,6 +136,9 @@ caf::behavior random_node(probed_task* self, tree_probe* probe, int depth,
     case node_kind::stubborn:
       self->on_cancel([=](const caf::error&) { self->defer_quit(); });
       return {[](finish_atom) {}};
+    case node_kind::job:
+    case node_kind::failing_job:
+      break; // spawned as function tasks, never as actors
   }
   return {};
 }

@@ -50,6 +50,9 @@ using grace_atom = caf::atom_constant<caf::atom("scafgrace")>;
 /// `(deadline_atom, bool fail, caf::timespan)`: a scope's deadline passed.
 using deadline_atom = caf::atom_constant<caf::atom("scafdline")>;
 
+/// `(job_done_atom, job_ptr)`: a function task run as a job has finished.
+using job_done_atom = caf::atom_constant<caf::atom("scafjobdn")>;
+
 /// Never sent: keeps a behavior non-empty while a task waits to quit.
 using idle_atom = caf::atom_constant<caf::atom("scafidle")>;
 

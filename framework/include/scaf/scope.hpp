@@ -21,6 +21,7 @@
 #include "scaf/detail/body.hpp"
 #include "scaf/detail/child_record.hpp"
 #include "scaf/detail/function_task.hpp"
+#include "scaf/detail/job.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/spawn_task.hpp"
 #include "scaf/handle.hpp"
@@ -103,6 +104,11 @@ public:
   /// with `errc::cancelled` if the task failed (its error goes to this
   /// scope), was cancelled before it ran, or was killed. A refused spawn
   /// (closed scope) resolves it with `errc::scope_closed`.
+  ///
+  /// `f()` runs as a plain job on the scheduler, not as an actor: it cannot
+  /// be killed while it runs, so past the grace period it is reported as a
+  /// straggler and waited for, and its handle's `task()` is empty.
+  /// `f(task_base*)` runs in a task actor of its own.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f) {
     return spawn_function<caf::no_spawn_options>(opts, std::move(f), {},
@@ -268,10 +274,10 @@ public:
     return closed_;
   }
 
-  /// Returns the number of live children (scopes opened by child tasks
-  /// included).
+  /// Returns the number of live children (scopes opened by child tasks and
+  /// function tasks running as jobs included).
   size_t running() const noexcept {
-    return children_.size();
+    return children_.size() + jobs_live_;
   }
 
   /// Returns the scope actor.
@@ -285,7 +291,8 @@ public:
 private:
   using child = detail::scope_child;
 
-  void record_outcome(child& c, const caf::error& reason);
+  void record_outcome(std::string path, const caf::error& reason,
+                      bool forced, bool unkillable, detail::outcomes nested);
 
   template <caf::spawn_options Os, class F, class... Ts>
   caf::expected<caf::actor>
@@ -296,6 +303,14 @@ private:
   handle<T> spawn_function(const spawn_options& opts, F f,
                            detail::fallback_t<T> fallback,
                            std::shared_ptr<std::stop_source> stop);
+
+  const std::shared_ptr<detail::job_cancel_state>& job_cancel_state();
+
+  void launch(detail::job_ptr j, bool background, bool limited);
+
+  void on_job_done(const detail::job_ptr& j);
+
+  void force_jobs(uint64_t generation, const char* why);
 
   using queued_task = detail::queued_task;
 
@@ -329,6 +344,11 @@ private:
   void on_detach(const caf::actor& nested);
 
   void on_child_down(caf::down_msg& msg);
+
+  void settle(const std::string& path, caf::error reason);
+
+  void log_straggler_done(const std::string& path,
+                          caf::actor_clock::time_point forced_at);
 
   void record_failure(const std::string& origin, caf::error reason);
 
@@ -364,6 +384,12 @@ private:
   bool report_to_parent_ = false;
   caf::actor keep_alive_;
   std::unordered_map<caf::actor_id, child> children_;
+  /// Live function tasks running as jobs, in spawn order; the list holds a
+  /// reference to each.
+  detail::job* jobs_head_ = nullptr;
+  detail::job* jobs_tail_ = nullptr;
+  size_t jobs_live_ = 0;
+  std::shared_ptr<detail::job_cancel_state> job_cancel_;
   scope_report outcome_;
   caf::error cancel_reason_;
   uint64_t next_seq_ = 0;

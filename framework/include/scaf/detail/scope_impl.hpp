@@ -4,6 +4,9 @@
 #include <memory>
 #include <utility>
 
+#include <caf/actor_cast.hpp>
+#include <caf/make_counted.hpp>
+
 #include "scaf/scope.hpp"
 
 namespace scaf {
@@ -48,16 +51,29 @@ handle<T> scope::spawn_function(const spawn_options& opts, F f,
   auto start = [this, opts, state, f = std::move(f),
                 fallback = std::move(fallback),
                 stop = std::move(stop)]() mutable -> caf::actor {
-    auto hdl = spawn_task_impl<Os>(
-      opts, stop,
-      detail::make_function_task(std::move(f), state, std::move(fallback),
-                                 stop));
-    if (!hdl) {
-      state->resolve(hdl.error());
+    if constexpr (detail::runs_as_job<F, Os>) {
+      if (auto err = check_open()) {
+        state->resolve(std::move(err));
+        return {};
+      }
+      launch(caf::make_counted<detail::fn_job<F, T>>(
+               caf::actor_cast<caf::actor>(self_), job_cancel_state(),
+               path_ + "/" + child_name(opts), std::move(f), state,
+               std::move(fallback)),
+             opts.background, true);
       return {};
+    } else {
+      auto hdl = spawn_task_impl<Os>(
+        opts, stop,
+        detail::make_function_task(std::move(f), state, std::move(fallback),
+                                   stop));
+      if (!hdl) {
+        state->resolve(hdl.error());
+        return {};
+      }
+      mark_limited(*hdl);
+      return std::move(*hdl);
     }
-    mark_limited(*hdl);
-    return std::move(*hdl);
   };
   if (limit_ != 0 && limited_running_ >= limit_ && !closed_) {
     enqueue(opts.background, [start]() mutable { start(); },
