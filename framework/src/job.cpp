@@ -4,7 +4,7 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/message_id.hpp>
 
-#include "scaf/atoms.hpp"
+#include "scaf/detail/scope_event.hpp"
 
 namespace scaf::detail {
 
@@ -31,8 +31,8 @@ caf::resumable::resume_result job::resume(caf::execution_unit* ctx, size_t) {
   // another one until the scope has read the result.
   auto scope = std::move(scope_);
   scope->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                           job_done_atom::value,
-                                           job_ptr{this}),
+                                           scope_event{
+                                             job_done_event{job_ptr{this}}}),
                  ctx);
   return done;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <variant>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -11,8 +12,10 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 
 #include "scaf/atoms.hpp"
+#include "scaf/detail/scope_event.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/run.hpp"
 
@@ -122,12 +125,32 @@ caf::behavior scope::start(detail::scope_config cfg) {
   if (cfg.join_after_body)
     joined_ = true;
   check_progress();
+  // Few cases on purpose: each case of a behavior costs every scope about 40
+  // bytes, so the one-atom commands share a case and scaf's own messages
+  // arrive as one `scope_event`.
   return {
     [this](cancel_atom, std::string& why) { cancel(std::move(why)); },
     [this](cancel_atom, caf::error& reason) { cancel(std::move(reason)); },
-    [this](abort_atom) { abort(); },
-    [this](close_atom) { close(); },
-    [this](join_atom) { join(); },
+    [this](caf::atom_value command) -> caf::result<void> {
+      switch (static_cast<uint64_t>(command)) {
+        case abort_atom::uint_value():
+          abort();
+          return {};
+        case close_atom::uint_value():
+          close();
+          return {};
+        case join_atom::uint_value():
+          join();
+          return {};
+        case no_tasks_atom::uint_value(): {
+          auto rp = self_->make_response_promise();
+          on_no_tasks([rp]() mutable { rp.deliver(no_tasks_atom::value); });
+          return caf::delegated<void>{};
+        }
+        default:
+          return caf::sec::unexpected_message;
+      }
+    },
     [this](spawn_atom,
            detail::spawn_request& req) -> caf::result<caf::actor> {
       auto hdl = spawn_requested(req);
@@ -135,29 +158,37 @@ caf::behavior scope::start(detail::scope_config cfg) {
         return std::move(hdl.error());
       return std::move(*hdl);
     },
-    [this](detail::adopt_atom, caf::actor& nested) {
-      adopt(std::move(nested));
-    },
-    [this](detail::detach_atom, caf::actor& nested) { on_detach(nested); },
     [this](detail::continuation& k) { run_user_code(k.fn); },
-    [this](detail::job_done_atom, detail::job_ptr& j) { on_job_done(j); },
-    [this](detail::report_atom, detail::outcomes& nested) {
-      auto i = children_.find(self_->current_sender()->id());
-      if (i != children_.end())
-        i->second.nested_outcomes = std::move(nested);
-    },
-    [this](detail::grace_atom, uint64_t generation) {
-      on_grace_expired(generation);
-    },
-    [this](detail::deadline_atom, bool fail, caf::timespan timeout) {
-      on_deadline(fail, timeout);
-    },
-    [this](no_tasks_atom) -> caf::result<no_tasks_atom> {
-      auto rp = self_->make_response_promise<no_tasks_atom>();
-      on_no_tasks([rp]() mutable { rp.deliver(no_tasks_atom::value); });
-      return rp;
+    [this](detail::scope_event& event) {
+      std::visit([this](auto& x) { on_event(x); }, event);
     },
   };
+}
+
+void scope::on_event(detail::adopt_event& x) {
+  adopt(std::move(x.nested));
+}
+
+void scope::on_event(detail::detach_event& x) {
+  on_detach(x.nested);
+}
+
+void scope::on_event(detail::report_event& x) {
+  auto i = children_.find(self_->current_sender()->id());
+  if (i != children_.end())
+    i->second.nested_outcomes = std::move(x.children);
+}
+
+void scope::on_event(detail::grace_event& x) {
+  on_grace_expired(x.generation);
+}
+
+void scope::on_event(detail::deadline_event& x) {
+  on_deadline(x.fail, x.timeout);
+}
+
+void scope::on_event(detail::job_done_event& x) {
+  on_job_done(x.job);
 }
 
 template <class F>
@@ -316,13 +347,13 @@ void scope::fail(caf::error reason) {
 }
 
 void scope::fail_after(caf::timespan timeout) {
-  self_->delayed_send(self_, timeout, detail::deadline_atom::value, true,
-                      timeout);
+  self_->delayed_send(self_, timeout,
+                      detail::scope_event{detail::deadline_event{true, timeout}});
 }
 
 void scope::move_on_after(caf::timespan timeout) {
-  self_->delayed_send(self_, timeout, detail::deadline_atom::value, false,
-                      timeout);
+  self_->delayed_send(self_, timeout,
+                      detail::scope_event{detail::deadline_event{false, timeout}});
 }
 
 void scope::on_deadline(bool fail, caf::timespan timeout) {
@@ -608,8 +639,8 @@ void scope::send_cancel(child& c, uint64_t generation) {
 }
 
 void scope::arm_grace_timer() {
-  self_->delayed_send(self_, *options_.grace, detail::grace_atom::value,
-                      grace_generation_);
+  self_->delayed_send(self_, *options_.grace,
+                      detail::scope_event{detail::grace_event{grace_generation_}});
 }
 
 void scope::on_grace_expired(uint64_t generation) {
@@ -723,9 +754,9 @@ void scope::finish() {
   if (report_to_parent_ && options_.record_outcomes) {
     // Ahead of the down message (same sender, same receiver: ordered).
     if (auto parent = caf::actor_cast<caf::actor>(parent_))
-      self_->send(parent, detail::report_atom::value,
-                  std::make_shared<std::vector<node_outcome>>(
-                    outcome_.children));
+      self_->send(parent, detail::scope_event{detail::report_event{
+                            std::make_shared<std::vector<node_outcome>>(
+                              outcome_.children)}});
   }
   if (report_)
     *report_ = std::move(outcome_);

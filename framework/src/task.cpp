@@ -10,6 +10,7 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/detail/node.hpp"
+#include "scaf/detail/scope_event.hpp"
 #include "scaf/handle.hpp"
 
 #include "log.hpp"
@@ -154,7 +155,7 @@ caf::error task_base::detach(const caf::actor& nested) {
     return make_error(errc::invalid_argument, core.path_,
                       "detach needs a scope this task opened inside a scope");
   core.nested_.erase(i);
-  send(parent, detail::detach_atom::value, nested);
+  send(parent, detail::scope_event{detail::detach_event{nested}});
   return {};
 }
 
@@ -246,7 +247,7 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
   // it never reports done while the nested subtree runs, even if this task
   // is killed.
   if (auto parent = caf::actor_cast<caf::actor>(core.parent_))
-    send(parent, detail::adopt_atom::value, hdl);
+    send(parent, detail::scope_event{detail::adopt_event{hdl}});
   return hdl;
 }
 

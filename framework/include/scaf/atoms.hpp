@@ -33,26 +33,6 @@ using no_tasks_atom = caf::atom_constant<caf::atom("scafnotask")>;
 
 namespace detail {
 
-/// `(adopt_atom, caf::actor)`: a task tells its scope about a scope it opened,
-/// so the scope waits for it too.
-using adopt_atom = caf::atom_constant<caf::atom("scafadopt")>;
-
-/// `(detach_atom, caf::actor)`: a task hands a scope it opened to its own
-/// scope.
-using detach_atom = caf::atom_constant<caf::atom("scafdetach")>;
-
-/// `(report_atom, outcomes)`: a nested scope's children's outcomes.
-using report_atom = caf::atom_constant<caf::atom("scafreport")>;
-
-/// `(grace_atom, uint64_t generation)`: the grace period of a cancel ended.
-using grace_atom = caf::atom_constant<caf::atom("scafgrace")>;
-
-/// `(deadline_atom, bool fail, caf::timespan)`: a scope's deadline passed.
-using deadline_atom = caf::atom_constant<caf::atom("scafdline")>;
-
-/// `(job_done_atom, job_ptr)`: a function task run as a job has finished.
-using job_done_atom = caf::atom_constant<caf::atom("scafjobdn")>;
-
 /// Never sent: keeps a behavior non-empty while a task waits to quit.
 using idle_atom = caf::atom_constant<caf::atom("scafidle")>;
 

@@ -23,6 +23,7 @@
 #include "scaf/detail/function_task.hpp"
 #include "scaf/detail/job.hpp"
 #include "scaf/detail/node.hpp"
+#include "scaf/detail/scope_event.hpp"
 #include "scaf/detail/spawn_task.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/scope_options.hpp"
@@ -342,6 +343,13 @@ private:
   void adopt(caf::actor nested);
 
   void on_detach(const caf::actor& nested);
+
+  void on_event(detail::adopt_event& x);
+  void on_event(detail::detach_event& x);
+  void on_event(detail::report_event& x);
+  void on_event(detail::grace_event& x);
+  void on_event(detail::deadline_event& x);
+  void on_event(detail::job_done_event& x);
 
   void on_child_down(caf::down_msg& msg);
 

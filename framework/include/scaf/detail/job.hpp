@@ -12,7 +12,6 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_clock.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/intrusive_ptr.hpp>
@@ -36,7 +35,7 @@ struct job_cancel_state {
 /// A function task run as a plain job on CAF's scheduler: no actor, no
 /// mailbox, no monitor. It runs once: unless its scope was cancelled before it
 /// started, it calls its function, destroys it and resolves its handle; then
-/// it tells its scope `(job_done_atom, job_ptr)` with its result (an empty
+/// it tells its scope (`job_done_event`) with its result (an empty
 /// error on success). A job cannot be stopped while it runs.
 ///
 /// The members under "scope side" belong to the scope that owns the job and
@@ -198,5 +197,3 @@ constexpr bool runs_as_job
   = Os == caf::no_spawn_options && std::is_invocable_v<F&>;
 
 } // namespace scaf::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::job_ptr)

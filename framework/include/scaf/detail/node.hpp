@@ -37,8 +37,8 @@ struct node_context {
 using child_factory
   = std::function<caf::actor(caf::local_actor* parent, node_context ctx)>;
 
-/// Payload of `(report_atom, outcomes)`: a nested scope's children's
-/// outcomes, sent to its parent scope just before it terminates.
+/// A nested scope's children's outcomes, sent to its parent scope just before
+/// it terminates.
 using outcomes = std::shared_ptr<std::vector<node_outcome>>;
 
 /// Payload of `(spawn_atom, spawn_request)`.
