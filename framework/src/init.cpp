@@ -24,9 +24,9 @@ caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
     case static_cast<uint64_t>(atom("testing")):
       return new caf::scheduler::test_coordinator(sys);
     case static_cast<uint64_t>(atom("sharing")):
-      return new caf::scheduler::coordinator<caf::policy::work_sharing>(sys);
+      return new coordinator<caf::policy::work_sharing>(sys);
     default:
-      return new caf::scheduler::coordinator<stealing_policy>(sys);
+      return new coordinator<stealing_policy>(sys);
   }
 }
 

@@ -87,4 +87,43 @@ stealing_policy::worker_data::worker_data(const worker_data& other)
   // nop: every worker gets its own queue and wait state
 }
 
+// -- sparse_cancel_clock -------------------------------------------------------
+
+void sparse_cancel_clock::remember(const caf::abstract_actor* self) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  timed_.insert(self);
+}
+
+void sparse_cancel_clock::set_ordinary_timeout(time_point t,
+                                               caf::abstract_actor* self,
+                                               caf::atom_value type,
+                                               uint64_t id) {
+  remember(self);
+  super::set_ordinary_timeout(t, self, type, id);
+}
+
+void sparse_cancel_clock::set_request_timeout(time_point t,
+                                              caf::abstract_actor* self,
+                                              caf::message_id id) {
+  remember(self);
+  super::set_request_timeout(t, self, id);
+}
+
+void sparse_cancel_clock::set_multi_timeout(time_point t,
+                                            caf::abstract_actor* self,
+                                            caf::atom_value type,
+                                            uint64_t id) {
+  remember(self);
+  super::set_multi_timeout(t, self, type, id);
+}
+
+void sparse_cancel_clock::cancel_timeouts(caf::abstract_actor* self) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (timed_.erase(self) == 0)
+      return;
+  }
+  super::cancel_timeouts(self);
+}
+
 } // namespace scaf

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "../common/fixture.hpp"
 #include "../common/tasks.hpp"
@@ -315,4 +316,42 @@ TEST_F(StressTest, HundredThousandChildrenSpawnAndCancel) {
   EXPECT_EQ(render(result.error()), "scaf::cancelled(root: burst done)");
   EXPECT_TRUE(report.killed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(StressTest, ClockStillCancelsTheTimeoutsOfActorsThatSetThem) {
+  // scaf's clock (scaf/scheduler.hpp) skips the timeout cancel of actors that
+  // never set a timeout. An actor that did must still have its timeouts
+  // cancelled when it quits: CAF's clock holds a strong reference per pending
+  // timeout, so a lost cancel would keep the dead actor in memory for an hour.
+  auto sink = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    // Never answers: a request to it stays pending.
+    return {[](fail_atom) -> caf::result<void> { return caf::delegated<void>{}; }};
+  });
+  std::vector<caf::actor_addr> gone;
+  caf::scoped_actor self{sys};
+  for (int kind = 0; kind < 3; ++kind) {
+    auto hdl = sys.spawn([kind, sink](caf::event_based_actor* a) -> caf::behavior {
+      if (kind == 1) // a pending request timeout
+        a->request(sink, std::chrono::seconds{3600}, fail_atom::value)
+          .then([] {}, [](caf::error&) {});
+      if (kind == 2) // a receive timeout
+        return {[a](finish_atom) { a->quit(); },
+                caf::after(std::chrono::seconds{3600}) >> [] {}};
+      return {[a](finish_atom) { a->quit(); }};
+    });
+    gone.push_back(hdl.address());
+    self->monitor(hdl);
+    self->send(hdl, finish_atom::value);
+    self->receive([](caf::down_msg&) {});
+  }
+  // The clock thread processes cancels asynchronously: wait for it.
+  for (size_t i = 0; i < gone.size(); ++i) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    while (caf::actor_cast<caf::strong_actor_ptr>(gone[i])
+           && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    EXPECT_FALSE(caf::actor_cast<caf::strong_actor_ptr>(gone[i]))
+      << "actor of kind " << i << " is still referenced after it quit";
+  }
+  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
 }
