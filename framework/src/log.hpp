@@ -1,7 +1,12 @@
 // Internal: scaf's spdlog logger.
 #pragma once
 
+#include <string_view>
+
+#include <caf/error.hpp>
 #include <spdlog/spdlog.h>
+
+#include "scaf/errc.hpp"
 
 namespace scaf::detail {
 
@@ -10,4 +15,18 @@ namespace scaf::detail {
 /// debug shows the lifecycle of every node by path.
 spdlog::logger& log();
 
+/// An error to log: rendered with `scaf::render` only if the line is written
+/// (rendering costs microseconds, and every node logs its done at debug).
+struct rendered {
+  const caf::error& err;
+};
+
 } // namespace scaf::detail
+
+template <>
+struct fmt::formatter<scaf::detail::rendered>
+  : fmt::formatter<std::string_view> {
+  auto format(const scaf::detail::rendered& x, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(scaf::render(x.err), ctx);
+  }
+};

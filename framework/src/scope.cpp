@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 #include <variant>
 
 #include <caf/actor_cast.hpp>
@@ -13,6 +14,8 @@
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
+
+#include <fmt/format.h>
 
 #include "scaf/atoms.hpp"
 #include "scaf/detail/scope_event.hpp"
@@ -163,6 +166,11 @@ caf::behavior scope::start(detail::scope_config cfg) {
       std::visit([this](auto& x) { on_event(x); }, event);
     },
   };
+}
+
+void scope::on_event(detail::cancel_event& x) {
+  covered_until_ = x.force_at;
+  cancel_impl(std::move(x.reason), true);
 }
 
 void scope::on_event(detail::adopt_event& x) {
@@ -479,9 +487,10 @@ void scope::on_job_done(const detail::job_ptr& j) {
   auto reason = ptr->result();
   if (options_.record_outcomes)
     record_outcome(ptr->path(), reason, ptr->forced, true, nullptr);
+  auto name = std::string_view{ptr->path()}.substr(path_.size() + 1);
   if (ptr->forced && (!reason || is(reason, errc::cancelled)))
-    log_straggler_done(ptr->path(), ptr->forced_at);
-  settle(ptr->path(), std::move(reason));
+    log_straggler_done(name, ptr->forced_at);
+  settle(name, std::move(reason));
   notify_no_tasks();
   check_progress();
 }
@@ -539,18 +548,17 @@ void scope::on_child_down(caf::down_msg& msg) {
   } else if (c.forced && is_kill(reason)) {
     detail::log().debug("{}/{}: killed", path_, c.name);
   } else {
-    auto path = path_ + "/" + c.name;
     if (c.stop && c.forced && (!reason || is(reason, errc::cancelled)))
-      log_straggler_done(path, c.forced_at);
-    settle(path, std::move(reason));
+      log_straggler_done(c.name, c.forced_at);
+    settle(c.name, std::move(reason));
   }
   notify_no_tasks();
   check_progress();
 }
 
-void scope::settle(const std::string& path, caf::error reason) {
+void scope::settle(std::string_view name, caf::error reason) {
   if (!reason) {
-    detail::log().debug("{}: done", path);
+    detail::log().debug("{}/{}: done", path_, name);
     if (options_.policy == failure_policy::race && !race_won_) {
       race_won_ = true;
       // Failures before the winner no longer decide the result.
@@ -559,33 +567,34 @@ void scope::settle(const std::string& path, caf::error reason) {
                                    std::move(outcome_.result));
         outcome_.result = caf::error{};
       }
-      cancel_impl(make_error(errc::cancelled, path_, path + " won the race"),
+      cancel_impl(make_error(errc::cancelled, path_,
+                             fmt::format("{}/{} won the race", path_, name)),
                   false);
     }
   } else if (cancelled_ && is(reason, errc::cancelled)) {
-    detail::log().debug("{}: cancelled", path);
+    detail::log().debug("{}/{}: cancelled", path_, name);
   } else {
-    record_failure(path, std::move(reason));
+    record_failure(fmt::format("{}/{}", path_, name), std::move(reason));
   }
 }
 
-void scope::log_straggler_done(const std::string& path,
+void scope::log_straggler_done(std::string_view name,
                                caf::actor_clock::time_point forced_at) {
   auto overstay = std::chrono::duration_cast<std::chrono::milliseconds>(
     self_->clock().now() - forced_at);
-  detail::log().warn("{}: straggler finished {} ms after its grace period",
-                     path, overstay.count());
+  detail::log().warn("{}/{}: straggler finished {} ms after its grace period",
+                     path_, name, overstay.count());
 }
 
 void scope::record_failure(const std::string& origin, caf::error reason) {
   if (outcome_.result) {
     detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
-                       render(reason));
+                       detail::rendered{reason});
     outcome_.suppressed.push_back(std::move(reason));
     return;
   }
   detail::log().debug("{}: first error, from {}: {}", path_, origin,
-                      render(reason));
+                      detail::rendered{reason});
   if (options_.policy == failure_policy::race && race_won_) {
     outcome_.suppressed.push_back(std::move(reason));
     return;
@@ -608,7 +617,8 @@ void scope::cancel_impl(caf::error reason, bool sets_result) {
   cancel_reason_ = is(reason, errc::cancelled)
                      ? std::move(reason)
                      : make_error(errc::cancelled, path_, render(reason));
-  detail::log().debug("{}: cancelled ({})", path_, render(cancel_reason_));
+  detail::log().debug("{}: cancelled ({})", path_,
+                      detail::rendered{cancel_reason_});
   drop_queued(cancel_reason_);
   if (job_cancel_) {
     job_cancel_->reason = cancel_reason_;
@@ -632,13 +642,31 @@ void scope::send_cancel(child& c, uint64_t generation) {
   if (c.stop)
     c.stop->request_stop();
   // Scopes opened by a child task hear the cancel from that task: one
-  // message per tree edge.
-  if (c.owner == caf::invalid_actor_id)
+  // message per tree edge. A nested scope also learns when this scope will
+  // force it, so that it needs no timer of its own if its grace ends later.
+  if (c.owner != caf::invalid_actor_id)
+    return;
+  if (c.is_scope)
+    detail::send_urgent(self_, c.handle,
+                        detail::scope_event{detail::cancel_event{
+                          cancel_reason_, force_deadline()}});
+  else
     detail::send_urgent(self_, c.handle,
                         caf::exit_msg{self_->address(), cancel_reason_});
 }
 
+caf::actor_clock::time_point scope::force_deadline() const {
+  auto own = self_->clock().now() + *options_.grace;
+  return covered_until_ ? std::min(own, *covered_until_) : own;
+}
+
 void scope::arm_grace_timer() {
+  // Each timer is a round trip through CAF's clock thread. When the parent
+  // forces this scope (and so every child) no later than this timer would
+  // fire, the timer is not needed.
+  if (covered_until_
+      && *covered_until_ <= self_->clock().now() + *options_.grace)
+    return;
   self_->delayed_send(self_, *options_.grace,
                       detail::scope_event{detail::grace_event{grace_generation_}});
 }
@@ -750,7 +778,8 @@ void scope::finish() {
   finished_ = true;
   closed_ = true;
   auto result = outcome_.result;
-  detail::log().debug("{}: scope done ({})", path_, render(result));
+  detail::log().debug("{}: scope done ({})", path_,
+                      detail::rendered{result});
   if (report_to_parent_ && options_.record_outcomes) {
     // Ahead of the down message (same sender, same receiver: ordered).
     if (auto parent = caf::actor_cast<caf::actor>(parent_))

@@ -164,7 +164,8 @@ void task_base::quit(caf::error reason) {
   if (core.pending_quit_ || getf(is_terminated_flag))
     return;
   if (core.nested_.empty()) {
-    detail::log().debug("{}: task done ({})", core.path_, render(reason));
+    detail::log().debug("{}: task done ({})", core.path_,
+                        detail::rendered{reason});
     super::quit(std::move(reason));
     return;
   }
@@ -186,7 +187,8 @@ void task_base::cancel(caf::error reason) {
     return;
   core.cancelled_ = true;
   core.cancel_reason_ = reason;
-  detail::log().debug("{}: task cancelled ({})", core.path_, render(reason));
+  detail::log().debug("{}: task cancelled ({})", core.path_,
+                      detail::rendered{reason});
   for (auto& ns : core.nested_)
     detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
   if (core.on_cancel_) {
@@ -219,7 +221,8 @@ void task_base::handle_down(caf::down_msg& msg) {
   }
   if (core.nested_.empty()) {
     auto reason = std::move(*core.pending_quit_);
-    detail::log().debug("{}: task done ({})", core.path_, render(reason));
+    detail::log().debug("{}: task done ({})", core.path_,
+                        detail::rendered{reason});
     super::quit(std::move(reason));
   }
 }

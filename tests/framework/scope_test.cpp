@@ -301,6 +301,38 @@ TEST_F(ScopeTest, NestedScopeIsAbortedNotKilledSoOrderHolds) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(ScopeTest, NestedScopesForceTheirChildrenAtTheEarlierOfTheirGraceAndTheParents) {
+  // A nested scope's own grace ends first (100 ms): it kills on its own
+  // schedule. Another's ends after the root's (1 h against 1 s): the root
+  // aborts it at 1 s, with no timer of its own needed.
+  caf::actor quick, slow;
+  auto root = open([&](scope& s) {
+    s.spawn_scope({.name = "quick", .grace = 100ms}, [&](scope& in) {
+      quick = *in.spawn({.name = "mule"}, worker_with, &log, "quick-mule",
+                        on_cancel_mode::stubborn, caf::error{});
+    });
+    s.spawn_scope({.name = "slow", .grace = 1h}, [&](scope& in) {
+      slow = *in.spawn({.name = "mule"}, worker_with, &log, "slow-mule",
+                       on_cancel_mode::stubborn, caf::error{});
+    });
+  });
+  run();
+  auto obs = observe({{quick, "quick"}, {slow, "slow"}, {root, "root"}});
+  run();
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  advance(99ms);
+  EXPECT_EQ(log.count("down:quick"), 0u);
+  advance(1ms);
+  EXPECT_EQ(log.count("down:quick"), 1u);
+  advance(899ms);
+  EXPECT_EQ(log.count("down:slow"), 0u);
+  advance(1ms);
+  EXPECT_EQ(log.count("down:slow"), 1u);
+  EXPECT_EQ(log.count("down:root"), 1u);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
 TEST_F(ScopeTest, ForcedTaskIsKilledOnlyAfterTheScopeItOpened) {
   caf::actor owner, nested, leaf;
   auto root = open([&](scope& s) {

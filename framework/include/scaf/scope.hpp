@@ -5,8 +5,10 @@
 #include <list>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -344,6 +346,7 @@ private:
 
   void on_detach(const caf::actor& nested);
 
+  void on_event(detail::cancel_event& x);
   void on_event(detail::adopt_event& x);
   void on_event(detail::detach_event& x);
   void on_event(detail::report_event& x);
@@ -353,9 +356,9 @@ private:
 
   void on_child_down(caf::down_msg& msg);
 
-  void settle(const std::string& path, caf::error reason);
+  void settle(std::string_view name, caf::error reason);
 
-  void log_straggler_done(const std::string& path,
+  void log_straggler_done(std::string_view name,
                           caf::actor_clock::time_point forced_at);
 
   void record_failure(const std::string& origin, caf::error reason);
@@ -365,6 +368,8 @@ private:
   void send_cancel(child& c, uint64_t generation);
 
   void arm_grace_timer();
+
+  caf::actor_clock::time_point force_deadline() const;
 
   void on_grace_expired(uint64_t generation);
 
@@ -400,6 +405,9 @@ private:
   std::shared_ptr<detail::job_cancel_state> job_cancel_;
   scope_report outcome_;
   caf::error cancel_reason_;
+  /// Set when the parent scope cancelled this one: when the parent forces it
+  /// at the latest (and with it every child).
+  std::optional<caf::actor_clock::time_point> covered_until_;
   uint64_t next_seq_ = 0;
   uint64_t grace_generation_ = 0;
   size_t main_running_ = 0;
