@@ -4,7 +4,7 @@
 // measurement in a fresh child process (so peak RSS is per run), alternating
 // variants, and prints medians, min-max and the ratio scaf/raw measured in
 // this run; with --peers it runs the Erlang/OTP and Go errgroup versions of
-// W1-W3 (bench/peers/) side by side.
+// W1-W3 and Erlang/OTP's supervisor (bench/peers/) side by side.
 //
 //   scaf_bench [--runs R] [--quick] [--erlang PEER.erl --go PEER-BINARY]
 //              [--json FILE]
@@ -29,6 +29,7 @@
 #include <caf/all.hpp>
 
 #include "scaf/all.hpp"
+#include "scaf/supervisor.hpp"
 
 namespace {
 
@@ -265,6 +266,54 @@ w3_result w3_raw(caf::actor_system& sys, long depth) {
   return {seconds_since(start), per_node};
 }
 
+// -- restart loop: a supervisor restarts a crashing child n times ------------------
+
+caf::behavior crasher(scaf::task_actor* self) {
+  self->quit(caf::make_error(caf::sec::runtime_error));
+  return {};
+}
+
+double restart_scaf(caf::actor_system& sys, long n) {
+  auto start = clock_type::now();
+  auto r = scaf::run(sys, [n](scaf::scope& s) {
+    s.spawn({.name = "sup"},
+            scaf::supervisor({.intensity = static_cast<size_t>(n),
+                              .period = std::chrono::hours{1}},
+                             {scaf::child({.name = "crasher"}, crasher)}));
+  });
+  // The supervisor gives up at the restart after the n-th.
+  if (r || !scaf::is(r.error(), scaf::errc::restart_limit))
+    std::abort();
+  return seconds_since(start);
+}
+
+/// The floor: an actor that monitors a child crashing at once and spawns a
+/// new one on every down message, n times.
+caf::behavior raw_restarter(caf::event_based_actor* self, long n) {
+  auto crash = [](caf::event_based_actor* child) -> caf::behavior {
+    child->quit(caf::make_error(caf::sec::runtime_error));
+    return {};
+  };
+  auto restarts = std::make_shared<long>(0);
+  self->spawn<caf::monitored>(crash);
+  self->set_down_handler([=](caf::down_msg&) {
+    if (++*restarts > n)
+      self->quit();
+    else
+      self->spawn<caf::monitored>(crash);
+  });
+  return {[](idle_atom) {}};
+}
+
+double restart_raw(caf::actor_system& sys, long n) {
+  auto start = clock_type::now();
+  caf::scoped_actor self{sys};
+  // Held: CAF destroys an idle actor nobody holds.
+  auto restarter = self->spawn<caf::monitored>(raw_restarter, n);
+  self->receive([](caf::down_msg&) {});
+  return seconds_since(start);
+}
+
 // -- one measurement (child process) ------------------------------------------------
 
 int run_one(const std::string& workload, const std::string& variant, long n) {
@@ -282,6 +331,8 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
       seconds = scaf_variant ? w1_scaf_blocking(sys, n) : w1_raw_blocking(sys, n);
     else if (workload == "w2")
       seconds = scaf_variant ? w2_scaf(sys, n) : w2_raw(sys, n);
+    else if (workload == "restart")
+      seconds = scaf_variant ? restart_scaf(sys, n) : restart_raw(sys, n);
     else if (workload == "w3") {
       auto r = scaf_variant ? w3_scaf(sys, n) : w3_raw(sys, n);
       seconds = r.seconds;
@@ -373,28 +424,30 @@ int drive(int runs, bool quick, const std::string& erlang,
   struct spec {
     std::string workload;
     long n;
-    bool with_peers;
+    bool erlang_peer;
+    bool go_peer;
   };
   std::vector<spec> specs;
   if (quick)
-    specs = {{"w1", 10'000, true},  {"w1", 100'000, true},
-             {"w1fn", 100'000, false}, {"w1blocking", 200, false},
-             {"w2", 12, true},      {"w3", 10, true}};
+    specs = {{"w1", 10'000, true, true},       {"w1", 100'000, true, true},
+             {"w1fn", 100'000, false, false},  {"w1blocking", 200, false, false},
+             {"w2", 12, true, true},           {"w3", 10, true, true},
+             {"restart", 1'000, true, false}};
   else
-    specs = {{"w1", 10'000, true},     {"w1", 100'000, true},
-             {"w1fn", 100'000, false}, {"w1blocking", 1'000, false},
-             {"w2", 16, true},         {"w2", 19, false},
-             {"w3", 14, true}};
+    specs = {{"w1", 10'000, true, true},       {"w1", 100'000, true, true},
+             {"w1fn", 100'000, false, false},  {"w1blocking", 1'000, false, false},
+             {"w2", 16, true, true},           {"w2", 19, false, false},
+             {"w3", 14, true, true},           {"restart", 10'000, true, false}};
   std::vector<row> rows;
   for (auto& sp : specs) {
     auto n = std::to_string(sp.n);
     for (const char* v : {"scaf", "raw"})
       rows.push_back({sp.workload, v, sp.n,
                       self + " --one " + sp.workload + " " + v + " " + n, {}});
-    if (!erlang.empty() && sp.with_peers)
+    if (!erlang.empty() && sp.erlang_peer)
       rows.push_back({sp.workload, "erlang", sp.n,
                       "escript " + erlang + " " + sp.workload + " " + n, {}});
-    if (!go.empty() && sp.with_peers)
+    if (!go.empty() && sp.go_peer)
       rows.push_back({sp.workload, "go", sp.n,
                       go + " " + sp.workload + " " + n, {}});
   }
@@ -441,8 +494,9 @@ int drive(int runs, bool quick, const std::string& erlang,
        << (i + 1 < rows.size() ? "," : "") << "\n";
   }
   js << "]\n";
-  std::printf("\n%d runs each, alternating; n is tasks (w1*) or tree depth "
-              "(w2, w3); vs raw = median / median of raw CAF in this run\n",
+  std::printf("\n%d runs each, alternating; n is tasks (w1*), tree depth "
+              "(w2, w3) or restarts (restart); vs raw = median / median of "
+              "raw CAF in this run\n",
               runs);
   if (!json.empty()) {
     std::ofstream out{json};

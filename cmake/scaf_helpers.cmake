@@ -20,7 +20,8 @@ endfunction()
 #   A demo program, built by default and run by CTest as a smoke test.
 function(scaf_add_demo name source)
   add_executable(${name} ${source})
-  target_link_libraries(${name} PRIVATE scaf::framework scaf_options)
+  target_link_libraries(${name} PRIVATE scaf::framework scaf::actors
+                        scaf_options)
   target_precompile_headers(${name} REUSE_FROM scaf_pch)
   if(SCAF_BUILD_TESTS)
     add_test(NAME demo.${name} COMMAND ${name} ${ARGN})

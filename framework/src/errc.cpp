@@ -24,6 +24,8 @@ const char* to_string(errc x) {
       return "limit_reached";
     case errc::invalid_argument:
       return "invalid_argument";
+    case errc::restart_limit:
+      return "restart_limit";
   }
   return "<unknown scaf::errc>";
 }

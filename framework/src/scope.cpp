@@ -230,8 +230,13 @@ std::string scope::child_name(const spawn_options& opts) const {
 }
 
 detail::node_context scope::make_context(const std::string& name) const {
-  return {self_->address(), path_ + "/" + name, options_.grace,
-          cancelled_ ? cancel_reason_ : caf::error{}};
+  detail::node_context ctx;
+  ctx.parent = self_->address();
+  ctx.path = path_ + "/" + name;
+  ctx.grace = options_.grace;
+  if (cancelled_)
+    ctx.cancelled = cancel_reason_;
+  return ctx;
 }
 
 caf::expected<caf::actor>
@@ -332,6 +337,7 @@ void scope::cancel(caf::error reason) {
 
 void scope::abort() {
   closed_ = true;
+  aborting_ = true;
   cancel_impl(make_error(errc::cancelled, path_, "aborted"), true);
   force_children([](const child&) { return true; }, "aborted");
   force_jobs(grace_generation_, "aborted");
@@ -645,6 +651,9 @@ void scope::send_cancel(child& c, uint64_t generation) {
   // message per tree edge. A nested scope also learns when this scope will
   // force it, so that it needs no timer of its own if its grace ends later.
   if (c.owner != caf::invalid_actor_id)
+    return;
+  // An abort kills tasks at once (OTP's brutal kill): no cancel handler runs.
+  if (aborting_ && !c.is_scope && !c.stop)
     return;
   if (c.is_scope)
     detail::send_urgent(self_, c.handle,

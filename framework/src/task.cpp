@@ -115,6 +115,10 @@ const caf::actor_addr& task_base::parent_scope() const noexcept {
   return core_->parent_;
 }
 
+void task_base::own_nested_shutdown() {
+  core_->own_nested_shutdown_ = true;
+}
+
 void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
   core_->on_down_ = std::move(handler);
 }
@@ -189,8 +193,9 @@ void task_base::cancel(caf::error reason) {
   core.cancel_reason_ = reason;
   detail::log().debug("{}: task cancelled ({})", core.path_,
                       detail::rendered{reason});
-  for (auto& ns : core.nested_)
-    detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
+  if (!core.own_nested_shutdown_)
+    for (auto& ns : core.nested_)
+      detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
   if (core.on_cancel_) {
     // Move the handler out: it may replace itself or quit the task.
     auto handler = std::move(core.on_cancel_);

@@ -375,6 +375,7 @@ TEST_F(ScopeTest, AbortKillsAtOnceIgnoringGrace) {
   caf::anon_send(root, abort_atom::value);
   run();
   EXPECT_EQ(log.count("~mule"), 1u);
+  EXPECT_EQ(log.count_prefix("cancel:mule:"), 0u); // killed, not asked
   ASSERT_EQ(report->killed.size(), 1u);
   EXPECT_EQ(report->killed[0], "root/mule");
   EXPECT_EQ(render(report->result), "scaf::cancelled(root: aborted)");

@@ -5,10 +5,11 @@
 %%   w1 N : fan-out of N trivial processes (spawn_monitor, await all 'DOWN')
 %%   w2 D : binary tree of depth D, every parent awaits its children's 'DOWN'
 %%   w3 D : binary tree of depth D kept alive, then cancelled from the root
+%%   restart N : an OTP supervisor restarts a crashing child N times
 %% Prints exactly one line: "seconds <float> rss_kb <int>".
 -module(scaf_peer).
 -mode(compile).
--export([main/1]).
+-export([main/1, init/1, start_crasher/0]).
 
 main([W, NStr]) ->
     case {W, parse_nat(NStr)} of
@@ -16,6 +17,7 @@ main([W, NStr]) ->
         {"w1", N} -> report(w1(N));
         {"w2", D} -> report(w2(D));
         {"w3", D} -> report(w3(D));
+        {"restart", N} -> report(restart(N));
         _ -> usage("unknown workload " ++ W)
     end;
 main(_) ->
@@ -23,7 +25,7 @@ main(_) ->
 
 usage(Msg) ->
     io:format(standard_error,
-              "scaf_peer: ~s~nusage: escript scaf_peer.erl (w1|w2|w3) N~n",
+              "scaf_peer: ~s~nusage: escript scaf_peer.erl (w1|w2|w3|restart) N~n",
               [Msg]),
     halt(2).
 
@@ -134,3 +136,23 @@ w3_node(Parent, D) ->
     receive {'DOWN', R1, process, P1, _} -> ok end,
     receive {'DOWN', R2, process, P2, _} -> ok end,
     ok.
+
+%% ---------------------------------------------------------------- restart
+%% An OTP supervisor (one_for_one, intensity N, period 1 h) with one
+%% permanent child that crashes as soon as it has started. Measured: from
+%% starting the supervisor until it gives up, after N restarts.
+restart(N) ->
+    logger:set_primary_config(level, none), % no crash report per restart
+    process_flag(trap_exit, true),
+    T0 = now_ns(),
+    {ok, Sup} = supervisor:start_link(?MODULE, {sup, N}),
+    receive {'EXIT', Sup, _} -> ok end,
+    now_ns() - T0.
+
+init({sup, N}) ->
+    {ok, {#{strategy => one_for_one, intensity => N, period => 3600},
+          [#{id => crasher, start => {?MODULE, start_crasher, []},
+             restart => permanent, shutdown => brutal_kill}]}}.
+
+start_crasher() ->
+    {ok, spawn_link(fun() -> exit(crash) end)}.

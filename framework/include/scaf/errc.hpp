@@ -37,6 +37,9 @@ enum class errc : unsigned char {
   /// A caller passed an argument that makes no sense (a zero limit, a
   /// negative duration, ...); nothing was changed.
   invalid_argument,
+  /// A supervisor's children ended more often than its restart intensity
+  /// allows within its period: it stopped all of them and failed with this.
+  restart_limit,
 };
 
 /// The CAF error category of `errc`.

@@ -192,8 +192,9 @@ public:
   /// Cancels the scope with `reason` as its result (if it has none yet).
   void cancel(caf::error reason);
 
-  /// Cancels the scope and forces its children at once: tasks are killed,
-  /// nested scopes aborted. The scope accepts no new children.
+  /// Cancels the scope and forces its children at once: tasks are killed
+  /// without running their cancel handlers, nested scopes aborted. The scope
+  /// accepts no new children.
   void abort();
 
   /// The scope accepts no new children and finishes when its main children
@@ -422,6 +423,7 @@ private:
   bool race_won_ = false;
   bool joined_ = false;
   bool cancelled_ = false;
+  bool aborting_ = false;
   bool closed_ = false;
   bool finished_ = false;
 };

@@ -87,6 +87,12 @@ public:
   /// outside any scope).
   const caf::actor_addr& parent_scope() const noexcept;
 
+  /// From now on, cancelling this task does not cancel the scopes it opened:
+  /// its cancel handler stops them itself (one at a time, in an order of its
+  /// choosing, as `scaf::supervisor` does) and quits once they are done.
+  /// Quitting still cancels the ones that are left.
+  void own_nested_shutdown();
+
   /// Installs a handler for down messages of actors the task monitors itself
   /// (scaf consumes those of the scopes the task opened).
   void on_down(std::function<void(caf::down_msg&)> handler);

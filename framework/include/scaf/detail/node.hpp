@@ -30,6 +30,9 @@ struct node_context {
   std::optional<caf::timespan> grace;
   /// The reason, if the spawning scope is already cancelled.
   caf::error cancelled;
+  /// If set, a new task calls it once its behavior function has returned
+  /// (it is up); supervisors start their children one after another by it.
+  std::function<void()> on_started;
 };
 
 /// Spawns one child in the context of `parent` with the given context and

@@ -49,6 +49,7 @@ private:
   bool cancelled_ = false;
   bool start_cancelled_ = false;
   bool defer_quit_ = false;
+  bool own_nested_shutdown_ = false;
 };
 
 /// State without user data.

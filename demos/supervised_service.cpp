@@ -1,0 +1,82 @@
+// supervised_service: an Erlang/OTP-style supervisor in a scope. The database
+// connection crashes twice; with rest_for_one the supervisor restarts it and
+// the services started after it (which depend on it), in start order. Then
+// main() cancels the application with one message: the supervisor stops its
+// children one at a time, in reverse start order, and main() learns from a
+// monitor when everything is gone.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "scaf/all.hpp"
+#include "scaf/supervisor.hpp"
+
+#include "say.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
+
+using demo::say;
+
+/// A service that says when it starts and when it is stopped.
+caf::behavior service(scaf::task_actor* self, std::string what) {
+  say(self->path(), "up: " + what);
+  self->on_cancel([self](const caf::error&) { say(self->path(), "stopping"); });
+  return {[](crash_atom) {}};
+}
+
+/// The database connection: its first two starts crash after 20 ms.
+caf::behavior database(scaf::task_actor* self, std::atomic<int>* starts) {
+  auto n = ++*starts;
+  say(self->path(), "connected");
+  self->on_cancel([self](const caf::error&) { say(self->path(), "closing"); });
+  if (n <= 2)
+    self->delayed_send(self, 20ms, crash_atom::value);
+  return {[self](crash_atom) {
+    say(self->path(), "lost the connection (crash)");
+    self->quit(caf::make_error(caf::sec::runtime_error, "connection lost"));
+  }};
+}
+
+} // namespace
+
+int main() {
+  caf::actor_system_config cfg;
+  scaf::init(cfg);
+  cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system sys{cfg};
+  auto baseline = sys.registry().running();
+  std::atomic<int> db_starts{0};
+
+  auto app = scaf::spawn_scope(sys, {.name = "app"}, [&](scaf::scope& s) {
+    s.spawn({.name = "sup"},
+            scaf::supervisor(
+              {.strategy = scaf::restart_strategy::rest_for_one,
+               .intensity = 3,
+               .period = 1s},
+              {scaf::child({.name = "db"}, database, &db_starts),
+               scaf::child({.name = "cache"}, service, "cache over db"),
+               scaf::child({.name = "api", .shutdown = 100ms}, service,
+                           "api over cache")}));
+  });
+
+  caf::scoped_actor client{sys};
+  client->monitor(app);
+  client->delayed_send(client, 150ms, crash_atom::value);
+  client->receive([](crash_atom) {});
+  say("main", "sending one cancel to the application");
+  caf::anon_send(app, scaf::cancel_atom::value, "shutting down");
+  client->receive([&](caf::down_msg& msg) {
+    say("main", "application down: " + scaf::render(msg.reason));
+  });
+  std::printf("database connections made: %d\n", db_starts.load());
+  auto left = sys.registry().running() - baseline - 1; // minus `client`
+  std::printf("actors still running under the application: %zu\n", left);
+  return left == 0 && db_starts.load() == 3 ? 0 : 1;
+}

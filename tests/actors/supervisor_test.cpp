@@ -1,0 +1,452 @@
+// Supervisors (scaf/supervisor.hpp): restart strategies, restart types,
+// intensity, backoff and ordered shutdown, on CAF's deterministic scheduler
+// (exact orders and times) and on the real scheduler under restart storms.
+#include "scaf/supervisor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "../common/fixture.hpp"
+#include "../common/tasks.hpp"
+
+using namespace scaf;
+using namespace scaf::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The current start of each supervised test child, by name.
+using live_map = std::map<std::string, caf::actor>;
+
+/// A supervised test child: `worker_with` that registers its current start
+/// in `live` and logs "at:<path>" when it starts.
+caf::behavior member(traced_task* self, event_log* log, live_map* live,
+                     std::string name, on_cancel_mode mode) {
+  (*live)[name] = caf::actor_cast<caf::actor>(self);
+  log->add("at:" + self->path());
+  return worker_with(self, log, std::move(name), mode, caf::error{});
+}
+
+child_spec member_spec(event_log* log, live_map* live, child_options opts,
+                       on_cancel_mode mode = on_cancel_mode::log_and_quit) {
+  auto name = opts.name;
+  return child(std::move(opts), member, log, live, name, mode);
+}
+
+class SupervisorTest : public deterministic_test {
+protected:
+  std::shared_ptr<scope_report> report = std::make_shared<scope_report>();
+  live_map live;
+  caf::actor root;
+  caf::actor sup;
+
+  /// Runs a supervisor named "sup" in a service scope "root" (grace 10 s).
+  void start(supervisor_options opts, std::vector<child_spec> children) {
+    root = spawn_scope(
+      sys, {.name = "root", .grace = 10s},
+      [&, opts, children](scope& s) {
+        sup = *s.spawn({.name = "sup"}, supervisor(opts, children));
+      },
+      report);
+    run();
+  }
+
+  void fail(const std::string& name, uint8_t code = 1) {
+    caf::anon_send(live.at(name), fail_atom::value,
+                   app_error(code, name + " broke"));
+    run();
+  }
+
+  void finish(const std::string& name) {
+    caf::anon_send(live.at(name), finish_atom::value);
+    run();
+  }
+
+  /// The events logged after the first occurrence of `marker`.
+  std::vector<std::string> events_after(const std::string& marker) {
+    auto all = log.events();
+    auto pos = std::find(all.begin(), all.end(), marker);
+    return {pos == all.end() ? all.end() : pos + 1, all.end()};
+  }
+
+  /// The events that start with one of "start:", "~", "cancel:<name>:" (cut
+  /// to "cancel:<name>"), in order: what the supervisor did to its children.
+  static std::vector<std::string> lifecycle(std::vector<std::string> events) {
+    std::vector<std::string> out;
+    for (auto& e : events) {
+      if (e.rfind("start:", 0) == 0 || e.rfind("~", 0) == 0)
+        out.push_back(e);
+      else if (e.rfind("cancel:", 0) == 0)
+        out.push_back(e.substr(0, e.find(':', 7)));
+    }
+    return out;
+  }
+
+  std::vector<child_spec> abc(child_options base = {}) {
+    std::vector<child_spec> specs;
+    for (auto name : {"a", "b", "c"}) {
+      auto opts = base;
+      opts.name = name;
+      specs.push_back(member_spec(&log, &live, opts));
+    }
+    return specs;
+  }
+};
+
+using strings = std::vector<std::string>;
+
+} // namespace
+
+// -- restart strategies -------------------------------------------------------
+
+TEST_F(SupervisorTest, OneForOneRestartsOnlyTheChildThatFailed) {
+  start({.strategy = restart_strategy::one_for_one, .intensity = 5}, abc());
+  EXPECT_EQ(lifecycle(log.events()),
+            (strings{"start:a", "start:b", "start:c"}));
+  log.add("--");
+  fail("b");
+  EXPECT_EQ(lifecycle(events_after("--")), (strings{"~b", "start:b"}));
+  EXPECT_EQ(log.count("at:root/sup/b/1"), 1u); // the second start of b
+  EXPECT_FALSE(report->result);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, OneForAllStopsTheOthersInReverseOrderThenStartsAllInOrder) {
+  start({.strategy = restart_strategy::one_for_all, .intensity = 5}, abc());
+  log.add("--");
+  fail("b");
+  EXPECT_EQ(lifecycle(events_after("--")),
+            (strings{"~b", "cancel:c", "~c", "cancel:a", "~a", "start:a",
+                     "start:b", "start:c"}));
+  EXPECT_EQ(log.count("cancel:c:scaf::cancelled(root/sup: restarting its "
+                      "children)"),
+            1u);
+  EXPECT_FALSE(report->result);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, RestForOneRestartsTheFailedChildAndTheOnesStartedAfterIt) {
+  start({.strategy = restart_strategy::rest_for_one, .intensity = 5}, abc());
+  log.add("--");
+  fail("b");
+  EXPECT_EQ(lifecycle(events_after("--")),
+            (strings{"~b", "cancel:c", "~c", "start:b", "start:c"}));
+  log.add("-- a");
+  fail("a");
+  EXPECT_EQ(lifecycle(events_after("-- a")),
+            (strings{"~a", "cancel:c", "~c", "cancel:b", "~b", "start:a",
+                     "start:b", "start:c"}));
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- restart types --------------------------------------------------------------
+
+TEST_F(SupervisorTest, RestartTypesDecideWhoComesBack) {
+  start({.intensity = 10},
+        {member_spec(&log, &live, {.name = "perm"}),
+         member_spec(&log, &live,
+                     {.name = "trans", .restart = restart_type::transient}),
+         member_spec(&log, &live,
+                     {.name = "temp", .restart = restart_type::temporary})});
+  finish("perm"); // permanent: back even after success
+  finish("trans"); // transient: success is the end
+  fail("temp"); // temporary: never back
+  EXPECT_EQ(log.count("start:perm"), 2u);
+  EXPECT_EQ(log.count("start:trans"), 1u);
+  EXPECT_EQ(log.count("start:temp"), 1u);
+  EXPECT_FALSE(report->result);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, TransientChildComesBackAfterAFailure) {
+  start({.intensity = 10},
+        {member_spec(&log, &live,
+                     {.name = "trans", .restart = restart_type::transient})});
+  fail("trans");
+  EXPECT_EQ(log.count("start:trans"), 2u);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- intensity and backoff ------------------------------------------------------
+
+TEST_F(SupervisorTest, TooManyRestartsStopEverythingInReverseAndFailTheSupervisor) {
+  start({.strategy = restart_strategy::one_for_one,
+         .intensity = 2,
+         .period = 5s},
+        abc());
+  auto obs = observe({{live.at("a"), "a"}, {sup, "sup"}, {root, "root"}});
+  fail("b", 1);
+  fail("b", 2);
+  log.add("--");
+  fail("b", 3); // the third restart within 5 s is one too many
+  EXPECT_EQ(lifecycle(events_after("--")),
+            (strings{"~b", "cancel:c", "~c", "cancel:a", "~a"}));
+  EXPECT_EQ(log.count("start:b"), 3u);
+  ASSERT_TRUE(is(report->result, errc::restart_limit))
+    << render(report->result);
+  EXPECT_EQ(render(report->result),
+            "scaf::restart_limit(root/sup: 2 restarts within 5000 ms "
+            "(intensity 2); b ended with "
+            + render(app_error(3, "b broke")) + ")");
+  EXPECT_LT(log.index_of("down:a"), log.index_of("down:sup"));
+  EXPECT_LT(log.index_of("down:sup"), log.index_of("down:root"));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, RestartsSpreadOverMoreThanThePeriodAreForgiven) {
+  start({.intensity = 1, .period = 5s}, abc());
+  for (int i = 0; i < 4; ++i) {
+    fail("b");
+    advance(5s);
+  }
+  EXPECT_EQ(log.count("start:b"), 5u);
+  EXPECT_FALSE(report->result) << render(report->result);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, BackoffDelaysRestartsAndDoublesWithinThePeriod) {
+  start({.intensity = 10,
+         .period = 10s,
+         .backoff = 100ms,
+         .max_backoff = 150ms},
+        abc());
+  fail("b");
+  advance(99ms);
+  EXPECT_EQ(log.count("start:b"), 1u);
+  advance(1ms);
+  EXPECT_EQ(log.count("start:b"), 2u);
+  fail("b"); // second restart in the period: 200 ms, capped at 150 ms
+  advance(149ms);
+  EXPECT_EQ(log.count("start:b"), 2u);
+  advance(1ms);
+  EXPECT_EQ(log.count("start:b"), 3u);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, ChildFailingDuringARestartIsHandledAfterIt) {
+  start({.intensity = 10, .period = 10s, .backoff = 100ms}, abc());
+  fail("b"); // b comes back after 100 ms
+  fail("c"); // meanwhile c fails: handled once b's restart is done
+  advance(100ms);
+  EXPECT_EQ(log.count("start:b"), 2u);
+  EXPECT_EQ(log.count("start:c"), 1u);
+  advance(199ms); // c's is the second restart in the period: 200 ms
+  EXPECT_EQ(log.count("start:c"), 1u);
+  advance(1ms);
+  EXPECT_EQ(log.count("start:c"), 2u);
+  EXPECT_LT(log.index_of("at:root/sup/b/1"), log.index_of("at:root/sup/c/1"));
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- shutdown -----------------------------------------------------------------
+
+TEST_F(SupervisorTest, ShutdownStopsOneChildAtATimeInReverseWithItsOwnTimeout) {
+  start({},
+        {member_spec(&log, &live, {.name = "a"}),
+         member_spec(&log, &live, {.name = "b", .shutdown = 100ms},
+                     on_cancel_mode::stubborn),
+         member_spec(&log, &live, {.name = "c", .shutdown = 200ms},
+                     on_cancel_mode::stubborn)});
+  auto obs = observe({{sup, "sup"}, {root, "root"}});
+  run();
+  caf::anon_send(root, cancel_atom::value, "maintenance");
+  run();
+  EXPECT_EQ(log.count_prefix("cancel:c:"), 1u);
+  EXPECT_EQ(log.count_prefix("cancel:b:"), 0u); // waits for c
+  advance(199ms);
+  EXPECT_EQ(log.count("~c"), 0u);
+  advance(1ms); // c's 200 ms: killed
+  EXPECT_EQ(log.count("~c"), 1u);
+  EXPECT_EQ(log.count_prefix("cancel:b:"), 1u);
+  EXPECT_EQ(log.count_prefix("cancel:a:"), 0u);
+  advance(100ms); // b's 100 ms: killed, then a stops at once
+  EXPECT_EQ(lifecycle(log.events()),
+            (strings{"start:a", "start:b", "start:c", "cancel:c", "~c",
+                     "cancel:b", "~b", "cancel:a", "~a"}));
+  EXPECT_LT(log.index_of("~a"), log.index_of("down:sup"));
+  EXPECT_LT(log.index_of("down:sup"), log.index_of("down:root"));
+  EXPECT_EQ(render(report->result), "scaf::cancelled(root: maintenance)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, ZeroShutdownKillsTheChildWithoutACancel) {
+  start({}, {member_spec(&log, &live, {.name = "a"}),
+             member_spec(&log, &live, {.name = "brutal", .shutdown = 0s})});
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  EXPECT_EQ(log.count_prefix("cancel:brutal:"), 0u);
+  EXPECT_EQ(log.count("~brutal"), 1u);
+  EXPECT_LT(log.index_of("~brutal"), log.index_of("~a"));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, OneMessageFromAnywhereCancelsTheSupervisor) {
+  start({}, abc());
+  caf::anon_send(sup, cancel_atom::value, "maintenance");
+  run();
+  EXPECT_EQ(lifecycle(events_after("start:c")),
+            (strings{"cancel:c", "~c", "cancel:b", "~b", "cancel:a", "~a"}));
+  EXPECT_EQ(log.count("cancel:a:scaf::cancelled(root/sup: maintenance)"), 1u);
+  // The scope was not cancelling: to it, the supervisor ended with an error.
+  EXPECT_EQ(render(report->result),
+            "scaf::cancelled(root/sup: maintenance)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, InvalidSpecsFailTheSupervisorBeforeAnythingStarts) {
+  start({}, {member_spec(&log, &live, {.name = "a"}),
+             member_spec(&log, &live, {.name = "a"})});
+  EXPECT_EQ(log.count_prefix("start:"), 0u);
+  EXPECT_EQ(render(report->result),
+            "scaf::invalid_argument(root/sup: two children are named 'a')");
+  start({.period = 0s}, abc());
+  EXPECT_EQ(log.count_prefix("start:"), 0u);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, SupervisorsNest) {
+  start({.strategy = restart_strategy::one_for_one, .intensity = 5},
+        {member_spec(&log, &live, {.name = "a"}),
+         child({.name = "inner"},
+               supervisor({.strategy = restart_strategy::one_for_all,
+                           .intensity = 0},
+                          {member_spec(&log, &live, {.name = "x"}),
+                           member_spec(&log, &live, {.name = "y"})}))});
+  EXPECT_EQ(log.count("at:root/sup/inner/0/x/0"), 1u);
+  // The inner supervisor gives up at the first failure; the outer restarts
+  // it, and with it x and y.
+  fail("y");
+  EXPECT_EQ(log.count("at:root/sup/inner/1/x/0"), 1u);
+  EXPECT_EQ(log.count("at:root/sup/inner/1/y/0"), 1u);
+  EXPECT_EQ(log.count("start:a"), 1u);
+  EXPECT_FALSE(report->result) << render(report->result);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- on the real scheduler --------------------------------------------------------
+
+namespace {
+
+using SupervisorStressTest = threaded_test;
+
+/// Fails at once; counts its starts.
+caf::behavior crasher(task_actor* self, std::atomic<int>* starts) {
+  ++*starts;
+  self->quit(app_error(7, "crash"));
+  return {};
+}
+
+} // namespace
+
+TEST_F(SupervisorStressTest, ChildrenStartOneAfterAnotherEachOnceThePreviousIsUp) {
+  // OTP's start order: a child starts only once the one before it is up, so
+  // later children may depend on earlier ones.
+  for (int it = 0; it < 20; ++it) {
+    event_log log;
+    live_map live;
+    std::vector<child_spec> specs;
+    for (auto name : {"a", "b", "c", "d", "e"})
+      specs.push_back(member_spec(&log, &live, {.name = name}));
+    auto svc = spawn_scope(sys, {.name = "svc"}, [&](scope& s) {
+      s.spawn({.name = "sup"}, supervisor({}, specs));
+    });
+    {
+      caf::scoped_actor self{sys};
+      self->monitor(svc);
+      // Up when e is up: wait for its start, then cancel.
+      while (log.count("start:e") == 0)
+        std::this_thread::sleep_for(1ms);
+      caf::anon_send(svc, cancel_atom::value, "seen enough");
+      self->receive([](caf::down_msg&) {});
+    }
+    auto starts = log.events();
+    starts.erase(std::remove_if(starts.begin(), starts.end(),
+                                [](const std::string& e) {
+                                  return e.rfind("start:", 0) != 0;
+                                }),
+                 starts.end());
+    ASSERT_EQ(starts, (strings{"start:a", "start:b", "start:c", "start:d",
+                               "start:e"}))
+      << "iteration " << it;
+    live.clear();
+    ASSERT_EQ(sys.registry().running(), baseline) << "iteration " << it;
+  }
+}
+
+TEST_F(SupervisorStressTest, RestartStormEndsAtTheIntensityWithNothingLeft) {
+  std::atomic<int> starts{0};
+  auto result = run(sys, [&](scope& s) {
+    s.spawn({.name = "sup"},
+            supervisor({.strategy = restart_strategy::one_for_all,
+                        .intensity = 500,
+                        .period = 1h},
+                       {child({.name = "crasher"}, crasher, &starts),
+                        child({.name = "bystander"},
+                              [](task_actor*) -> caf::behavior {
+                                return {[](finish_atom) {}};
+                              })}));
+  });
+  ASSERT_FALSE(result);
+  EXPECT_TRUE(is(result.error(), errc::restart_limit)) << render(result.error());
+  EXPECT_EQ(starts.load(), 501);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorStressTest, RandomFailuresInNestedSupervisorsLeaveNothingBehind) {
+  std::mt19937 rng{2026};
+  for (int it = 0; it < 20; ++it) {
+    std::atomic<int> alive{0};
+    auto flaky = [&alive](task_actor* self, int seed) -> caf::behavior {
+      ++alive;
+      self->attach_functor([&alive] { --alive; });
+      if (seed % 3 == 0)
+        self->quit(app_error(1, "flaky"));
+      return {[](finish_atom) {}};
+    };
+    std::vector<child_spec> inner;
+    for (char name : {'w', 'x', 'y', 'z'})
+      inner.push_back(child({.name = std::string(1, name)}, flaky,
+                            static_cast<int>(rng())));
+    auto strategy = static_cast<restart_strategy>(rng() % 3);
+    auto svc = spawn_scope(sys, {.name = "svc", .grace = 10s}, [&](scope& s) {
+      s.spawn({.name = "sup"},
+              supervisor({.strategy = restart_strategy::one_for_one,
+                          .intensity = 100},
+                         {child({.name = "inner"},
+                                supervisor({.strategy = strategy,
+                                            .intensity = 50},
+                                           inner)),
+                          child({.name = "solo"}, flaky, 1)}));
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds{rng() % 5});
+    {
+      caf::scoped_actor self{sys};
+      self->monitor(svc);
+      caf::anon_send(svc, cancel_atom::value, "iteration over");
+      self->receive([](caf::down_msg&) {});
+    }
+    ASSERT_EQ(sys.registry().running(), baseline) << "iteration " << it;
+    ASSERT_EQ(alive.load(), 0) << "iteration " << it;
+  }
+}
