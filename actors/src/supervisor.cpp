@@ -63,6 +63,8 @@ caf::behavior supervisor_state::start(task_base* self,
     children_.push_back(child_entry{std::move(spec), {}, 0, false});
   // Children are stopped one at a time, in reverse start order.
   self->own_nested_shutdown();
+  // Up once all children are up (OTP: start_link returns then).
+  self->defer_started();
   self->on_cancel([this](const caf::error& why) {
     self_->defer_quit();
     shut_down(why);
@@ -80,7 +82,10 @@ caf::behavior supervisor_state::start(task_base* self,
     [this, cancel](cancel_atom, std::string& why) {
       cancel(make_error(errc::cancelled, self_->path(), std::move(why)));
     },
-    [cancel](cancel_atom, caf::error& reason) { cancel(std::move(reason)); },
+    [this, cancel](cancel_atom, caf::error& reason) {
+      cancel(reason ? std::move(reason)
+                    : make_error(errc::cancelled, self_->path(), "cancelled"));
+    },
     [this](supervisor_restart& x) {
       if (x.generation != generation_ || !waiting_backoff_)
         return;
@@ -132,10 +137,24 @@ void supervisor_state::on_child_done(size_t i, uint64_t start,
     return; // an earlier start; cannot happen, one scope per start
   c.scope = caf::actor{};
   if (starting_ == i) {
-    // Ended before it was up: go on with the others, then handle it.
     starting_.reset();
-    pending_.push_back({i, start, std::move(reason)});
-    start_next();
+    if (options_.strategy == restart_strategy::one_for_one) {
+      // Ended before it was up: the others do not depend on it; start them,
+      // then handle it.
+      pending_.push_back({i, start, std::move(reason)});
+      start_next();
+      return;
+    }
+    // The children after it depend on it: do not start them now; restarting
+    // it restarts them (OTP's try_again).
+    auto rest = std::move(to_start_);
+    to_start_.clear();
+    handle_exit(i, std::move(reason));
+    if (!busy() && !shutting_down_) {
+      // Not restarted (temporary, or transient and fine): go on.
+      to_start_ = std::move(rest);
+      start_next();
+    }
     return;
   }
   if (auto pos = std::find(stopping_.begin(), stopping_.end(), i);
@@ -215,7 +234,7 @@ caf::timespan supervisor_state::next_backoff() const {
     return caf::timespan{0};
   auto delay = options_.backoff;
   for (size_t k = 1; k < restarts_.size() && delay < options_.max_backoff; ++k)
-    delay *= 2;
+    delay = delay > options_.max_backoff / 2 ? options_.max_backoff : delay * 2;
   return std::min(delay, options_.max_backoff);
 }
 
@@ -274,6 +293,7 @@ void supervisor_state::start_next() {
     starting_ = i;
     return;
   }
+  self_->signal_started(); // no-op after the first sequence
   after_sequence();
 }
 

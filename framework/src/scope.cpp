@@ -296,6 +296,8 @@ void scope::adopt(caf::actor nested) {
   auto background = owner->second.background;
   auto owner_id = owner->first;
   auto name = owner->second.name + "/scope";
+  // Opened by a task that is being forced: forced with it.
+  auto forced = owner->second.forced || owner->second.kill_pending;
   ++owner->second.nested;
   self_->monitor(nested);
   auto& c = children_[nested.id()];
@@ -307,6 +309,10 @@ void scope::adopt(caf::actor nested) {
   c.is_scope = true;
   if (!background)
     ++main_running_;
+  if (forced) {
+    c.forced = true;
+    detail::send_urgent(self_, c.handle, abort_atom::value);
+  }
 }
 
 void scope::on_detach(const caf::actor& nested) {
@@ -653,7 +659,10 @@ void scope::send_cancel(child& c, uint64_t generation) {
   if (c.owner != caf::invalid_actor_id)
     return;
   // An abort kills tasks at once (OTP's brutal kill): no cancel handler runs.
-  if (aborting_ && !c.is_scope && !c.stop)
+  // A task that opened scopes still hears it, so that it does not take their
+  // ending for a failure to react to (a supervisor would restart children);
+  // it is killed once they are done.
+  if (aborting_ && !c.is_scope && !c.stop && c.nested == 0)
     return;
   if (c.is_scope)
     detail::send_urgent(self_, c.handle,

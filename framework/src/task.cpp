@@ -115,6 +115,31 @@ const caf::actor_addr& task_base::parent_scope() const noexcept {
   return core_->parent_;
 }
 
+void task_base::defer_started() {
+  core_->defer_started_ = true;
+}
+
+void task_base::signal_started() {
+  if (auto f = std::move(core_->on_started_)) {
+    core_->on_started_ = nullptr;
+    f();
+  }
+}
+
+bool task_base::has_quit() const noexcept {
+  // CAF 0.17's quit() marks an actor as shutting down; it is terminated
+  // once cleaned up.
+  return getf(is_shutting_down_flag) || getf(is_terminated_flag);
+}
+
+void task_base::behavior_ready() {
+  // A task that quit in its behavior function never was up.
+  if (has_quit() || core_->pending_quit_)
+    return;
+  if (!core_->defer_started_)
+    signal_started();
+}
+
 void task_base::own_nested_shutdown() {
   core_->own_nested_shutdown_ = true;
 }
@@ -127,6 +152,7 @@ void task_base::join_scope(detail::node_context ctx) {
   core_->parent_ = std::move(ctx.parent);
   core_->path_ = std::move(ctx.path);
   core_->grace_ = ctx.grace;
+  core_->on_started_ = std::move(ctx.on_started);
   if (ctx.cancelled) {
     // Spawned into a cancelled scope: the cancel message is on its way, but
     // the task's code should see it from its first line.
@@ -165,7 +191,7 @@ caf::error task_base::detach(const caf::actor& nested) {
 
 void task_base::quit(caf::error reason) {
   auto& core = *core_;
-  if (core.pending_quit_ || getf(is_terminated_flag))
+  if (core.pending_quit_ || has_quit())
     return;
   if (core.nested_.empty()) {
     detail::log().debug("{}: task done ({})", core.path_,
@@ -200,7 +226,7 @@ void task_base::cancel(caf::error reason) {
     // Move the handler out: it may replace itself or quit the task.
     auto handler = std::move(core.on_cancel_);
     handler(reason);
-    if (getf(is_terminated_flag) || core.pending_quit_
+    if (has_quit() || core.pending_quit_
         || core.defer_quit_)
       return;
   }

@@ -30,6 +30,17 @@ caf::behavior member(traced_task* self, event_log* log, live_map* live,
   return worker_with(self, log, std::move(name), mode, caf::error{});
 }
 
+/// Like `member`, but its first start fails in its behavior function.
+caf::behavior fails_first(traced_task* self, event_log* log, live_map* live,
+                          std::string name, int* starts) {
+  if ((*starts)++ == 0) {
+    log->add("failed-to-start:" + name);
+    self->quit(app_error(9, name + " could not start"));
+    return {};
+  }
+  return member(self, log, live, std::move(name), on_cancel_mode::log_and_quit);
+}
+
 child_spec member_spec(event_log* log, live_map* live, child_options opts,
                        on_cancel_mode mode = on_cancel_mode::log_and_quit) {
   auto name = opts.name;
@@ -320,6 +331,66 @@ TEST_F(SupervisorTest, InvalidSpecsFailTheSupervisorBeforeAnythingStarts) {
             "scaf::invalid_argument(root/sup: two children are named 'a')");
   start({.period = 0s}, abc());
   EXPECT_EQ(log.count_prefix("start:"), 0u);
+  EXPECT_EQ(render(report->result),
+            "scaf::invalid_argument(root/sup: the restart period must be "
+            "positive)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, CancelDuringABackoffRestartsNothing) {
+  start({.intensity = 10, .period = 10s, .backoff = 100ms}, abc());
+  fail("b");
+  advance(50ms);
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  advance(100ms);
+  EXPECT_EQ(log.count("start:b"), 1u);
+  EXPECT_EQ(lifecycle(events_after("~b")),
+            (strings{"cancel:c", "~c", "cancel:a", "~a"}));
+  EXPECT_EQ(render(report->result), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, AbortedParentScopeStopsEverythingWithoutRestarts) {
+  start({.strategy = restart_strategy::one_for_all, .intensity = 10}, abc());
+  caf::anon_send(root, abort_atom::value);
+  run();
+  EXPECT_EQ(log.count("start:a"), 1u);
+  EXPECT_EQ(log.count("start:b"), 1u);
+  EXPECT_EQ(log.count("start:c"), 1u);
+  EXPECT_EQ(log.count("~a") + log.count("~b") + log.count("~c"), 3u);
+  EXPECT_EQ(render(report->result), "scaf::cancelled(root: aborted)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, ChildFailingBeforeItIsUpHoldsBackTheOnesAfterIt) {
+  int b_starts = 0;
+  start({.strategy = restart_strategy::rest_for_one, .intensity = 5},
+        {member_spec(&log, &live, {.name = "a"}),
+         child({.name = "b"}, fails_first, &log, &live, std::string{"b"},
+               &b_starts),
+         member_spec(&log, &live, {.name = "c"})});
+  // c depends on b: it starts once, after b is up.
+  EXPECT_EQ(lifecycle(log.events()), (strings{"start:a", "start:b", "start:c"}));
+  EXPECT_LT(log.index_of("failed-to-start:b"), log.index_of("start:b"));
+  EXPECT_EQ(log.count("at:root/sup/b/1"), 1u);
+  EXPECT_EQ(log.count("at:root/sup/c/0"), 1u);
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, NestedSupervisorIsUpOnlyOnceAllItsChildrenAre) {
+  start({},
+        {child({.name = "inner"},
+               supervisor({}, {member_spec(&log, &live, {.name = "x"}),
+                               member_spec(&log, &live, {.name = "y"})})),
+         member_spec(&log, &live, {.name = "z"})});
+  EXPECT_EQ(lifecycle(log.events()), (strings{"start:x", "start:y", "start:z"}));
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(lifecycle(events_after("start:z")),
+            (strings{"cancel:z", "~z", "cancel:y", "~y", "cancel:x", "~x"}));
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -414,32 +485,36 @@ TEST_F(SupervisorStressTest, RestartStormEndsAtTheIntensityWithNothingLeft) {
 }
 
 TEST_F(SupervisorStressTest, RandomFailuresInNestedSupervisorsLeaveNothingBehind) {
+  // Every third start of a flaky child fails at once; cancels land at random
+  // moments: during starts, restarts, backoffs and stop sequences.
   std::mt19937 rng{2026};
-  for (int it = 0; it < 20; ++it) {
+  for (int it = 0; it < 30; ++it) {
     std::atomic<int> alive{0};
-    auto flaky = [&alive](task_actor* self, int seed) -> caf::behavior {
+    std::atomic<int> starts{0};
+    auto flaky = [&alive, &starts](task_actor* self) -> caf::behavior {
       ++alive;
       self->attach_functor([&alive] { --alive; });
-      if (seed % 3 == 0)
+      if (starts++ % 3 == 0)
         self->quit(app_error(1, "flaky"));
       return {[](finish_atom) {}};
     };
+    auto pick = [&rng] { return static_cast<restart_strategy>(rng() % 3); };
     std::vector<child_spec> inner;
     for (char name : {'w', 'x', 'y', 'z'})
-      inner.push_back(child({.name = std::string(1, name)}, flaky,
-                            static_cast<int>(rng())));
-    auto strategy = static_cast<restart_strategy>(rng() % 3);
+      inner.push_back(child({.name = std::string(1, name)}, flaky));
+    auto inner_opts = supervisor_options{.strategy = pick(),
+                                         .intensity = 50,
+                                         .backoff = std::chrono::microseconds{
+                                           rng() % 500}};
+    auto outer_opts = supervisor_options{.strategy = pick(), .intensity = 20};
     auto svc = spawn_scope(sys, {.name = "svc", .grace = 10s}, [&](scope& s) {
       s.spawn({.name = "sup"},
-              supervisor({.strategy = restart_strategy::one_for_one,
-                          .intensity = 100},
-                         {child({.name = "inner"},
-                                supervisor({.strategy = strategy,
-                                            .intensity = 50},
-                                           inner)),
-                          child({.name = "solo"}, flaky, 1)}));
+              supervisor(outer_opts,
+                         {child({.name = "solo"}, flaky),
+                          child({.name = "inner"}, supervisor(inner_opts, inner)),
+                          child({.name = "last"}, flaky)}));
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds{rng() % 5});
+    std::this_thread::sleep_for(std::chrono::microseconds{rng() % 3000});
     {
       caf::scoped_actor self{sys};
       self->monitor(svc);

@@ -87,6 +87,16 @@ public:
   /// outside any scope).
   const caf::actor_addr& parent_scope() const noexcept;
 
+  /// Called from the task's behavior function: the task is not "up" when that
+  /// function returns, but when it calls `signal_started()`. A supervisor
+  /// that starts this task waits for that before it starts the next child
+  /// (a nested `scaf::supervisor` is up once all its children are).
+  void defer_started();
+
+  /// Tells whoever started this task that it is up (see `defer_started`);
+  /// calls after the first do nothing.
+  void signal_started();
+
   /// From now on, cancelling this task does not cancel the scopes it opened:
   /// its cancel handler stops them itself (one at a time, in an order of its
   /// choosing, as `scaf::supervisor` does) and quits once they are done.
@@ -141,6 +151,9 @@ public:
   /// @private
   void fail_with_exception(const char* what);
 
+  /// Called once the behavior function returned. @private
+  void behavior_ready();
+
 private:
   template <class>
   friend struct detail::task_state;
@@ -153,6 +166,9 @@ private:
   void cancel(caf::error reason);
 
   void handle_down(caf::down_msg& msg);
+
+  /// Whether `quit` (CAF's or ours) has been called.
+  bool has_quit() const noexcept;
 
   detail::task_core* core_ = nullptr;
 };

@@ -30,8 +30,9 @@ struct node_context {
   std::optional<caf::timespan> grace;
   /// The reason, if the spawning scope is already cancelled.
   caf::error cancelled;
-  /// If set, a new task calls it once its behavior function has returned
-  /// (it is up); supervisors start their children one after another by it.
+  /// If set, a new task calls it once it is up: when its behavior function
+  /// has returned, or later (`task_base::defer_started`). Supervisors start
+  /// their children one after another by it.
   std::function<void()> on_started;
 };
 

@@ -45,13 +45,11 @@ caf::actor spawn_task(caf::local_actor* parent, node_context ctx, F fun,
   auto init = [fun = std::move(fun), ctx = std::move(ctx),
                args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
                 impl* self) mutable -> caf::behavior {
-    auto on_started = std::move(ctx.on_started);
     self->join_scope(std::move(ctx));
     try {
       auto bhvr = std::apply(
         [&](auto&... ys) -> caf::behavior { return fun(self, ys...); }, args);
-      if (on_started)
-        on_started();
+      self->behavior_ready();
       return bhvr;
     } catch (const std::exception& e) {
       self->fail_with_exception(e.what());

@@ -46,10 +46,13 @@ private:
   std::vector<nested_scope> nested_;
   caf::error cancel_reason_;
   std::optional<caf::error> pending_quit_;
+  /// See node_context::on_started; empty once called.
+  std::function<void()> on_started_;
   bool cancelled_ = false;
   bool start_cancelled_ = false;
   bool defer_quit_ = false;
   bool own_nested_shutdown_ = false;
+  bool defer_started_ = false;
 };
 
 /// State without user data.
