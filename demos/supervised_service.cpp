@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -24,8 +25,11 @@ using crash_atom = caf::atom_constant<caf::atom("crash")>;
 
 using demo::say;
 
-/// A service that says when it starts and when it is stopped.
-caf::behavior service(scaf::task_actor* self, std::string what) {
+/// A service that says when it starts and when it is stopped, and counts
+/// its starts.
+caf::behavior service(scaf::task_actor* self, std::string what,
+                      std::atomic<int>* starts) {
+  ++*starts;
   say(self->path(), "up: " + what);
   self->on_cancel([self](const caf::error&) { say(self->path(), "stopping"); });
   return {[](crash_atom) {}};
@@ -53,6 +57,8 @@ int main() {
   caf::actor_system sys{cfg};
   auto baseline = sys.registry().running();
   std::atomic<int> db_starts{0};
+  std::atomic<int> cache_starts{0};
+  std::atomic<int> api_starts{0};
 
   auto app = scaf::spawn_scope(sys, {.name = "app"}, [&](scaf::scope& s) {
     s.spawn({.name = "sup"},
@@ -61,15 +67,17 @@ int main() {
                .intensity = 3,
                .period = 1s},
               {scaf::child({.name = "db"}, database, &db_starts),
-               scaf::child({.name = "cache"}, service, "cache over db"),
+               scaf::child({.name = "cache"}, service, "cache over db",
+                           &cache_starts),
                scaf::child({.name = "api", .shutdown = 100ms}, service,
-                           "api over cache")}));
+                           "api over cache", &api_starts)}));
   });
 
   caf::scoped_actor client{sys};
   client->monitor(app);
-  client->delayed_send(client, 150ms, crash_atom::value);
-  client->receive([](crash_atom) {});
+  // Wait until the api is up after the second restart (or give up).
+  for (int i = 0; i < 30'000 && api_starts.load() < 3; ++i)
+    std::this_thread::sleep_for(1ms);
   say("main", "sending one cancel to the application");
   caf::anon_send(app, scaf::cancel_atom::value, "shutting down");
   client->receive([&](caf::down_msg& msg) {
@@ -78,5 +86,7 @@ int main() {
   std::printf("database connections made: %d\n", db_starts.load());
   auto left = sys.registry().running() - baseline - 1; // minus `client`
   std::printf("actors still running under the application: %zu\n", left);
-  return left == 0 && db_starts.load() == 3 ? 0 : 1;
+  auto ok = left == 0 && db_starts.load() == 3 && cache_starts.load() == 3
+            && api_starts.load() == 3;
+  return ok ? 0 : 1;
 }

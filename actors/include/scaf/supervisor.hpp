@@ -186,9 +186,11 @@ private:
 } // namespace detail
 
 /// A supervisor (Erlang/OTP): a task that starts `children` one after
-/// another in order (each once the one before is up, i.e. its behavior
-/// function returned), each in a scope of its own under the supervisor, and
-/// restarts them by `opts` when they end. Spawn it into a scope like any task:
+/// another in order (each once the one before is up: its behavior function
+/// returned, or it called `signal_started` after `defer_started`), each in a
+/// scope of its own under the supervisor, and restarts them by `opts` when
+/// they end. A supervisor is up once all its children are. Spawn it into a
+/// scope like any task:
 ///
 ///     s.spawn({.name = "db"}, scaf::supervisor(
 ///       {.strategy = scaf::restart_strategy::one_for_all},
@@ -200,15 +202,20 @@ private:
 ///
 /// - Cancelling the supervisor (by its scope, or with one message from
 ///   anywhere: `(cancel_atom, std::string)`, `(cancel_atom, caf::error)` or
-///   a `caf::exit_msg`) stops its children one at a time in reverse start order, each
-///   with its own `shutdown` time, and then ends it with the cancel reason.
-///   Its scope's grace period should cover the sum of those times.
+///   a `caf::exit_msg`) stops its children one at a time in reverse start
+///   order, each with its own `shutdown` time, and then ends it with the
+///   cancel reason. Its scope's grace period should cover the sum of those
+///   times (past it, the scope aborts them all at once).
 /// - More restarts than the intensity allows within the period: the
 ///   supervisor stops its children the same way and fails with
 ///   `errc::restart_limit`, naming the child and its last error, so its own
 ///   scope (or supervisor) decides what happens next.
 /// - Children that end while the supervisor restarts others are handled, in
-///   order, once that restart is done.
+///   order, once that restart is done. A child that ends before it is up
+///   holds back the children after it under `rest_for_one` and `one_for_all`
+///   (restarting it restarts them).
+/// - With no restart due, the supervisor keeps running (with fewer children)
+///   until it is cancelled, as OTP's does.
 /// - Invalid specs (no or duplicate names, no task) end the supervisor with
 ///   `errc::invalid_argument` before anything starts.
 inline auto supervisor(supervisor_options opts, std::vector<child_spec> children) {
