@@ -120,10 +120,8 @@ void task_base::defer_started() {
 }
 
 void task_base::signal_started() {
-  if (auto f = std::move(core_->on_started_)) {
-    core_->on_started_ = nullptr;
-    f();
-  }
+  if (auto f = std::move(core_->on_started_))
+    (*f)();
 }
 
 bool task_base::has_quit() const noexcept {
@@ -152,7 +150,9 @@ void task_base::join_scope(detail::node_context ctx) {
   core_->parent_ = std::move(ctx.parent);
   core_->path_ = std::move(ctx.path);
   core_->grace_ = ctx.grace;
-  core_->on_started_ = std::move(ctx.on_started);
+  if (ctx.on_started)
+    core_->on_started_
+      = std::make_unique<std::function<void()>>(std::move(ctx.on_started));
   if (ctx.cancelled) {
     // Spawned into a cancelled scope: the cancel message is on its way, but
     // the task's code should see it from its first line.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -47,7 +48,7 @@ private:
   caf::error cancel_reason_;
   std::optional<caf::error> pending_quit_;
   /// See node_context::on_started; empty once called.
-  std::function<void()> on_started_;
+  std::unique_ptr<std::function<void()>> on_started_;
   bool cancelled_ = false;
   bool start_cancelled_ = false;
   bool defer_quit_ = false;
