@@ -72,15 +72,8 @@ template <class F, class... Ts>
 child_spec child(child_options opts, F fun, Ts&&... xs) {
   child_spec spec;
   spec.options = std::move(opts);
-  spec.start = [fun = std::move(fun),
-                args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
-                 caf::local_actor* parent, detail::node_context ctx) {
-    return std::apply(
-      [&](const auto&... ys) {
-        return detail::spawn_task(parent, std::move(ctx), fun, ys...);
-      },
-      args);
-  };
+  spec.start
+    = detail::make_task_factory(std::move(fun), std::forward<Ts>(xs)...);
   return spec;
 }
 

@@ -89,17 +89,11 @@ public:
   /// Spawns the task `fun(self, xs...)` with the given name and kind.
   template <class F, class... Ts>
   caf::expected<caf::actor> spawn(const spawn_options& opts, F fun,
-                                  Ts&&... xs) {
-    return spawn_task_impl<caf::no_spawn_options>(opts, nullptr, std::move(fun),
-                                                  std::forward<Ts>(xs)...);
-  }
+                                  Ts&&... xs);
 
   /// Spawns the task `fun(self, xs...)` as a background child.
   template <class F, class... Ts>
-  caf::expected<caf::actor> spawn_bg(F fun, Ts&&... xs) {
-    return spawn(spawn_options{{}, true}, std::move(fun),
-                 std::forward<Ts>(xs)...);
-  }
+  caf::expected<caf::actor> spawn_bg(F fun, Ts&&... xs);
 
   /// Spawns a function task: `f()` (or `f(task_base*)`, to check
   /// `is_cancelled()`) runs once on CAF's scheduler and returns `T`,
@@ -113,10 +107,7 @@ public:
   /// straggler and waited for, and its handle's `task()` is empty.
   /// `f(task_base*)` runs in a task actor of its own.
   template <class F>
-  handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f) {
-    return spawn_function<caf::no_spawn_options>(opts, std::move(f), {},
-                                                 nullptr);
-  }
+  handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f);
 
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(F f) {
@@ -128,12 +119,7 @@ public:
   /// after seeing `is_cancelled()`); uncancelled, it yields its own value.
   template <class T, class F>
   handle<detail::fn_value_t<F>> spawn_cancellable(const spawn_options& opts,
-                                                  T fallback, F f) {
-    return spawn_function<caf::no_spawn_options>(
-      opts, std::move(f), detail::fallback_t<detail::fn_value_t<F>>{
-                            std::move(fallback)},
-      nullptr);
-  }
+                                                  T fallback, F f);
 
   template <class T, class F>
   handle<detail::fn_value_t<F>> spawn_cancellable(T fallback, F f) {
@@ -147,12 +133,7 @@ public:
   /// straggler (`scope_report::stragglers`) and keeps waiting for it.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_blocking(const spawn_options& opts,
-                                               F f) {
-    static_assert(std::is_invocable_v<F&, std::stop_token>,
-                  "a blocking task is callable as f(std::stop_token)");
-    return spawn_function<caf::detached>(
-      opts, std::move(f), {}, std::make_shared<std::stop_source>());
-  }
+                                               F f);
 
   template <class F>
   handle<detail::fn_value_t<F>> spawn_blocking(F f) {
@@ -173,13 +154,7 @@ public:
   /// that child; its value, if any, is discarded.
   template <class F>
   caf::expected<caf::actor> spawn_scope(scope_options opts, F body,
-                                        bool background = false) {
-    using raw_type = detail::body_raw_t<F>;
-    auto slot = std::make_shared<detail::value_slot<raw_type>>();
-    return spawn_scope_impl(std::move(opts),
-                            detail::make_body(std::move(body), slot),
-                            background);
-  }
+                                        bool background = false);
 
   /// Handles a `spawn_request` from another actor. @private
   caf::expected<caf::actor> spawn_requested(detail::spawn_request& req);
@@ -230,21 +205,12 @@ public:
   /// reached: fails with `errc::limit_reached` (counted as rejected).
   template <class F>
   caf::expected<handle<detail::fn_value_t<F>>>
-  try_spawn_fn(const spawn_options& opts, F f) {
-    if (limit_ != 0 && limited_running_ >= limit_) {
-      ++rejected_;
-      return make_error(errc::limit_reached, path_,
-                        "at most " + std::to_string(limit_)
-                          + " tasks may run at once");
-    }
-    return spawn_fn(opts, std::move(f));
-  }
+  try_spawn_fn(const spawn_options& opts, F f);
 
   template <class F>
   caf::expected<handle<detail::fn_value_t<F>>> try_spawn_fn(F f) {
     return try_spawn_fn(spawn_options{}, std::move(f));
   }
-
 
   /// Returns the counts of limited tasks (see `set_limit`).
   limit_counts counts() const noexcept {

@@ -28,15 +28,7 @@ detail::spawn_request make_spawn_request(spawn_options opts, F fun,
                                          Ts&&... xs) {
   detail::spawn_request req;
   req.options = std::move(opts);
-  req.make = [fun = std::move(fun),
-              args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
-               caf::local_actor* parent, detail::node_context ctx) {
-    return std::apply(
-      [&](const auto&... ys) {
-        return detail::spawn_task(parent, std::move(ctx), fun, ys...);
-      },
-      args);
-  };
+  req.make = detail::make_task_factory(std::move(fun), std::forward<Ts>(xs)...);
   return req;
 }
 

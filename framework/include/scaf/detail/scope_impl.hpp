@@ -2,6 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <stop_token>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 #include <caf/actor_cast.hpp>
@@ -10,6 +13,65 @@
 #include "scaf/scope.hpp"
 
 namespace scaf {
+
+template <class F, class... Ts>
+caf::expected<caf::actor> scope::spawn(const spawn_options& opts, F fun,
+                                       Ts&&... xs) {
+  return spawn_task_impl<caf::no_spawn_options>(opts, nullptr, std::move(fun),
+                                                std::forward<Ts>(xs)...);
+}
+
+template <class T, class F>
+handle<detail::fn_value_t<F>>
+scope::spawn_cancellable(const spawn_options& opts, T fallback, F f) {
+  return spawn_function<caf::no_spawn_options>(
+    opts, std::move(f),
+    detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, nullptr);
+}
+
+template <class F>
+handle<detail::fn_value_t<F>> scope::spawn_blocking(const spawn_options& opts,
+                                                    F f) {
+  static_assert(std::is_invocable_v<F&, std::stop_token>,
+                "a blocking task is callable as f(std::stop_token)");
+  return spawn_function<caf::detached>(opts, std::move(f), {},
+                                       std::make_shared<std::stop_source>());
+}
+
+template <class F>
+handle<detail::fn_value_t<F>> scope::spawn_fn(const spawn_options& opts,
+                                              F f) {
+  return spawn_function<caf::no_spawn_options>(opts, std::move(f), {},
+                                               nullptr);
+}
+
+template <class F, class... Ts>
+caf::expected<caf::actor> scope::spawn_bg(F fun, Ts&&... xs) {
+  return spawn(spawn_options{{}, true}, std::move(fun),
+               std::forward<Ts>(xs)...);
+}
+
+template <class F>
+caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
+                                             bool background) {
+  using raw_type = detail::body_raw_t<F>;
+  auto slot = std::make_shared<detail::value_slot<raw_type>>();
+  return spawn_scope_impl(std::move(opts),
+                          detail::make_body(std::move(body), slot),
+                          background);
+}
+
+template <class F>
+caf::expected<handle<detail::fn_value_t<F>>>
+scope::try_spawn_fn(const spawn_options& opts, F f) {
+  if (limit_ != 0 && limited_running_ >= limit_) {
+    ++rejected_;
+    return make_error(errc::limit_reached, path_,
+                      "at most " + std::to_string(limit_)
+                        + " tasks may run at once");
+  }
+  return spawn_fn(opts, std::move(f));
+}
 
 template <class V, class F, class... Ts>
 handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {

@@ -61,4 +61,20 @@ caf::actor spawn_task(caf::local_actor* parent, node_context ctx, F fun,
   return parent->spawn<Os + caf::monitored>(std::move(init));
 }
 
+/// Makes a factory that spawns the task `fun(self, xs...)` as a child of the
+/// actor it is called with. The arguments are copied into it, so it can run
+/// more than once (a supervisor's restarts).
+template <class F, class... Ts>
+child_factory make_task_factory(F fun, Ts&&... xs) {
+  return [fun = std::move(fun),
+          args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
+           caf::local_actor* parent, node_context ctx) {
+    return std::apply(
+      [&](const auto&... ys) {
+        return spawn_task(parent, std::move(ctx), fun, ys...);
+      },
+      args);
+  };
+}
+
 } // namespace scaf::detail
