@@ -12,19 +12,8 @@ stamp="$prefix/.built-from"
 [ -f "$stamp" ] && exit 0
 
 scaf_install dpkg-dev cmake g++ ninja-build
-sources=/etc/apt/sources.list.d/scaf-deb-src.sources
-if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo "scaf: adding Debian source entries (deb-src) for bookworm"
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo tee "$sources" >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-  $sudo apt-get update -qq >/dev/null
+if ! apt-cache showsrc actor-framework 2>/dev/null | grep -q "^Package:"; then
+  scaf_add_deb_src libcaf-dev
 fi
 
 work=$(mktemp -d)

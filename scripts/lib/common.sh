@@ -47,3 +47,33 @@ scaf_build() {
     && cmake --preset "$preset" >/dev/null \
     && cmake --build --preset "$preset")
 }
+
+# scaf_add_deb_src PACKAGE -- makes the source package of PACKAGE available to
+# `apt-get source`: adds a deb-src twin of the apt entry that PACKAGE is
+# installed from (same archive, suite, component and signing key), read off
+# the machine's own apt configuration rather than naming any archive here.
+scaf_add_deb_src() {
+  local pkg=$1 line uri dist suite component keyring sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  # e.g. "500 http://archive.example/debian bookworm/main amd64 Packages"
+  line=$(apt-cache policy "$pkg" | awk '$2 ~ /^[a-z]+:\/\// && $NF == "Packages" {print $2, $3; exit}')
+  if [ -z "$line" ]; then
+    echo "scaf: cannot tell which apt archive $pkg comes from" >&2
+    return 1
+  fi
+  uri=${line%% *}
+  dist=${line#* }
+  suite=${dist%%/*}
+  component=${dist#*/}
+  keyring=$(grep -hsE -A6 "^URIs:(.* )?${uri%/}/?( |\$)" /etc/apt/sources.list.d/*.sources \
+              | awk '/^Signed-By:/ {print $2; exit}')
+  echo "scaf: adding a deb-src entry for $suite/$component (from apt's own sources)"
+  {
+    echo "Types: deb-src"
+    echo "URIs: $uri"
+    echo "Suites: $suite"
+    echo "Components: $component"
+    [ -n "$keyring" ] && echo "Signed-By: $keyring"
+  } | $sudo tee /etc/apt/sources.list.d/scaf-deb-src.sources >/dev/null
+  $sudo apt-get update -qq >/dev/null
+}
