@@ -8,24 +8,24 @@ namespace scaf {
 
 const char* to_string(errc x) {
   switch (x) {
-    case errc::none:
-      return "none";
-    case errc::cancelled:
-      return "cancelled";
-    case errc::timeout:
-      return "timeout";
-    case errc::scope_closed:
-      return "scope_closed";
-    case errc::killed:
-      return "killed";
-    case errc::task_exception:
-      return "task_exception";
-    case errc::limit_reached:
-      return "limit_reached";
-    case errc::invalid_argument:
-      return "invalid_argument";
-    case errc::restart_limit:
-      return "restart_limit";
+  case errc::none:
+    return "none";
+  case errc::cancelled:
+    return "cancelled";
+  case errc::timeout:
+    return "timeout";
+  case errc::scope_closed:
+    return "scope_closed";
+  case errc::killed:
+    return "killed";
+  case errc::task_exception:
+    return "task_exception";
+  case errc::limit_reached:
+    return "limit_reached";
+  case errc::invalid_argument:
+    return "invalid_argument";
+  case errc::restart_limit:
+    return "restart_limit";
   }
   return "<unknown scaf::errc>";
 }
@@ -39,6 +39,25 @@ caf::error make_error(errc x, std::string path, std::string detail) {
                     caf::make_message(std::move(path), std::move(detail))};
 }
 
+caf::error make_cancel_error(std::string path, std::string detail,
+                             caf::error cause) {
+  auto code = static_cast<uint8_t>(errc::cancelled);
+  if (!cause)
+    return caf::error{code, errc_category,
+                      caf::make_message(std::move(path), std::move(detail))};
+  return caf::error{
+    code, errc_category,
+    caf::make_message(std::move(path), std::move(detail), std::move(cause))};
+}
+
+caf::error cancel_cause(const caf::error& err) {
+  auto& ctx = err.context();
+  if (is(err, errc::cancelled) &&
+      ctx.match_elements<std::string, std::string, caf::error>())
+    return ctx.get_as<caf::error>(2);
+  return err;
+}
+
 errc code_of(const caf::error& err) {
   if (!err || err.category() != errc_category)
     return errc::none;
@@ -50,7 +69,8 @@ namespace {
 std::string render_context(const caf::message& ctx) {
   if (ctx.empty())
     return {};
-  if (ctx.match_elements<std::string, std::string>()) {
+  if (ctx.match_elements<std::string, std::string>() ||
+      ctx.match_elements<std::string, std::string, caf::error>()) {
     auto& path = ctx.get_as<std::string>(0);
     auto& detail = ctx.get_as<std::string>(1);
     if (path.empty())
@@ -69,16 +89,15 @@ std::string render(const caf::error& err) {
     return "none";
   auto cat = err.category();
   if (cat == errc_category)
-    return std::string{"scaf::"}
-           + to_string(static_cast<errc>(err.code()))
-           + render_context(err.context());
+    return std::string{"scaf::"} + to_string(static_cast<errc>(err.code())) +
+           render_context(err.context());
   if (cat == caf::atom("system"))
-    return "caf::sec::" + caf::to_string(static_cast<caf::sec>(err.code()))
-           + render_context(err.context());
+    return "caf::sec::" + caf::to_string(static_cast<caf::sec>(err.code())) +
+           render_context(err.context());
   if (cat == caf::atom("exit"))
-    return "caf::exit_reason::"
-           + caf::to_string(static_cast<caf::exit_reason>(err.code()))
-           + render_context(err.context());
+    return "caf::exit_reason::" +
+           caf::to_string(static_cast<caf::exit_reason>(err.code())) +
+           render_context(err.context());
   return caf::to_string(err);
 }
 

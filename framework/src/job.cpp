@@ -8,9 +8,10 @@
 
 namespace scaf::detail {
 
-job::job(caf::actor scope, std::shared_ptr<const job_cancel_state> cancel,
-         std::string path)
-  : scope_(std::move(scope)), cancel_(std::move(cancel)), path_(std::move(path)) {
+job::job(job_context ctx)
+  : scope_(std::move(ctx.scope)), cancel_(std::move(ctx.cancel)),
+    path_(std::move(ctx.path)), key_(ctx.key),
+    spawned_cancelled_(ctx.spawned_cancelled) {
   // nop
 }
 
@@ -23,17 +24,21 @@ caf::resumable::subtype_t job::subtype() const {
 }
 
 caf::resumable::resume_result job::resume(caf::execution_unit* ctx, size_t) {
-  const caf::error* cancelled = nullptr;
-  if (cancel_->cancelled.load(std::memory_order_acquire))
-    cancelled = &cancel_->reason;
-  result_ = run(cancelled);
+  // Cancelled before it started: it never runs, unless it was spawned into
+  // the cancelled scope as cleanup work. Nothing runs once the scope died.
+  const caf::error* skipped = nullptr;
+  if (cancel_->cancelled.load(std::memory_order_acquire) &&
+      (!spawned_cancelled_ ||
+       cancel_->abandoned.load(std::memory_order_relaxed)))
+    skipped = &cancel_->reason;
+  result_ = run(skipped);
   // The scheduler keeps its own reference until we return; the message holds
   // another one until the scope has read the result.
   auto scope = std::move(scope_);
-  scope->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                           scope_event{
-                                             job_done_event{job_ptr{this}}}),
-                 ctx);
+  scope->enqueue(
+    caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                              scope_event{job_done_event{job_ptr{this}}}),
+    ctx);
   return done;
 }
 

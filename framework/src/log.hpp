@@ -6,6 +6,7 @@
 #include <caf/error.hpp>
 #include <spdlog/spdlog.h>
 
+#include "scaf/detail/node_path.hpp"
 #include "scaf/errc.hpp"
 
 namespace scaf::detail {
@@ -28,5 +29,14 @@ struct fmt::formatter<scaf::detail::rendered>
   : fmt::formatter<std::string_view> {
   auto format(const scaf::detail::rendered& x, fmt::format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(scaf::render(x.err), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<scaf::detail::node_path>
+  : fmt::formatter<std::string_view> {
+  auto format(const scaf::detail::node_path& x,
+              fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(x.str(), ctx);
   }
 };

@@ -6,32 +6,46 @@ namespace scaf {
 
 const char* to_string(node_status x) {
   switch (x) {
-    case node_status::done:
-      return "done";
-    case node_status::failed:
-      return "failed";
-    case node_status::cancelled:
-      return "cancelled";
-    case node_status::killed:
-      return "killed";
-    case node_status::timed_out:
-      return "timed_out";
-    case node_status::straggler:
-      return "straggler";
+  case node_status::done:
+    return "done";
+  case node_status::failed:
+    return "failed";
+  case node_status::cancelled:
+    return "cancelled";
+  case node_status::killed:
+    return "killed";
+  case node_status::timed_out:
+    return "timed_out";
+  case node_status::straggler:
+    return "straggler";
   }
   return "<unknown scaf::node_status>";
+}
+
+const char* to_string(scope_status x) {
+  switch (x) {
+  case scope_status::succeeded:
+    return "succeeded";
+  case scope_status::failed:
+    return "failed";
+  case scope_status::cancelled:
+    return "cancelled";
+  }
+  return "<unknown scaf::scope_status>";
 }
 
 namespace {
 
 void render_children(const std::vector<node_outcome>& children,
-                     const std::string& indent, std::string& out) {
+                     const std::string& parent, const std::string& indent,
+                     std::string& out) {
   for (size_t i = 0; i < children.size(); ++i) {
     auto last = i + 1 == children.size();
     auto& c = children[i];
+    auto path = parent + "/" + c.name;
     out += indent;
     out += last ? "`- " : "|- ";
-    out += c.path;
+    out += path;
     out += ": ";
     out += to_string(c.status);
     if (c.reason) {
@@ -39,7 +53,7 @@ void render_children(const std::vector<node_outcome>& children,
       out += render(c.reason);
     }
     out += '\n';
-    render_children(c.children, indent + (last ? "   " : "|  "), out);
+    render_children(c.children, path, indent + (last ? "   " : "|  "), out);
   }
 }
 
@@ -47,16 +61,14 @@ void render_children(const std::vector<node_outcome>& children,
 
 std::string render_tree(const scope_report& report, const std::string& path) {
   std::string out = path;
-  if (!report.result)
-    out += ": done";
-  else if (is(report.result, errc::cancelled))
-    out += ": cancelled: " + render(report.result);
-  else if (is(report.result, errc::timeout))
-    out += ": timed_out: " + render(report.result);
-  else
-    out += ": failed: " + render(report.result);
+  out += ": ";
+  out += to_string(report.status);
+  if (auto& reason = report.reason()) {
+    out += ": ";
+    out += render(reason);
+  }
   out += '\n';
-  render_children(report.children, "", out);
+  render_children(report.children, path, "", out);
   return out;
 }
 

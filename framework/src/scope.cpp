@@ -1,63 +1,77 @@
+// The scope actor: startup, messages, finishing, and the public calls of
+// scaf::scope that are not about spawning.
 #include "scaf/scope.hpp"
 
-#include <algorithm>
 #include <chrono>
-#include <string_view>
+#include <string>
+#include <utility>
 #include <variant>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/config_value.hpp>
-#include <caf/execution_unit.hpp>
 #include <caf/exit_reason.hpp>
-#include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
 
-#include <fmt/format.h>
-
 #include "scaf/atoms.hpp"
-#include "scaf/detail/scope_event.hpp"
-#include "scaf/errc.hpp"
+#include "scaf/detail/continuation.hpp"
 #include "scaf/run.hpp"
+#include "scaf/spawn_in.hpp"
 
 #include "log.hpp"
+#include "scope_state.hpp"
 #include "send.hpp"
 
 namespace scaf {
+
+namespace detail {
 
 namespace {
 
 constexpr auto default_grace = std::chrono::seconds{5};
 
-caf::behavior scope_main(scope::actor_type* self, detail::scope_config cfg) {
-  return self->state.start(std::move(cfg));
+caf::behavior scope_main(scope_state::actor_type* self, scope_config cfg) {
+  return self->state.make_behavior(std::move(cfg));
 }
 
-bool is_kill(const caf::error& reason) {
-  return reason == caf::make_error(caf::exit_reason::kill);
+long long to_ms(caf::timespan x) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
 }
 
 } // namespace
 
-// -- free functions of detail/node.hpp ----------------------------------------
+// -- free functions of detail/node.hpp and run.hpp ----------------------------
 
-caf::actor detail::spawn_scope_actor(caf::local_actor* parent,
-                                     scope_config cfg) {
+caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config cfg) {
   return parent->spawn<caf::monitored>(scope_main, std::move(cfg));
 }
 
-caf::actor detail::spawn_scope_actor(caf::actor_system& sys,
-                                     scope_config cfg) {
+caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg) {
   return sys.spawn(scope_main, std::move(cfg));
 }
 
-void detail::fail_scope(scope& s, caf::error reason) {
+caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
+                              scope_options opts,
+                              std::function<void(scope&)> body) {
+  if (!opts.grace)
+    opts.grace = ctx.grace;
+  opts.record_outcomes |= ctx.record_outcomes;
+  opts.name = ctx.path.name();
+  scope_config cfg;
+  cfg.options = std::move(opts);
+  cfg.report_to = ctx.parent;
+  cfg.context = std::move(ctx);
+  cfg.body = std::move(body);
+  return spawn_scope_actor(parent, std::move(cfg));
+}
+
+void fail_scope(scope& s, caf::error reason) {
   s.fail(std::move(reason));
 }
 
-void detail::run_scope(caf::actor_system& sys, scope_config cfg) {
+void run_scope(caf::actor_system& sys, scope_config cfg) {
   caf::scoped_actor waiter{sys};
   auto hdl = spawn_scope_actor(sys, std::move(cfg));
   waiter->monitor(hdl);
@@ -68,746 +82,428 @@ void detail::run_scope(caf::actor_system& sys, scope_config cfg) {
 
 // -- constructors, destructors, and assignment operators ----------------------
 
-scope::scope(actor_type* self) : self_(self) {
+scope_state::scope_state(actor_type* self) : scope(self) {
   // nop
 }
 
-scope::~scope() {
-  // Only non-empty if the scope actor died abnormally: act like a link. Jobs
-  // cannot be stopped; those that have not started yet never will.
-  if (jobs_head_ != nullptr) {
-    job_cancel_state();
-    if (!job_cancel_->cancelled.load()) {
-      job_cancel_->reason = make_error(errc::cancelled, path_,
-                                       "the scope died");
-      job_cancel_->cancelled.store(true, std::memory_order_release);
+scope_state::~scope_state() {
+  if (finished_)
+    return;
+  // The scope actor died abnormally: act like a link, and leave nothing
+  // unresolved. Its down message is on its way already; nothing can make
+  // its children finish first.
+  const auto& died = self_->fail_state();
+  auto why =
+    make_cancel_error(path_.str(), "the scope died: " + render(died), died);
+  detail::log().error("{}: the scope died ({}); stopping its children", path_,
+                      rendered{died});
+  if (children_.count(child_kind::job) > 0) {
+    auto& jobs = job_cancel();
+    if (!jobs->cancelled.load()) {
+      jobs->reason = why;
+      jobs->cancelled.store(true, std::memory_order_release);
     }
+    jobs->abandoned.store(true, std::memory_order_release);
   }
-  while (jobs_head_ != nullptr) {
-    auto j = jobs_head_;
-    jobs_head_ = j->next;
-    intrusive_ptr_release(j);
+  for (auto c = children_.first(); c != nullptr; c = c->next) {
+    switch (c->kind) {
+    case child_kind::task:
+      send_urgent(nullptr, c->handle,
+                  caf::exit_msg{caf::actor_addr{}, caf::exit_reason::kill});
+      break;
+    case child_kind::blocking:
+      c->stop->request_stop();
+      break;
+    case child_kind::job:
+      break; // sees `abandoned` and never runs
+    case child_kind::scope:
+    case child_kind::adopted:
+      send_urgent(nullptr, c->handle, abort_atom::value);
+      break;
+    }
+    if (c->extra && c->extra->on_end)
+      c->extra->on_end(why, child_path(*c));
   }
-  for (auto& [id, c] : children_) {
-    if (c.is_scope)
-      detail::send_urgent(nullptr, c.handle, abort_atom::value);
-    else
-      detail::send_urgent(nullptr, c.handle,
-                          caf::exit_msg{caf::actor_addr{},
-                                        caf::exit_reason::kill});
+  drop_queued(why);
+  if (report_) {
+    auto report = outcome_.finish();
+    if (!report.failure)
+      report.failure =
+        died ? died
+             : make_error(errc::task_exception, path_.str(), "the scope died");
+    report.status = scope_status::failed;
+    *report_ = std::move(report);
   }
 }
 
-// -- startup ------------------------------------------------------------------
+// -- the actor
+// ------------------------------------------------------------------
 
-caf::behavior scope::start(detail::scope_config cfg) {
+caf::behavior scope_state::make_behavior(scope_config cfg) {
   options_ = std::move(cfg.options);
-  path_ = cfg.context.path.empty() ? options_.name : std::move(cfg.context.path);
+  path_ = cfg.context.path.empty() ? node_path{options_.name}
+                                   : std::move(cfg.context.path);
   report_ = std::move(cfg.report);
-  parent_ = cfg.context.parent;
-  report_to_parent_ = cfg.report_to_parent;
+  report_to_ = std::move(cfg.report_to);
+  outcome_.set_policy(options_.policy);
   if (cfg.keep_alive)
     keep_alive_ = caf::actor_cast<caf::actor>(self_);
   if (!options_.grace)
     options_.grace = caf::get_or(self_->system().config(), "scaf.grace-period",
                                  caf::timespan{default_grace});
+  if (cfg.context.on_started)
+    hooks().on_started = std::move(cfg.context.on_started);
   self_->set_exit_handler([this](caf::exit_msg& msg) {
+    // A normal exit notification (reason none) is not a cancel.
     if (msg.reason)
-      cancel(std::move(msg.reason));
+      guarded([&] { cancel(std::move(msg.reason)); });
   });
-  self_->set_down_handler([this](caf::down_msg& msg) { on_child_down(msg); });
+  self_->set_down_handler(
+    [this](caf::down_msg& msg) { guarded([&] { on_down(msg); }); });
+  self_->set_exception_handler(
+    [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
+      auto path = static_cast<actor_type*>(ptr)->state.path_.str();
+      try {
+        std::rethrow_exception(eptr);
+      } catch (const std::exception& e) {
+        return make_error(errc::task_exception, std::move(path), e.what());
+      } catch (...) {
+        return make_error(errc::task_exception, std::move(path),
+                          "unknown exception");
+      }
+    });
   detail::log().debug("{}: scope started", path_);
   in_body_ = true;
   // Opened inside something already cancelled: start cancelled, so that the
   // body's children see it from their first line (Trio, zksync).
   if (cfg.context.cancelled)
-    cancel_impl(std::move(cfg.context.cancelled), true);
+    cancel_scope(std::move(cfg.context.cancelled), true);
   if (cfg.body)
-    run_user_code(cfg.body);
+    guarded([&] { cfg.body(*this); });
   in_body_ = false;
-  if (cfg.join_after_body)
+  if (cfg.join_after_body && !keep_open_)
     joined_ = true;
+  if (!defer_started_)
+    signal_started();
   check_progress();
   // Few cases on purpose: each case of a behavior costs every scope about 40
   // bytes, so the one-atom commands share a case and scaf's own messages
   // arrive as one `scope_event`.
   return {
-    [this](cancel_atom, std::string& why) { cancel(std::move(why)); },
-    [this](cancel_atom, caf::error& reason) { cancel(std::move(reason)); },
+    [this](cancel_atom, std::string& why) {
+      guarded([&] { cancel(std::move(why)); });
+    },
+    [this](cancel_atom, caf::error& cause) {
+      guarded([&] { cancel(std::move(cause)); });
+    },
     [this](caf::atom_value command) -> caf::result<void> {
       switch (static_cast<uint64_t>(command)) {
-        case abort_atom::uint_value():
-          abort();
-          return {};
-        case close_atom::uint_value():
-          close();
-          return {};
-        case join_atom::uint_value():
-          join();
-          return {};
-        case no_tasks_atom::uint_value(): {
-          auto rp = self_->make_response_promise();
+      case abort_atom::uint_value():
+        guarded([&] { abort(); });
+        return {};
+      case close_atom::uint_value():
+        guarded([&] { close(); });
+        return {};
+      case join_atom::uint_value():
+        guarded([&] { join(); });
+        return {};
+      case no_tasks_atom::uint_value(): {
+        auto rp = self_->make_response_promise();
+        guarded([&] {
           on_no_tasks([rp]() mutable { rp.deliver(no_tasks_atom::value); });
-          return caf::delegated<void>{};
-        }
-        default:
-          return caf::sec::unexpected_message;
+        });
+        return caf::delegated<void>{};
+      }
+      default:
+        return caf::sec::unexpected_message;
       }
     },
-    [this](spawn_atom,
-           detail::spawn_request& req) -> caf::result<caf::actor> {
-      auto hdl = spawn_requested(req);
+    [this](spawn_atom, spawn_request& req) -> caf::result<caf::actor> {
+      auto hdl = spawn_from(req.options, req.factory, {}, {});
       if (!hdl)
         return std::move(hdl.error());
       return std::move(*hdl);
     },
-    [this](detail::continuation& k) { run_user_code(k.fn); },
-    [this](detail::scope_event& event) {
-      std::visit([this](auto& x) { on_event(x); }, event);
+    [this](continuation& k) { guarded(k.fn); },
+    [this](scope_event& event) {
+      guarded([&] { std::visit([this](auto& x) { on_event(x); }, event); });
     },
   };
 }
 
-void scope::on_event(detail::cancel_event& x) {
+void scope_state::fail_with(caf::error reason) {
+  if (finished_)
+    return;
+  auto first = !outcome_.has_failure();
+  if (first)
+    detail::log().debug("{}: failed: {}", path_, rendered{reason});
+  else
+    detail::log().warn("{}: suppressed error: {}", path_, rendered{reason});
+  auto cause = reason;
+  if (outcome_.failed(std::move(reason)) == policy_action::cancel_siblings)
+    cancel_scope(make_cancel_error(path_.str(),
+                                   path_.str() + " failed: " + render(cause),
+                                   cause),
+                 false);
+  check_progress();
+}
+
+scope_hooks& scope_state::hooks() {
+  if (!hooks_)
+    hooks_ = std::make_unique<scope_hooks>();
+  return *hooks_;
+}
+
+void scope_state::on_event(cancel_event& x) {
   covered_until_ = x.force_at;
-  cancel_impl(std::move(x.reason), true);
+  cancel_scope(std::move(x.reason), true);
 }
 
-void scope::on_event(detail::adopt_event& x) {
-  adopt(std::move(x.nested));
+void scope_state::on_event(adopt_event& x) {
+  adopt(std::move(x.nested), std::move(x.name));
 }
 
-void scope::on_event(detail::detach_event& x) {
-  on_detach(x.nested);
+void scope_state::on_event(detach_event& x) {
+  detach(x.nested);
 }
 
-void scope::on_event(detail::report_event& x) {
-  auto i = children_.find(self_->current_sender()->id());
-  if (i != children_.end())
-    i->second.nested_outcomes = std::move(x.children);
+void scope_state::on_event(report_event& x) {
+  auto id = self_->current_sender()->id();
+  if (auto c = children_.find(id))
+    c->ext().report = std::move(x.report);
+  else // an adopted scope whose adopt_event is still on its way
+    hooks().early_reports[id] = std::move(x.report);
 }
 
-void scope::on_event(detail::grace_event& x) {
-  on_grace_expired(x.generation);
-}
-
-void scope::on_event(detail::deadline_event& x) {
-  on_deadline(x.fail, x.timeout);
-}
-
-void scope::on_event(detail::job_done_event& x) {
-  on_job_done(x.job);
-}
-
-template <class F>
-void scope::run_user_code(F& f) {
-  // An exception escaping into CAF would end the scope actor abnormally and
-  // orphan its children for a moment: fail the scope instead.
-  try {
-    if constexpr (std::is_invocable_v<F&, scope&>)
-      f(*this);
-    else
-      f();
-  } catch (const std::exception& e) {
-    fail(make_error(errc::task_exception, path_, e.what()));
-  } catch (...) {
-    fail(make_error(errc::task_exception, path_, "unknown exception"));
+void scope_state::on_event(deadline_event& x) {
+  auto what = "deadline of " + std::to_string(to_ms(x.timeout)) + " ms passed";
+  if (x.fail) {
+    // A failure, whatever the policy, and a cancel whose cause is it.
+    auto err = make_error(errc::timeout, path_.str(), std::move(what));
+    auto reason = make_cancel_error(path_.str(), render(err), err);
+    outcome_.failed(std::move(err));
+    cancel_scope(std::move(reason), false);
+  } else {
+    cancel_scope(make_cancel_error(path_.str(), what + ", moving on"), false);
   }
 }
 
-// -- spawning -----------------------------------------------------------------
-
-caf::error scope::check_open() const {
-  if (closed_)
-    return make_error(errc::scope_closed, path_,
-                      finished_ ? "the scope has finished"
-                                : "the scope is closed");
-  return {};
+void scope_state::on_event(job_done_event& x) {
+  if (auto c = children_.find(x.job->key()))
+    child_done(*c, x.job->result());
 }
 
-std::string scope::child_name(const spawn_options& opts) const {
-  return opts.name.empty() ? std::to_string(next_seq_) : opts.name;
-}
+// -- finishing
+// ------------------------------------------------------------------
 
-detail::node_context scope::make_context(const std::string& name) const {
-  detail::node_context ctx;
-  ctx.parent = self_->address();
-  ctx.path = path_ + "/" + name;
-  ctx.grace = options_.grace;
-  if (cancelled_)
-    ctx.cancelled = cancel_reason_;
-  return ctx;
-}
-
-caf::expected<caf::actor>
-scope::add_child(caf::actor hdl, std::string name, bool background,
-                 bool is_scope, std::shared_ptr<std::stop_source> stop) {
-  auto id = hdl.id();
-  auto& c = children_[id];
-  c.handle = std::move(hdl);
-  c.name = std::move(name);
-  c.seq = next_seq_++;
-  c.background = background;
-  c.is_scope = is_scope;
-  c.stop = std::move(stop);
-  if (!background)
-    ++main_running_;
-  if (cancelled_) {
-    // Cleanup work spawned during shutdown starts cancelled and gets a grace
-    // period of its own.
-    send_cancel(c, ++grace_generation_);
-    arm_grace_timer();
-  }
-  return c.handle;
-}
-
-caf::expected<caf::actor>
-scope::spawn_scope_impl(scope_options opts, std::function<void(scope&)> body,
-                        bool background) {
-  if (auto err = check_open())
-    return err;
-  auto name = opts.name.empty() ? child_name(spawn_options{}) : opts.name;
-  detail::scope_config cfg;
-  cfg.context = make_context(name);
-  cfg.options = std::move(opts);
-  cfg.options.name = name;
-  if (!cfg.options.grace)
-    cfg.options.grace = options_.grace;
-  cfg.options.record_outcomes |= options_.record_outcomes;
-  cfg.report_to_parent = true;
-  cfg.body = std::move(body);
-  auto hdl = detail::spawn_scope_actor(self_, std::move(cfg));
-  return add_child(std::move(hdl), std::move(name), background, true);
-}
-
-caf::expected<caf::actor> scope::spawn_requested(detail::spawn_request& req) {
-  if (auto err = check_open())
-    return err;
-  auto name = child_name(req.options);
-  auto hdl = req.make(self_, make_context(name));
-  return add_child(std::move(hdl), std::move(name), req.options.background,
-                   false);
-}
-
-void scope::adopt(caf::actor nested) {
-  auto owner = children_.find(self_->current_sender()->id());
-  if (owner == children_.end() || !nested)
+void scope_state::notify_no_tasks() {
+  if (!hooks_ || hooks_->no_tasks_waiters.empty() || children_.size() != 0 ||
+      limiter_.queued() != 0)
     return;
-  auto background = owner->second.background;
-  auto owner_id = owner->first;
-  auto name = owner->second.name + "/scope";
-  // Opened by a task that is being forced: forced with it.
-  auto forced = owner->second.forced || owner->second.kill_pending;
-  ++owner->second.nested;
-  self_->monitor(nested);
-  auto& c = children_[nested.id()];
-  c.handle = std::move(nested);
-  c.name = std::move(name);
-  c.seq = next_seq_++;
-  c.owner = owner_id;
-  c.background = background;
-  c.is_scope = true;
-  if (!background)
-    ++main_running_;
-  if (forced) {
-    c.forced = true;
-    detail::send_urgent(self_, c.handle, abort_atom::value);
-  }
-}
-
-void scope::on_detach(const caf::actor& nested) {
-  auto i = children_.find(nested.id());
-  if (i == children_.end() || i->second.owner != self_->current_sender()->id())
-    return;
-  auto& c = i->second;
-  auto owner = children_.find(c.owner);
-  c.owner = caf::invalid_actor_id;
-  if (cancelled_ && c.cancelled_in == 0)
-    send_cancel(c, grace_generation_);
-  if (owner != children_.end()) {
-    auto& oc = owner->second;
-    if (--oc.nested == 0 && oc.kill_pending)
-      kill(oc, "overstayed the grace period");
-  }
-}
-
-// -- lifecycle ----------------------------------------------------------------
-
-void scope::cancel(std::string why) {
-  cancel_impl(make_error(errc::cancelled, path_, std::move(why)), true);
-}
-
-void scope::cancel(caf::error reason) {
-  cancel_impl(std::move(reason), true);
-}
-
-void scope::abort() {
-  closed_ = true;
-  aborting_ = true;
-  cancel_impl(make_error(errc::cancelled, path_, "aborted"), true);
-  force_children([](const child&) { return true; }, "aborted");
-  force_jobs(grace_generation_, "aborted");
-  check_progress();
-}
-
-void scope::close() {
-  closed_ = true;
-  joined_ = true;
-  check_progress();
-}
-
-void scope::join() {
-  joined_ = true;
-  check_progress();
-}
-
-void scope::fail(caf::error reason) {
-  record_failure(path_, std::move(reason));
-  check_progress();
-}
-
-void scope::fail_after(caf::timespan timeout) {
-  self_->delayed_send(self_, timeout,
-                      detail::scope_event{detail::deadline_event{true, timeout}});
-}
-
-void scope::move_on_after(caf::timespan timeout) {
-  self_->delayed_send(self_, timeout,
-                      detail::scope_event{detail::deadline_event{false, timeout}});
-}
-
-void scope::on_deadline(bool fail, caf::timespan timeout) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-  auto what = "deadline of " + std::to_string(ms.count()) + " ms passed";
-  if (fail)
-    cancel_impl(make_error(errc::timeout, path_, std::move(what)), true);
-  else
-    cancel_impl(make_error(errc::cancelled, path_, what + ", moving on"),
-                false);
-}
-
-caf::error scope::set_limit(size_t n) {
-  if (n == 0)
-    return make_error(errc::invalid_argument, path_,
-                      "the task limit must be at least 1");
-  limit_ = n;
-  start_queued();
-  return {};
-}
-
-void scope::on_no_tasks(std::function<void()> f) {
-  no_tasks_waiters_.push_back(std::move(f));
-  notify_no_tasks();
-}
-
-void scope::enqueue(bool background, std::function<void()> start,
-                    std::function<void(const caf::error&)> drop) {
-  if (!background)
-    ++main_running_;
-  queued_.push_back({background, std::move(start), std::move(drop)});
-}
-
-void scope::mark_limited(const caf::actor& hdl) {
-  if (auto i = children_.find(hdl.id()); i != children_.end()) {
-    i->second.limited = true;
-    ++limited_running_;
-  }
-}
-
-void scope::start_queued() {
-  while (!queued_.empty() && (limit_ == 0 || limited_running_ < limit_)) {
-    auto next = std::move(queued_.front());
-    queued_.pop_front();
-    if (!next.background)
-      --main_running_;
-    next.start();
-  }
-}
-
-void scope::drop_queued(const caf::error& why) {
-  // Tasks that never started: they never run, their handles say why.
-  auto queue = std::move(queued_);
-  queued_.clear();
-  for (auto& q : queue) {
-    if (!q.background)
-      --main_running_;
-    q.drop(why);
-  }
-}
-
-void scope::notify_no_tasks() {
-  if (running() != 0 || !queued_.empty() || no_tasks_waiters_.empty())
-    return;
-  auto waiters = std::move(no_tasks_waiters_);
-  no_tasks_waiters_.clear();
+  auto waiters = std::move(hooks_->no_tasks_waiters);
+  hooks_->no_tasks_waiters.clear();
   for (auto& f : waiters)
-    run_user_code(f);
+    guarded(f);
 }
 
-// -- function tasks as jobs ---------------------------------------------------
-
-const std::shared_ptr<detail::job_cancel_state>& scope::job_cancel_state() {
-  if (!job_cancel_) {
-    job_cancel_ = std::make_shared<detail::job_cancel_state>();
-    if (cancelled_) {
-      job_cancel_->reason = cancel_reason_;
-      job_cancel_->cancelled.store(true, std::memory_order_release);
-    }
-  }
-  return job_cancel_;
-}
-
-void scope::launch(detail::job_ptr j, bool background, bool limited) {
-  ++next_seq_;
-  j->background = background;
-  j->limited = limited;
-  if (limited)
-    ++limited_running_;
-  if (!background)
-    ++main_running_;
-  if (cancelled_) {
-    // It will not run, but it still gets a grace period like any child.
-    j->cancelled_in = ++grace_generation_;
-    arm_grace_timer();
-  }
-  // The list keeps one reference, the scheduler gets another.
-  auto ptr = j.get();
-  intrusive_ptr_add_ref(ptr);
-  ptr->prev = jobs_tail_;
-  (jobs_tail_ != nullptr ? jobs_tail_->next : jobs_head_) = ptr;
-  jobs_tail_ = ptr;
-  ++jobs_live_;
-  if (auto eu = self_->context(); eu != nullptr)
-    eu->exec_later(j.release());
-  else
-    self_->system().scheduler().enqueue(j.release());
-}
-
-void scope::on_job_done(const detail::job_ptr& j) {
-  auto ptr = j.get();
-  (ptr->prev != nullptr ? ptr->prev->next : jobs_head_) = ptr->next;
-  (ptr->next != nullptr ? ptr->next->prev : jobs_tail_) = ptr->prev;
-  ptr->prev = ptr->next = nullptr;
-  --jobs_live_;
-  intrusive_ptr_release(ptr); // the list's reference; `j` still holds one
-  if (!ptr->background)
-    --main_running_;
-  if (ptr->limited) {
-    --limited_running_;
-    start_queued();
-  }
-  auto reason = ptr->result();
-  if (options_.record_outcomes)
-    record_outcome(ptr->path(), reason, ptr->forced, true, nullptr);
-  auto name = std::string_view{ptr->path()}.substr(path_.size() + 1);
-  if (ptr->forced && (!reason || is(reason, errc::cancelled)))
-    log_straggler_done(name, ptr->forced_at);
-  settle(name, std::move(reason));
-  notify_no_tasks();
-  check_progress();
-}
-
-void scope::force_jobs(uint64_t generation, const char* why) {
-  for (auto j = jobs_head_; j != nullptr; j = j->next) {
-    if (j->forced || j->cancelled_in == 0 || j->cancelled_in > generation
-        || !j->started())
-      continue; // Not started: it sees the cancel and never runs.
-    j->forced = true;
-    j->forced_at = self_->clock().now();
-    detail::log().warn("{}: straggler: function task {}; it cannot be "
-                       "stopped while it runs, waiting for it",
-                       j->path(), why);
-    outcome_.stragglers.push_back(j->path());
-  }
-}
-
-void scope::set_grace(caf::timespan grace) {
-  options_.grace = grace;
-}
-
-caf::timespan scope::grace() const noexcept {
-  return *options_.grace;
-}
-
-// -- the node protocol --------------------------------------------------------
-
-void scope::on_child_down(caf::down_msg& msg) {
-  auto i = children_.find(msg.source.id());
-  if (i == children_.end())
-    return;
-  auto c = std::move(i->second);
-  children_.erase(i);
-  if (!c.background)
-    --main_running_;
-  if (c.limited) {
-    --limited_running_;
-    start_queued();
-  }
-  auto& reason = msg.reason;
-  if (options_.record_outcomes && c.owner == caf::invalid_actor_id)
-    record_outcome(path_ + "/" + c.name, reason, c.forced, c.stop != nullptr,
-                   std::move(c.nested_outcomes));
-  if (c.owner != caf::invalid_actor_id) {
-    // A scope opened by a child task: its result belongs to that task. A
-    // forced owner is killed once its last nested scope is done, so that
-    // the owner's done still follows theirs.
-    detail::log().debug("{}/{}: done", path_, c.name);
-    if (auto owner = children_.find(c.owner); owner != children_.end()) {
-      auto& oc = owner->second;
-      if (--oc.nested == 0 && oc.kill_pending)
-        kill(oc, "overstayed the grace period");
-    }
-  } else if (c.forced && is_kill(reason)) {
-    detail::log().debug("{}/{}: killed", path_, c.name);
-  } else {
-    if (c.stop && c.forced && (!reason || is(reason, errc::cancelled)))
-      log_straggler_done(c.name, c.forced_at);
-    settle(c.name, std::move(reason));
-  }
-  notify_no_tasks();
-  check_progress();
-}
-
-void scope::settle(std::string_view name, caf::error reason) {
-  if (!reason) {
-    detail::log().debug("{}/{}: done", path_, name);
-    if (options_.policy == failure_policy::race && !race_won_) {
-      race_won_ = true;
-      // Failures before the winner no longer decide the result.
-      if (outcome_.result && !cancelled_) {
-        outcome_.suppressed.insert(outcome_.suppressed.begin(),
-                                   std::move(outcome_.result));
-        outcome_.result = caf::error{};
-      }
-      cancel_impl(make_error(errc::cancelled, path_,
-                             fmt::format("{}/{} won the race", path_, name)),
-                  false);
-    }
-  } else if (cancelled_ && is(reason, errc::cancelled)) {
-    detail::log().debug("{}/{}: cancelled", path_, name);
-  } else {
-    record_failure(fmt::format("{}/{}", path_, name), std::move(reason));
-  }
-}
-
-void scope::log_straggler_done(std::string_view name,
-                               caf::actor_clock::time_point forced_at) {
-  auto overstay = std::chrono::duration_cast<std::chrono::milliseconds>(
-    self_->clock().now() - forced_at);
-  detail::log().warn("{}/{}: straggler finished {} ms after its grace period",
-                     path_, name, overstay.count());
-}
-
-void scope::record_failure(const std::string& origin, caf::error reason) {
-  if (outcome_.result) {
-    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
-                       detail::rendered{reason});
-    outcome_.suppressed.push_back(std::move(reason));
-    return;
-  }
-  detail::log().debug("{}: first error, from {}: {}", path_, origin,
-                      detail::rendered{reason});
-  if (options_.policy == failure_policy::race && race_won_) {
-    outcome_.suppressed.push_back(std::move(reason));
-    return;
-  }
-  outcome_.result = reason;
-  if (options_.policy == failure_policy::errgroup)
-    cancel_impl(make_error(errc::cancelled, path_,
-                           origin + " failed: " + render(reason)),
-                false);
-}
-
-void scope::cancel_impl(caf::error reason, bool sets_result) {
-  if (sets_result && !outcome_.result)
-    outcome_.result = reason;
-  if (cancelled_)
-    return;
-  cancelled_ = true;
-  // Children always hear an errc::cancelled reason, so that quitting with it
-  // reads as an acknowledgement, not as a failure of their own.
-  cancel_reason_ = is(reason, errc::cancelled)
-                     ? std::move(reason)
-                     : make_error(errc::cancelled, path_, render(reason));
-  detail::log().debug("{}: cancelled ({})", path_,
-                      detail::rendered{cancel_reason_});
-  drop_queued(cancel_reason_);
-  if (job_cancel_) {
-    job_cancel_->reason = cancel_reason_;
-    job_cancel_->cancelled.store(true, std::memory_order_release);
-  }
-  if (running() != 0) {
-    ++grace_generation_;
-    for (auto& [id, c] : children_)
-      send_cancel(c, grace_generation_);
-    for (auto j = jobs_head_; j != nullptr; j = j->next)
-      j->cancelled_in = grace_generation_;
-    arm_grace_timer();
-  }
-  check_progress();
-}
-
-void scope::send_cancel(child& c, uint64_t generation) {
-  c.cancelled_in = generation;
-  // A blocking task is busy in its function: its stop token is the only
-  // thing it can notice.
-  if (c.stop)
-    c.stop->request_stop();
-  // Scopes opened by a child task hear the cancel from that task: one
-  // message per tree edge. A nested scope also learns when this scope will
-  // force it, so that it needs no timer of its own if its grace ends later.
-  if (c.owner != caf::invalid_actor_id)
-    return;
-  // An abort kills tasks at once (OTP's brutal kill): no cancel handler runs.
-  // A task that opened scopes still hears it, so that it does not take their
-  // ending for a failure to react to (a supervisor would restart children);
-  // it is killed once they are done.
-  if (aborting_ && !c.is_scope && !c.stop && c.nested == 0)
-    return;
-  if (c.is_scope)
-    detail::send_urgent(self_, c.handle,
-                        detail::scope_event{detail::cancel_event{
-                          cancel_reason_, force_deadline()}});
-  else
-    detail::send_urgent(self_, c.handle,
-                        caf::exit_msg{self_->address(), cancel_reason_});
-}
-
-caf::actor_clock::time_point scope::force_deadline() const {
-  auto own = self_->clock().now() + *options_.grace;
-  return covered_until_ ? std::min(own, *covered_until_) : own;
-}
-
-void scope::arm_grace_timer() {
-  // Each timer is a round trip through CAF's clock thread. When the parent
-  // forces this scope (and so every child) no later than this timer would
-  // fire, the timer is not needed.
-  if (covered_until_
-      && *covered_until_ <= self_->clock().now() + *options_.grace)
-    return;
-  self_->delayed_send(self_, *options_.grace,
-                      detail::scope_event{detail::grace_event{grace_generation_}});
-}
-
-void scope::on_grace_expired(uint64_t generation) {
-  force_children(
-    [generation](const child& c) {
-      return c.cancelled_in != 0 && c.cancelled_in <= generation;
-    },
-    "overstayed the grace period");
-  force_jobs(generation, "overstayed the grace period");
-}
-
-template <class Predicate>
-void scope::force_children(Predicate pred, const char* why) {
-  std::vector<child*> targets;
-  for (auto& [id, c] : children_)
-    if (!c.forced && c.owner == caf::invalid_actor_id && pred(c))
-      targets.push_back(&c);
-  std::sort(targets.begin(), targets.end(),
-            [](const child* x, const child* y) { return x->seq < y->seq; });
-  for (auto c : targets)
-    force(*c, why);
-}
-
-void scope::force(child& c, const char* why) {
-  c.forced = true;
-  if (c.is_scope) {
-    // A scope is never killed: it forces its own children and then reports
-    // done, so the order of done signals holds.
-    detail::send_urgent(self_, c.handle, abort_atom::value);
-    return;
-  }
-  if (c.stop) {
-    // A blocking task cannot be killed mid-call (CAF delivers the kill when
-    // its function returns): request stop and keep waiting.
-    c.stop->request_stop();
-    c.forced_at = self_->clock().now();
-    auto path = path_ + "/" + c.name;
-    detail::log().warn("{}: straggler: blocking task {}; it cannot be killed, "
-                       "waiting for it",
-                       path, why);
-    outcome_.stragglers.push_back(std::move(path));
-    return;
-  }
-  if (c.nested == 0) {
-    kill(c, why);
-    return;
-  }
-  // Force bottom-up: abort the scopes the task opened, kill the task after
-  // they are done.
-  c.kill_pending = true;
-  auto owner_id = c.handle.id();
-  for (auto& [id, nested] : children_) {
-    if (nested.owner == owner_id && !nested.forced) {
-      nested.forced = true;
-      detail::send_urgent(self_, nested.handle, abort_atom::value);
-    }
-  }
-}
-
-void scope::kill(child& c, const char* why) {
-  c.kill_pending = false;
-  auto path = path_ + "/" + c.name;
-  detail::log().warn("{}: killed ({})", path, why);
-  outcome_.killed.push_back(std::move(path));
-  detail::send_urgent(self_, c.handle,
-                      caf::exit_msg{self_->address(), caf::exit_reason::kill});
-}
-
-void scope::record_outcome(std::string path, const caf::error& reason,
-                           bool forced, bool unkillable,
-                           detail::outcomes nested) {
-  node_outcome out;
-  out.path = std::move(path);
-  out.reason = reason;
-  if (!reason)
-    out.status = forced && unkillable ? node_status::straggler
-                                      : node_status::done;
-  else if (forced && is_kill(reason))
-    out.status = node_status::killed;
-  else if (is(reason, errc::timeout))
-    out.status = node_status::timed_out;
-  else if (is(reason, errc::cancelled))
-    out.status = forced && unkillable ? node_status::straggler
-                                      : node_status::cancelled;
-  else
-    out.status = node_status::failed;
-  if (nested)
-    out.children = std::move(*nested);
-  outcome_.children.push_back(std::move(out));
-}
-
-void scope::check_progress() {
+void scope_state::check_progress() {
   if (finished_ || in_body_)
     return;
-  if (joined_ && main_running_ == 0 && !cancelled_
-      && (running() != 0 || !queued_.empty())) {
-    // Main work is done: background children are cancelled (cancel_impl
+  auto idle = children_.size() == 0 && limiter_.queued() == 0;
+  if (joined_ && main_running_ == 0 && !cancelled_ && !idle) {
+    // Main work is done: background children are cancelled (cancel_scope
     // checks progress again).
-    cancel_impl(make_error(errc::cancelled, path_, "main tasks done"), false);
+    cancel_scope(make_cancel_error(path_.str(), "main tasks done"), false);
     return;
   }
-  if (running() == 0 && queued_.empty() && (joined_ || cancelled_))
+  if (idle && (joined_ || cancelled_))
     finish();
 }
 
-void scope::finish() {
+void scope_state::finish() {
   finished_ = true;
   closed_ = true;
-  auto result = outcome_.result;
-  detail::log().debug("{}: scope done ({})", path_,
-                      detail::rendered{result});
-  if (report_to_parent_ && options_.record_outcomes) {
-    // Ahead of the down message (same sender, same receiver: ordered).
-    if (auto parent = caf::actor_cast<caf::actor>(parent_))
-      self_->send(parent, detail::scope_event{detail::report_event{
-                            std::make_shared<std::vector<node_outcome>>(
-                              outcome_.children)}});
+  auto report = outcome_.finish();
+  auto reason = report.reason();
+  detail::log().debug("{}: scope done: {} ({})", path_,
+                      to_string(report.status), rendered{reason});
+  if (auto to = caf::actor_cast<caf::actor>(report_to_)) {
+    // The subtree's failures, kills and stragglers go up, ahead of the down
+    // message (same sender, same receiver: ordered).
+    auto up = std::make_shared<nested_report>();
+    up->suppressed = std::move(report.suppressed);
+    up->killed = std::move(report.killed);
+    up->stragglers = std::move(report.stragglers);
+    up->children = std::move(report.children);
+    if (!up->empty())
+      self_->send(to, scope_event{report_event{std::move(up)}});
   }
   if (report_)
-    *report_ = std::move(outcome_);
-  self_->quit(std::move(result));
+    *report_ = std::move(report);
+  self_->quit(std::move(reason));
+}
+
+} // namespace detail
+
+// -- the public calls
+// -------------------------------------------------------------
+
+using detail::state_of;
+
+void scope::cancel(std::string why) {
+  auto& st = state_of(*this);
+  st.cancel_scope(make_cancel_error(st.path_.str(), std::move(why)), true);
+}
+
+void scope::cancel(caf::error cause) {
+  auto& st = state_of(*this);
+  if (!cause) {
+    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
+                            "cancel needs a reason, got an empty caf::error"));
+    st.cancel_scope(
+      make_cancel_error(st.path_.str(), "cancelled with an empty caf::error"),
+      true);
+    return;
+  }
+  st.cancel_scope(st.cancel_reason_for(std::move(cause)), true);
+}
+
+void scope::abort() {
+  state_of(*this).abort_all();
+}
+
+void scope::close() {
+  auto& st = state_of(*this);
+  st.closed_ = true;
+  st.joined_ = true;
+  st.check_progress();
+}
+
+void scope::join() {
+  auto& st = state_of(*this);
+  st.joined_ = true;
+  st.check_progress();
+}
+
+void scope::keep_open() {
+  state_of(*this).keep_open_ = true;
+}
+
+void scope::fail(caf::error reason) {
+  auto& st = state_of(*this);
+  if (!reason) {
+    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
+                            "fail needs an error, got an empty caf::error"));
+    return;
+  }
+  if (is(reason, errc::cancelled)) {
+    st.cancel_scope(std::move(reason), true);
+    return;
+  }
+  st.fail_with(std::move(reason));
+}
+
+void scope::fail_after(caf::timespan timeout) {
+  self_->delayed_send(
+    self_, timeout, detail::scope_event{detail::deadline_event{true, timeout}});
+}
+
+void scope::move_on_after(caf::timespan timeout) {
+  self_->delayed_send(
+    self_, timeout,
+    detail::scope_event{detail::deadline_event{false, timeout}});
+}
+
+caf::error scope::set_limit(size_t n) {
+  auto& st = state_of(*this);
+  if (n == 0)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "the task limit must be at least 1");
+  st.limiter_.set_limit(n);
+  st.start_queued();
+  return {};
+}
+
+limit_counts scope::counts() const noexcept {
+  return state_of(*this).limiter_.counts();
+}
+
+void scope::on_no_tasks(std::function<void()> f) {
+  auto& st = state_of(*this);
+  st.hooks().no_tasks_waiters.push_back(std::move(f));
+  st.notify_no_tasks();
+}
+
+void scope::set_grace(caf::timespan grace) {
+  state_of(*this).options_.grace = grace;
+}
+
+caf::error scope::cancel_child(const caf::actor& child, caf::error reason) {
+  auto& st = state_of(*this);
+  auto c = child ? st.children_.find(child.id()) : nullptr;
+  if (c == nullptr || c->kind == detail::child_kind::adopted)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "cancel_child needs a live child of this scope");
+  if (!reason)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "cancel_child needs a reason, got an empty caf::error");
+  st.cancel_one(*c, st.cancel_reason_for(std::move(reason)));
+  return {};
+}
+
+caf::error scope::abort_child(const caf::actor& child) {
+  auto& st = state_of(*this);
+  auto c = child ? st.children_.find(child.id()) : nullptr;
+  if (c == nullptr || c->kind == detail::child_kind::adopted)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "abort_child needs a live child of this scope");
+  st.force(*c, "aborted");
+  return {};
+}
+
+void scope::on_child_done(std::function<void(const child_exit&)> handler) {
+  state_of(*this).hooks().on_child_done = std::move(handler);
+}
+
+void scope::on_cancel(std::function<void(const caf::error&)> handler) {
+  state_of(*this).hooks().on_cancel = std::move(handler);
+}
+
+void scope::after(caf::timespan delay, std::function<void()> f) {
+  self_->delayed_send(self_, delay, detail::continuation{std::move(f)});
+}
+
+void scope::defer_started() {
+  state_of(*this).defer_started_ = true;
+}
+
+void scope::signal_started() {
+  auto& st = state_of(*this);
+  if (!st.hooks_ || !st.hooks_->on_started)
+    return;
+  auto f = std::move(st.hooks_->on_started);
+  st.hooks_->on_started = nullptr;
+  f();
+}
+
+std::string scope::path() const {
+  return state_of(*this).path_.str();
+}
+
+caf::timespan scope::grace() const noexcept {
+  return *state_of(*this).options_.grace;
+}
+
+bool scope::is_cancelled() const noexcept {
+  return state_of(*this).cancelled_;
+}
+
+bool scope::is_closed() const noexcept {
+  return state_of(*this).closed_;
+}
+
+size_t scope::running() const noexcept {
+  return state_of(*this).children_.size();
 }
 
 } // namespace scaf

@@ -61,21 +61,21 @@ task_base::task_base(caf::actor_config& cfg) : super(cfg) {
   set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
   // Continuations of handles (handle::then) arrive as messages that no user
   // behavior knows; run them from the default handler.
-  set_default_handler(
-    [](caf::scheduled_actor* ptr, caf::message_view& x) -> caf::result<caf::message> {
-      auto& content = x.content();
-      if (content.size() == 1
-          && content.match_element<detail::continuation>(0)) {
-        auto fn = std::move(content.get_mutable_as<detail::continuation>(0).fn);
-        fn();
-        return caf::message{};
-      }
-      return caf::print_and_drop(ptr, x);
-    });
+  set_default_handler([](caf::scheduled_actor* ptr,
+                         caf::message_view& x) -> caf::result<caf::message> {
+    auto& content = x.content();
+    if (content.size() == 1 && content.match_element<detail::continuation>(0)) {
+      auto fn = std::move(content.get_mutable_as<detail::continuation>(0).fn);
+      fn();
+      return caf::message{};
+    }
+    return caf::print_and_drop(ptr, x);
+  });
   set_exception_handler(
     [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
       auto self = static_cast<task_base*>(ptr);
-      auto path = self->core_ != nullptr ? self->core_->path_ : std::string{};
+      auto path =
+        self->core_ != nullptr ? self->core_->path_.str() : std::string{};
       try {
         std::rethrow_exception(eptr);
       } catch (const std::exception& e) {
@@ -107,7 +107,11 @@ const caf::error& task_base::cancel_reason() const noexcept {
   return core_->cancel_reason_;
 }
 
-const std::string& task_base::path() const noexcept {
+std::string task_base::path() const {
+  return core_->path_.str();
+}
+
+const detail::node_path& task_base::tree_path() const noexcept {
   return core_->path_;
 }
 
@@ -150,9 +154,10 @@ void task_base::join_scope(detail::node_context ctx) {
   core_->parent_ = std::move(ctx.parent);
   core_->path_ = std::move(ctx.path);
   core_->grace_ = ctx.grace;
+  core_->record_outcomes_ = ctx.record_outcomes;
   if (ctx.on_started)
-    core_->on_started_
-      = std::make_unique<std::function<void()>>(std::move(ctx.on_started));
+    core_->on_started_ =
+      std::make_unique<std::function<void()>>(std::move(ctx.on_started));
   if (ctx.cancelled) {
     // Spawned into a cancelled scope: the cancel message is on its way, but
     // the task's code should see it from its first line.
@@ -163,7 +168,7 @@ void task_base::join_scope(detail::node_context ctx) {
 }
 
 void task_base::fail_with_exception(const char* what) {
-  quit(make_error(errc::task_exception, core_->path_, what));
+  quit(make_error(errc::task_exception, core_->path_.str(), what));
 }
 
 void task_base::yield(std::function<void()> next) {
@@ -171,18 +176,18 @@ void task_base::yield(std::function<void()> next) {
     if (!is_cancelled())
       next();
   };
-  send(caf::actor_cast<caf::actor>(this), detail::continuation{std::move(step)});
+  send(caf::actor_cast<caf::actor>(this),
+       detail::continuation{std::move(step)});
 }
 
 caf::error task_base::detach(const caf::actor& nested) {
   auto& core = *core_;
-  auto i = std::find_if(core.nested_.begin(), core.nested_.end(),
-                        [&](const detail::nested_scope& ns) {
-                          return ns.handle == nested;
-                        });
+  auto i = std::find_if(
+    core.nested_.begin(), core.nested_.end(),
+    [&](const detail::nested_scope& ns) { return ns.handle == nested; });
   auto parent = caf::actor_cast<caf::actor>(core.parent_);
   if (i == core.nested_.end() || !parent)
-    return make_error(errc::invalid_argument, core.path_,
+    return make_error(errc::invalid_argument, core.path_.str(),
                       "detach needs a scope this task opened inside a scope");
   core.nested_.erase(i);
   send(parent, detail::scope_event{detail::detach_event{nested}});
@@ -202,7 +207,7 @@ void task_base::quit(caf::error reason) {
   // Nested scopes are still running: cancel them and wait, so that this task
   // reports done only after they did.
   core.pending_quit_ = std::move(reason);
-  auto why = make_error(errc::cancelled, core.path_, "owner task quit");
+  auto why = make_error(errc::cancelled, core.path_.str(), "owner task quit");
   for (auto& ns : core.nested_)
     detail::send_urgent(this, ns.handle, caf::exit_msg{address(), why});
   set_default_handler(caf::drop);
@@ -226,8 +231,7 @@ void task_base::cancel(caf::error reason) {
     // Move the handler out: it may replace itself or quit the task.
     auto handler = std::move(core.on_cancel_);
     handler(reason);
-    if (has_quit() || core.pending_quit_
-        || core.defer_quit_)
+    if (has_quit() || core.pending_quit_ || core.defer_quit_)
       return;
   }
   quit(std::move(reason));
@@ -267,21 +271,29 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
     opts.name = "scope";
   if (!opts.grace)
     opts.grace = core.grace_;
+  opts.record_outcomes |= core.record_outcomes_;
+  auto name = opts.name;
   detail::scope_config cfg;
   cfg.context.parent = address();
-  cfg.context.path = core.path_ + "/" + opts.name;
+  cfg.context.path = core.path_.child(name);
+  cfg.context.grace = opts.grace;
+  cfg.context.record_outcomes = opts.record_outcomes;
   if (is_cancelled())
     cfg.context.cancelled = core.cancel_reason_;
   cfg.options = std::move(opts);
   cfg.body = std::move(body);
   cfg.report = std::move(report);
+  // Its subtree's failures, kills and stragglers go to the scope that
+  // supervises this task.
+  cfg.report_to = core.parent_;
   auto hdl = detail::spawn_scope_actor(this, std::move(cfg));
   core.nested_.push_back(detail::nested_scope{hdl, std::move(on_done)});
   // The scope that supervises this task waits for the nested scope too, so
   // it never reports done while the nested subtree runs, even if this task
   // is killed.
   if (auto parent = caf::actor_cast<caf::actor>(core.parent_))
-    send(parent, detail::scope_event{detail::adopt_event{hdl}});
+    send(parent,
+         detail::scope_event{detail::adopt_event{hdl, std::move(name)}});
   return hdl;
 }
 

@@ -52,7 +52,7 @@ TEST_F(ScopeTest, QuittingNormallyIsSuccess) {
   caf::anon_send(a, finish_atom::value);
   caf::anon_send(b, finish_atom::value);
   run();
-  EXPECT_FALSE(report->result) << render(report->result);
+  EXPECT_FALSE(report->reason()) << render(report->reason());
   EXPECT_TRUE(report->suppressed.empty());
   EXPECT_TRUE(report->killed.empty());
   EXPECT_EQ(log.count("down:root"), 1u);
@@ -68,18 +68,19 @@ TEST_F(ScopeTest, FirstErrorWinsCancelsSiblingsAndLaterErrorsAreSuppressed) {
   auto root = open([&](scope& s) {
     a = *s.spawn(worker, &log, "a");
     b = *s.spawn(worker_with, &log, "b", on_cancel_mode::fail, e2);
-    c = *s.spawn(worker_with, &log, "c", on_cancel_mode::log_and_quit, caf::error{});
+    c = *s.spawn(worker_with, &log, "c", on_cancel_mode::log_and_quit,
+                 caf::error{});
   });
   auto obs = observe({{root, "root"}});
   run();
   caf::anon_send(a, fail_atom::value, e1);
   run();
-  EXPECT_EQ(report->result, e1);
+  EXPECT_EQ(report->reason(), e1);
   ASSERT_EQ(report->suppressed.size(), 1u);
   EXPECT_EQ(report->suppressed[0], e2);
   // Siblings heard a cancel that names where it came from.
-  auto expected_cancel = "cancel:c:scaf::cancelled(root: root/0 failed: "
-                         + render(e1) + ")";
+  auto expected_cancel =
+    "cancel:c:scaf::cancelled(root: root/0 failed: " + render(e1) + ")";
   EXPECT_GE(log.index_of(expected_cancel), 0) << log.events().size();
   EXPECT_EQ(log.count("down:root"), 1u);
   EXPECT_EQ(sys.registry().running(), baseline);
@@ -91,9 +92,10 @@ TEST_F(ScopeTest, ExceptionBecomesTaskExceptionCarryingWhat) {
   run();
   caf::anon_send(a, throw_atom::value);
   run();
-  ASSERT_TRUE(is(report->result, errc::task_exception))
-    << render(report->result);
-  EXPECT_EQ(render(report->result), "scaf::task_exception(root/0: boom in a)");
+  ASSERT_TRUE(is(report->reason(), errc::task_exception))
+    << render(report->reason());
+  EXPECT_EQ(render(report->reason()),
+            "scaf::task_exception(root/0: boom in a)");
   EXPECT_EQ(log.count("~a"), 1u);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
@@ -105,7 +107,8 @@ TEST_F(ScopeTest, ExceptionInTaskInitBecomesTaskException) {
     });
   });
   run();
-  EXPECT_EQ(render(report->result), "scaf::task_exception(root/bad: bad init)");
+  EXPECT_EQ(render(report->reason()),
+            "scaf::task_exception(root/bad: bad init)");
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -122,20 +125,21 @@ TEST_F(ScopeTest, BodyReturningErrorFailsScope) {
     },
     r);
   run();
-  EXPECT_EQ(r->result, app_error(7, "body failed"));
-  EXPECT_GE(log.index_of("cancel:a:scaf::cancelled(svc: svc failed: "
-                         + render(app_error(7, "body failed")) + ")"),
+  EXPECT_EQ(r->reason(), app_error(7, "body failed"));
+  EXPECT_GE(log.index_of("cancel:a:scaf::cancelled(svc: svc failed: " +
+                         render(app_error(7, "body failed")) + ")"),
             0);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- order of done signals ------------------------------------------------------
+// -- order of done signals
+// ------------------------------------------------------
 
 TEST_F(ScopeTest, DoneFlowsUpChildStateDestroyedBeforeParentSeesDone) {
   caf::actor outer, inner_scope, leaf;
   auto root = open([&](scope& s) {
-    outer = *s.spawn(
-      {.name = "outer"}, [&](traced_task* self) -> caf::behavior {
+    outer =
+      *s.spawn({.name = "outer"}, [&](traced_task* self) -> caf::behavior {
         self->state.log = &log;
         self->state.name = "outer";
         inner_scope = self->open_scope({.name = "inner"}, [&](scope& in) {
@@ -145,10 +149,8 @@ TEST_F(ScopeTest, DoneFlowsUpChildStateDestroyedBeforeParentSeesDone) {
       });
   });
   run();
-  auto obs = observe({{outer, "outer"},
-                      {inner_scope, "inner"},
-                      {leaf, "leaf"},
-                      {root, "root"}});
+  auto obs = observe(
+    {{outer, "outer"}, {inner_scope, "inner"}, {leaf, "leaf"}, {root, "root"}});
   run();
   // The outer task quits while its scope still runs: the scope is cancelled
   // and the task waits for it.
@@ -163,7 +165,7 @@ TEST_F(ScopeTest, DoneFlowsUpChildStateDestroyedBeforeParentSeesDone) {
   EXPECT_LT(at("~outer"), at("down:outer"));
   EXPECT_LT(at("down:outer"), at("down:root"));
   EXPECT_GE(at("cancel:leaf:scaf::cancelled(root/outer: owner task quit)"), 0);
-  EXPECT_FALSE(report->result) << render(report->result);
+  EXPECT_FALSE(report->reason()) << render(report->reason());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -193,21 +195,24 @@ TEST_F(ScopeTest, EachChildReportsDoneExactlyOnce) {
     EXPECT_EQ(log.count("~" + name), 1u);
   }
   EXPECT_EQ(log.count("down:root"), 1u);
-  EXPECT_EQ(render(report->result), "scaf::cancelled(root: enough)");
+  EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: enough)");
 }
 
-// -- cancel ---------------------------------------------------------------------
+// -- cancel
+// ---------------------------------------------------------------------
 
 TEST_F(ScopeTest, CancelFromOutsideReachesEveryDescendantWithItsReason) {
   caf::actor root_task, nested, leaf_a, leaf_b;
   auto root = open([&](scope& s) {
-    root_task = *s.spawn({.name = "svc"}, [&](task_actor* self) -> caf::behavior {
-      nested = self->open_scope({.name = "pool"}, [&](scope& pool) {
-        leaf_a = *pool.spawn(worker, &log, "a");
-        leaf_b = *pool.spawn(worker_with, &log, "b", on_cancel_mode::none, caf::error{});
+    root_task =
+      *s.spawn({.name = "svc"}, [&](task_actor* self) -> caf::behavior {
+        nested = self->open_scope({.name = "pool"}, [&](scope& pool) {
+          leaf_a = *pool.spawn(worker, &log, "a");
+          leaf_b = *pool.spawn(worker_with, &log, "b", on_cancel_mode::none,
+                               caf::error{});
+        });
+        return {[](finish_atom) {}};
       });
-      return {[](finish_atom) {}};
-    });
   });
   run();
   auto obs = observe({{leaf_a, "a"},
@@ -219,7 +224,7 @@ TEST_F(ScopeTest, CancelFromOutsideReachesEveryDescendantWithItsReason) {
   caf::anon_send(root, cancel_atom::value, "shutting down");
   run();
   EXPECT_GE(log.index_of("cancel:a:scaf::cancelled(root: shutting down)"), 0);
-  EXPECT_EQ(render(report->result), "scaf::cancelled(root: shutting down)");
+  EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: shutting down)");
   EXPECT_TRUE(report->suppressed.empty());
   EXPECT_TRUE(report->killed.empty());
   EXPECT_LT(log.index_of("down:a"), log.index_of("down:pool"));
@@ -235,7 +240,12 @@ TEST_F(ScopeTest, ExitMessageCancelsLikeCancelAtom) {
   run();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   run();
-  EXPECT_EQ(report->result, caf::make_error(caf::exit_reason::user_shutdown));
+  // Cancelled, not failed; the cancel carries the exit reason as its cause.
+  EXPECT_EQ(report->status, scope_status::cancelled);
+  EXPECT_EQ(cancel_cause(report->cancel_reason),
+            caf::make_error(caf::exit_reason::user_shutdown));
+  EXPECT_EQ(render(report->cancel_reason),
+            "scaf::cancelled(root: caf::exit_reason::user_shutdown)");
   EXPECT_EQ(log.count("start:a"), 1u);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
@@ -253,13 +263,15 @@ TEST_F(ScopeTest, TaskWithoutCancelHandlerQuitsAtOnce) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- grace, then force ------------------------------------------------------------
+// -- grace, then force
+// ------------------------------------------------------------
 
 TEST_F(ScopeTest, StubbornTaskIsKilledAfterGraceAndNamed) {
   caf::actor polite, stubborn;
   auto root = open([&](scope& s) {
     polite = *s.spawn(worker, &log, "polite");
-    stubborn = *s.spawn({.name = "stubborn"}, worker_with, &log, "stubborn", on_cancel_mode::stubborn, caf::error{});
+    stubborn = *s.spawn({.name = "stubborn"}, worker_with, &log, "stubborn",
+                        on_cancel_mode::stubborn, caf::error{});
   });
   run();
   auto obs = observe({{stubborn, "stubborn"}, {root, "root"}});
@@ -277,31 +289,36 @@ TEST_F(ScopeTest, StubbornTaskIsKilledAfterGraceAndNamed) {
   EXPECT_LT(log.index_of("down:stubborn"), log.index_of("down:root"));
   ASSERT_EQ(report->killed.size(), 1u);
   EXPECT_EQ(report->killed[0], "root/stubborn");
-  EXPECT_EQ(render(report->result), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: stop)");
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
 TEST_F(ScopeTest, NestedScopeIsAbortedNotKilledSoOrderHolds) {
   caf::actor child_scope, stubborn;
   auto root = open([&](scope& s) {
-    child_scope = *s.spawn_scope({.name = "inner", .grace = 1h}, [&](scope& in) {
-      stubborn = *in.spawn({.name = "mule"}, worker_with, &log, "mule", on_cancel_mode::stubborn, caf::error{});
-    });
+    child_scope =
+      *s.spawn_scope({.name = "inner", .grace = 1h}, [&](scope& in) {
+        stubborn = *in.spawn({.name = "mule"}, worker_with, &log, "mule",
+                             on_cancel_mode::stubborn, caf::error{});
+      });
   });
   run();
-  auto obs = observe({{stubborn, "mule"}, {child_scope, "inner"}, {root, "root"}});
+  auto obs =
+    observe({{stubborn, "mule"}, {child_scope, "inner"}, {root, "root"}});
   run();
   caf::anon_send(root, cancel_atom::value, "stop");
   run();
   advance(1s); // root's grace ends; inner's (1 h) has not
   EXPECT_LT(log.index_of("down:mule"), log.index_of("down:inner"));
   EXPECT_LT(log.index_of("down:inner"), log.index_of("down:root"));
-  // The root did not kill the scope; the aborted scope killed its task.
-  EXPECT_TRUE(report->killed.empty());
+  // The root did not kill the scope; the aborted scope killed its task, and
+  // the root's report names that kill with its real path.
+  EXPECT_EQ(report->killed, std::vector<std::string>{"root/inner/mule"});
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-TEST_F(ScopeTest, NestedScopesForceTheirChildrenAtTheEarlierOfTheirGraceAndTheParents) {
+TEST_F(ScopeTest,
+       NestedScopesForceTheirChildrenAtTheEarlierOfTheirGraceAndTheParents) {
   // A nested scope's own grace ends first (100 ms): it kills on its own
   // schedule. Another's ends after the root's (1 h against 1 s): the root
   // aborts it at 1 s, with no timer of its own needed.
@@ -336,20 +353,23 @@ TEST_F(ScopeTest, NestedScopesForceTheirChildrenAtTheEarlierOfTheirGraceAndThePa
 TEST_F(ScopeTest, ForcedTaskIsKilledOnlyAfterTheScopeItOpened) {
   caf::actor owner, nested, leaf;
   auto root = open([&](scope& s) {
-    owner = *s.spawn({.name = "owner"}, [&](traced_task* self) -> caf::behavior {
-      self->state.log = &log;
-      self->state.name = "owner";
-      // Ignores cancel beyond logging: it will be killed.
-      self->on_cancel([=](const caf::error&) { self->defer_quit(); });
-      nested = self->open_scope({.name = "sub", .grace = 1h}, [&](scope& sub) {
-        leaf = *sub.spawn(worker_with, &log, "leaf", on_cancel_mode::stubborn, caf::error{});
+    owner =
+      *s.spawn({.name = "owner"}, [&](traced_task* self) -> caf::behavior {
+        self->state.log = &log;
+        self->state.name = "owner";
+        // Ignores cancel beyond logging: it will be killed.
+        self->on_cancel([=](const caf::error&) { self->defer_quit(); });
+        nested =
+          self->open_scope({.name = "sub", .grace = 1h}, [&](scope& sub) {
+            leaf = *sub.spawn(worker_with, &log, "leaf",
+                              on_cancel_mode::stubborn, caf::error{});
+          });
+        return {[](finish_atom) {}};
       });
-      return {[](finish_atom) {}};
-    });
   });
   run();
-  auto obs = observe({{owner, "owner"}, {nested, "sub"}, {leaf, "leaf"},
-                      {root, "root"}});
+  auto obs = observe(
+    {{owner, "owner"}, {nested, "sub"}, {leaf, "leaf"}, {root, "root"}});
   run();
   caf::anon_send(root, cancel_atom::value, "stop");
   run();
@@ -361,15 +381,17 @@ TEST_F(ScopeTest, ForcedTaskIsKilledOnlyAfterTheScopeItOpened) {
   EXPECT_LT(log.index_of("down:sub"), log.index_of("~owner"));
   EXPECT_LT(log.index_of("~owner"), log.index_of("down:owner"));
   EXPECT_LT(log.index_of("down:owner"), log.index_of("down:root"));
-  ASSERT_EQ(report->killed.size(), 1u);
-  EXPECT_EQ(report->killed[0], "root/owner");
+  // The aborted scope killed its leaf, then the root killed the owner.
+  EXPECT_EQ(report->killed,
+            (std::vector<std::string>{"root/owner/sub/0", "root/owner"}));
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
 TEST_F(ScopeTest, AbortKillsAtOnceIgnoringGrace) {
   caf::actor stubborn;
   auto root = open([&](scope& s) {
-    stubborn = *s.spawn({.name = "mule"}, worker_with, &log, "mule", on_cancel_mode::stubborn, caf::error{});
+    stubborn = *s.spawn({.name = "mule"}, worker_with, &log, "mule",
+                        on_cancel_mode::stubborn, caf::error{});
   });
   run();
   caf::anon_send(root, abort_atom::value);
@@ -378,11 +400,12 @@ TEST_F(ScopeTest, AbortKillsAtOnceIgnoringGrace) {
   EXPECT_EQ(log.count_prefix("cancel:mule:"), 0u); // killed, not asked
   ASSERT_EQ(report->killed.size(), 1u);
   EXPECT_EQ(report->killed[0], "root/mule");
-  EXPECT_EQ(render(report->result), "scaf::cancelled(root: aborted)");
+  EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: aborted)");
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- closed means closed ----------------------------------------------------------
+// -- closed means closed
+// ----------------------------------------------------------
 
 TEST_F(ScopeTest, SpawnOnClosedScopeFailsAndRunsNothing) {
   caf::expected<caf::actor> late{caf::actor{}};
@@ -394,11 +417,12 @@ TEST_F(ScopeTest, SpawnOnClosedScopeFailsAndRunsNothing) {
   });
   run();
   ASSERT_FALSE(late);
-  EXPECT_EQ(render(late.error()), "scaf::scope_closed(root: the scope is closed)");
+  EXPECT_EQ(render(late.error()),
+            "scaf::scope_closed(root: the scope is closed)");
   EXPECT_EQ(log.count("start:late"), 0u);
   caf::anon_send(a, finish_atom::value);
   run();
-  EXPECT_FALSE(report->result);
+  EXPECT_FALSE(report->reason());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -414,9 +438,10 @@ TEST_F(ScopeTest, SpawnRequestOnAbortedScopeFailsWithScopeClosed) {
   auto answer = std::make_shared<caf::error>();
   auto client = sys.spawn([&, answer](caf::event_based_actor* self) {
     self->send(root, abort_atom::value);
-    self->request(root, caf::infinite, spawn_atom::value,
-                  make_spawn_request({.name = "late"}, worker, &log,
-                                     std::string{"late"}))
+    self
+      ->request(
+        root, caf::infinite, spawn_atom::value,
+        make_spawn_request({.name = "late"}, worker, &log, std::string{"late"}))
       .then([](caf::actor&) {}, [answer](caf::error& err) { *answer = err; });
   });
   run();
@@ -434,8 +459,8 @@ TEST_F(ScopeTest, SpawnInFinishedScopeFailsWithScopeClosed) {
   threaded_cfg.set("logger.console", caf::atom("none"));
   caf::actor_system threaded{threaded_cfg};
   auto r = std::make_shared<scope_report>();
-  auto svc = spawn_scope(threaded, {.name = "svc"},
-                         [](scope& s) { s.close(); }, r);
+  auto svc = spawn_scope(
+    threaded, {.name = "svc"}, [](scope& s) { s.close(); }, r);
   {
     caf::scoped_actor waiter{threaded};
     waiter->monitor(svc);
@@ -457,9 +482,10 @@ TEST_F(ScopeTest, CancelledScopeStillAcceptsChildrenThatStartCancelled) {
       self->on_cancel([=, &log = this->log](const caf::error&) {
         self->defer_quit();
         auto scope_hdl = caf::actor_cast<caf::actor>(self->parent_scope());
-        self->request(scope_hdl, caf::infinite, spawn_atom::value,
-                      make_spawn_request({.name = "cleanup"}, worker, &log,
-                                         std::string{"cleanup"}))
+        self
+          ->request(scope_hdl, caf::infinite, spawn_atom::value,
+                    make_spawn_request({.name = "cleanup"}, worker, &log,
+                                       std::string{"cleanup"}))
           .then([=](caf::actor&) { self->quit(); },
                 [=](caf::error& err) { self->quit(err); });
       });
@@ -473,12 +499,13 @@ TEST_F(ScopeTest, CancelledScopeStillAcceptsChildrenThatStartCancelled) {
   EXPECT_GE(log.index_of("cancel:cleanup:scaf::cancelled(root: stop)"), 0);
   EXPECT_LT(log.index_of("start:cleanup"),
             log.index_of("cancel:cleanup:scaf::cancelled(root: stop)"));
-  EXPECT_EQ(render(report->result), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: stop)");
   EXPECT_TRUE(report->killed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- nesting and policies -----------------------------------------------------------
+// -- nesting and policies
+// -----------------------------------------------------------
 
 TEST_F(ScopeTest, ErrorThreeScopesDeepReachesTheTop) {
   caf::actor deep;
@@ -499,10 +526,11 @@ TEST_F(ScopeTest, ErrorThreeScopesDeepReachesTheTop) {
   run();
   caf::anon_send(deep, fail_atom::value, err);
   run();
-  EXPECT_EQ(report->result, err);
-  EXPECT_GE(log.index_of("cancel:sibling:scaf::cancelled(root: root/l1 failed: "
-                         + render(err) + ")"),
-            0);
+  EXPECT_EQ(report->reason(), err);
+  EXPECT_GE(
+    log.index_of("cancel:sibling:scaf::cancelled(root: root/l1 failed: " +
+                 render(err) + ")"),
+    0);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -522,7 +550,7 @@ TEST_F(ScopeTest, IsolatePolicyDoesNotCancelSiblings) {
   EXPECT_EQ(log.count_prefix("cancel:b:"), 0u);
   caf::anon_send(b, finish_atom::value);
   run();
-  EXPECT_EQ(report->result, err);
+  EXPECT_EQ(report->reason(), err);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -536,8 +564,9 @@ TEST_F(ScopeTest, BackgroundTasksAreCancelledWhenMainTasksAreDone) {
   EXPECT_EQ(log.count("~bg"), 0u);
   caf::anon_send(main_task, finish_atom::value);
   run();
-  EXPECT_GE(log.index_of("cancel:bg:scaf::cancelled(root: main tasks done)"), 0);
-  EXPECT_FALSE(report->result) << render(report->result);
+  EXPECT_GE(log.index_of("cancel:bg:scaf::cancelled(root: main tasks done)"),
+            0);
+  EXPECT_FALSE(report->reason()) << render(report->reason());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -545,8 +574,8 @@ TEST_F(ScopeTest, ServiceScopeRunsUntilCancelled) {
   auto r = std::make_shared<scope_report>();
   caf::actor a;
   auto svc = spawn_scope(
-    sys, {.name = "server"},
-    [&](scope& s) { a = *s.spawn(worker, &log, "a"); }, r);
+    sys, {.name = "server"}, [&](scope& s) { a = *s.spawn(worker, &log, "a"); },
+    r);
   auto obs = observe({{svc, "server"}});
   run();
   caf::anon_send(a, finish_atom::value);
@@ -556,13 +585,14 @@ TEST_F(ScopeTest, ServiceScopeRunsUntilCancelled) {
   caf::anon_send(svc, cancel_atom::value, "shutting down");
   run();
   EXPECT_EQ(log.count("down:server"), 1u);
-  EXPECT_EQ(render(r->result), "scaf::cancelled(server: shutting down)");
+  EXPECT_EQ(render(r->reason()), "scaf::cancelled(server: shutting down)");
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
 TEST_F(ScopeTest, StatefulTaskStateIsConstructedFromSelfWhenItCanBe) {
   struct with_self {
-    explicit with_self(stateful_task<with_self>* ptr) : self(ptr) {}
+    explicit with_self(stateful_task<with_self>* ptr) : self(ptr) {
+    }
     stateful_task<with_self>* self;
   };
   bool saw_self = false;
@@ -575,7 +605,7 @@ TEST_F(ScopeTest, StatefulTaskStateIsConstructedFromSelfWhenItCanBe) {
   });
   run();
   EXPECT_TRUE(saw_self);
-  EXPECT_FALSE(report->result);
+  EXPECT_FALSE(report->reason());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -589,9 +619,8 @@ TEST_F(ScopeTest, OutcomesRenderAsATreeThatSaysWhereTheCancelCameFrom) {
       flaky = *s.spawn({.name = "flaky"}, worker, &log, "flaky");
       s.spawn({.name = "mule"}, worker_with, &log, "mule",
               on_cancel_mode::stubborn, caf::error{});
-      s.spawn_scope({.name = "index"}, [&](scope& idx) {
-        idx.spawn(worker, &log, "i0");
-      });
+      s.spawn_scope({.name = "index"},
+                    [&](scope& idx) { idx.spawn(worker, &log, "i0"); });
       s.join();
     },
     r);
@@ -601,14 +630,23 @@ TEST_F(ScopeTest, OutcomesRenderAsATreeThatSaysWhereTheCancelCameFrom) {
   advance(1s);
   auto why = "scaf::cancelled(root: root/flaky failed: " + render(err) + ")";
   EXPECT_EQ(render_tree(*r, "root"),
-            "root: failed: " + render(err) + "\n"
-            "|- root/flaky: failed: " + render(err) + "\n"
-            "|- root/index: cancelled: " + why + "\n"
-            "|  `- root/index/0: cancelled: " + why + "\n"
-            "`- root/mule: killed: caf::exit_reason::kill\n");
+            "root: failed: " + render(err) +
+              "\n"
+              "|- root/flaky: failed: " +
+              render(err) +
+              "\n"
+              "|- root/index: cancelled: " +
+              why +
+              "\n"
+              "|  `- root/index/0: cancelled: " +
+              why +
+              "\n"
+              "`- root/mule: killed: scaf::killed(root/mule: overstayed the "
+              "grace period)\n");
 }
 
-// -- errors -------------------------------------------------------------------------
+// -- errors
+// -------------------------------------------------------------------------
 
 TEST_F(ScopeTest, ErrorsRenderReadably) {
   auto err = make_error(errc::cancelled, "root/db", "shutting down");
@@ -619,4 +657,512 @@ TEST_F(ScopeTest, ErrorsRenderReadably) {
             "caf::exit_reason::kill");
   EXPECT_EQ(code_of(err), errc::cancelled);
   EXPECT_EQ(code_of(caf::make_error(caf::sec::runtime_error)), errc::none);
+}
+
+// -- grace, linear in the number of children ----------------------------------
+
+TEST_F(ScopeTest, ChildrenSpawnedIntoACancelledScopeShareOneGraceTimer) {
+  constexpr size_t n = 1000;
+  auto root = open([&](scope& s) {
+    s.cancel("stop");
+    for (size_t i = 0; i < n; ++i)
+      s.spawn(worker_with, &log, "m" + std::to_string(i),
+              on_cancel_mode::stubborn, caf::error{});
+  });
+  run();
+  // Every child started cancelled, heard it, and ignored it.
+  EXPECT_EQ(log.count_prefix("cancel:m"), n);
+  // One timer forces them all: not one per child (whose expiries each
+  // scanned every child: quadratic).
+  EXPECT_LE(sched.clock().schedule().size(), 1u);
+  advance(999ms);
+  EXPECT_EQ(log.count_prefix("~m"), 0u);
+  EXPECT_EQ(sched.advance_time(1ms), 1u);
+  run();
+  EXPECT_EQ(log.count_prefix("~m"), n);
+  ASSERT_EQ(report->killed.size(), n);
+  EXPECT_EQ(report->killed.front(), "root/0");
+  EXPECT_EQ(report->killed.back(), "root/" + std::to_string(n - 1));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, ChildrenSpawnedLaterDuringShutdownGetAGracePeriodOfTheirOwn) {
+  auto root = open([&](scope& s) {
+    for (auto name : {"a", "b"})
+      s.spawn({.name = name}, worker_with, &log, name, on_cancel_mode::stubborn,
+              caf::error{});
+  });
+  run();
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  advance(500ms);
+  // Cleanup work spawned half way through the shutdown.
+  for (auto name : {"c", "d"})
+    caf::anon_send(root, spawn_atom::value,
+                   make_spawn_request({.name = name}, worker_with, &log,
+                                      std::string{name},
+                                      on_cancel_mode::stubborn, caf::error{}));
+  run();
+  EXPECT_EQ(log.count_prefix("cancel:c:scaf::cancelled(root: stop)"), 1u);
+  advance(500ms);                       // a and b: 1 s after their cancel
+  EXPECT_EQ(report->killed.size(), 0u); // written once, at the end
+  EXPECT_EQ(log.count("~a") + log.count("~b"), 2u);
+  EXPECT_EQ(log.count("~c") + log.count("~d"), 0u);
+  advance(499ms);
+  EXPECT_EQ(log.count("~c") + log.count("~d"), 0u);
+  advance(1ms); // c and d: 1 s after theirs
+  EXPECT_EQ(report->killed,
+            (std::vector<std::string>{"root/a", "root/b", "root/c", "root/d"}));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- errors that reach the scope from its own calls ---------------------------
+
+namespace {
+
+/// An argument whose copy throws, as a spawn copies its arguments.
+struct throws_on_copy {
+  throws_on_copy() = default;
+  throws_on_copy(throws_on_copy&&) = default;
+  throws_on_copy(const throws_on_copy&) {
+    throw std::runtime_error("cannot copy the argument");
+  }
+};
+
+caf::behavior takes_bomb(task_actor* self, const throws_on_copy&) {
+  self->quit();
+  return {};
+}
+
+} // namespace
+
+TEST_F(ScopeTest, ThrowingSpawnRequestBecomesThatSpawnsErrorAndNothingElse) {
+  caf::actor a;
+  auto root = open([&](scope& s) { a = *s.spawn(worker, &log, "a"); });
+  run();
+  auto answer = std::make_shared<caf::error>();
+  sys.spawn([&, answer](caf::event_based_actor* self) {
+    self
+      ->request(
+        root, caf::infinite, spawn_atom::value,
+        make_spawn_request({.name = "bomb"}, takes_bomb, throws_on_copy{}))
+      .then([](caf::actor&) {}, [answer](caf::error& err) { *answer = err; });
+  });
+  run();
+  EXPECT_EQ(render(*answer),
+            "scaf::task_exception(root/bomb: cannot copy the argument)");
+  // The scope lives on, its child untouched.
+  EXPECT_EQ(log.count_prefix("cancel:a:"), 0u);
+  caf::anon_send(a, finish_atom::value);
+  run();
+  EXPECT_EQ(report->status, scope_status::succeeded)
+    << render(report->reason());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, EmptyErrorsFailTheScopeInsteadOfPassingForSuccess) {
+  auto expect_invalid = [&](const std::string& what) {
+    ASSERT_EQ(report->status, scope_status::failed) << what;
+    EXPECT_TRUE(is(report->failure, errc::invalid_argument))
+      << what << ": " << render(report->failure);
+    EXPECT_EQ(sys.registry().running(), baseline) << what;
+  };
+  open([&](scope& s) {
+    s.spawn(worker, &log, "a");
+    s.fail(caf::error{});
+  });
+  run();
+  expect_invalid("fail");
+  EXPECT_EQ(render(report->failure),
+            "scaf::invalid_argument(root: fail needs an error, got an empty "
+            "caf::error)");
+  report = std::make_shared<scope_report>();
+  open([&](scope& s) {
+    s.spawn(worker, &log, "b");
+    s.cancel(caf::error{});
+  });
+  run();
+  expect_invalid("cancel");
+  report = std::make_shared<scope_report>();
+  auto root = open([&](scope& s) { s.spawn(worker, &log, "c"); });
+  run();
+  caf::anon_send(root, cancel_atom::value, caf::error{});
+  run();
+  expect_invalid("cancel_atom");
+  EXPECT_EQ(log.count_prefix("cancel:c:"), 1u); // the cancel still happened
+}
+
+// -- cancellation is not failure
+// ---------------------------------------------------
+
+TEST_F(ScopeTest, NestedScopeThatWasCancelledDoesNotFailItsParent) {
+  caf::actor sibling;
+  auto root = open([&](scope& s) {
+    sibling = *s.spawn(worker, &log, "sibling");
+    s.spawn_scope({.name = "inner"}, [&](scope& in) {
+      in.spawn(worker, &log, "leaf");
+      in.cancel("enough of this");
+    });
+  });
+  run();
+  EXPECT_EQ(
+    log.count("cancel:leaf:scaf::cancelled(root/inner: enough of this)"), 1u);
+  EXPECT_EQ(log.count_prefix("cancel:sibling:"), 0u);
+  caf::anon_send(sibling, finish_atom::value);
+  run();
+  EXPECT_EQ(report->status, scope_status::succeeded)
+    << render(report->reason());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, FailureWhileCancellingIsTheScopesFailure) {
+  auto err = app_error(8, "cleanup failed");
+  auto root = open([&](scope& s) {
+    s.spawn(worker_with, &log, "a", on_cancel_mode::fail, err);
+  });
+  run();
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  EXPECT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(report->failure, err);
+  EXPECT_TRUE(report->suppressed.empty());
+  // It was cancelled as well, and says so.
+  EXPECT_EQ(render(report->cancel_reason), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, ExceptionOutranksAnEarlierOrdinaryError) {
+  caf::actor a, b;
+  auto err = app_error(1, "expected");
+  auto root = open([&](scope& s) {
+    a = *s.spawn(worker, &log, "a");
+    // Throws when cancelled: a bug, raised after a's ordinary failure.
+    b = *s.spawn([](task_actor* self) -> caf::behavior {
+      self->on_cancel(
+        [](const caf::error&) { throw std::logic_error("bug in cleanup"); });
+      return {[](finish_atom) {}};
+    });
+  });
+  run();
+  caf::anon_send(a, fail_atom::value, err);
+  run();
+  ASSERT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(render(report->failure),
+            "scaf::task_exception(root/1: bug in cleanup)");
+  ASSERT_EQ(report->suppressed.size(), 1u);
+  EXPECT_EQ(report->suppressed[0], err);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, TasksHearTheCauseOfTheirCancel) {
+  std::vector<std::string> causes;
+  auto listener = [&causes](task_actor* self) -> caf::behavior {
+    self->on_cancel([&causes](const caf::error& why) {
+      causes.push_back(render(cancel_cause(why)));
+    });
+    return {[](finish_atom) {}};
+  };
+  // A deadline.
+  open([&](scope& s) {
+    s.fail_after(10ms);
+    s.spawn(listener);
+  });
+  run();
+  advance(10ms);
+  // A failing sibling.
+  auto err = app_error(2, "sibling broke");
+  caf::actor a;
+  open([&](scope& s) {
+    a = *s.spawn(worker, &log, "a");
+    s.spawn(listener);
+  });
+  run();
+  caf::anon_send(a, fail_atom::value, err);
+  run();
+  // The reason given to cancel, and a plain cancel.
+  auto root = open([&](scope& s) { s.spawn(listener); });
+  run();
+  caf::anon_send(root, cancel_atom::value, app_error(3, "shutting down"));
+  run();
+  root = open([&](scope& s) { s.spawn(listener); });
+  run();
+  caf::anon_send(root, cancel_atom::value, "going home");
+  run();
+  EXPECT_EQ(causes, (std::vector<std::string>{
+                      "scaf::timeout(root: deadline of 10 ms passed)",
+                      render(err), render(app_error(3, "shutting down")),
+                      "scaf::cancelled(root: going home)"}));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, TaskKilledByAnotherActorFailsItsScopeWithKilled) {
+  caf::actor a;
+  open([&](scope& s) { a = *s.spawn({.name = "a"}, worker, &log, "a"); });
+  run();
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  run();
+  ASSERT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(render(report->failure),
+            "scaf::killed(root/a: killed by another actor "
+            "(caf::exit_reason::kill))");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- every kind of child spawned into a cancelled scope starts cancelled
+// -------
+
+TEST_F(ScopeTest, EveryKindSpawnedIntoACancelledScopeStartsCancelledAndRuns) {
+  bool task_saw = false, fn_saw = false, nested_saw = false;
+  int job_runs = 0;
+  handle<int> job, cancellable;
+  open([&](scope& s) {
+    s.cancel("stop");
+    s.spawn({.name = "task"}, [&](task_actor* self) -> caf::behavior {
+      task_saw = self->is_cancelled(); // from its first line
+      self->on_cancel(
+        [&](const caf::error& why) { log.add("handler:" + render(why)); });
+      return {[](finish_atom) {}};
+    });
+    job = s.spawn_fn([&job_runs] { return ++job_runs; });
+    s.spawn_fn([&](task_base* self) {
+      fn_saw = self->is_cancelled();
+      return 0;
+    });
+    cancellable = s.spawn_cancellable(-1, [&job_runs] { return ++job_runs; });
+    s.spawn_scope({.name = "nested"},
+                  [&](scope& in) { nested_saw = in.is_cancelled(); });
+  });
+  run();
+  EXPECT_TRUE(task_saw);
+  EXPECT_EQ(log.count("handler:scaf::cancelled(root: stop)"), 1u);
+  EXPECT_TRUE(fn_saw);
+  EXPECT_TRUE(nested_saw);
+  EXPECT_EQ(job_runs, 2); // cleanup work runs
+  EXPECT_EQ(job.get(), 1);
+  EXPECT_EQ(cancellable.get(), -1);
+  EXPECT_EQ(report->status, scope_status::cancelled);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- names and paths
+// ------------------------------------------------------------
+
+TEST_F(ScopeTest, DetachedScopeKeepsItsRealPathInErrors) {
+  caf::actor leaf;
+  auto err = app_error(5, "late failure");
+  open([&](scope& s) {
+    s.spawn({.name = "owner"}, [&](task_actor* self) -> caf::behavior {
+      auto jobs = self->open_scope({.name = "jobs"}, [&](scope& j) {
+        leaf = *j.spawn({.name = "x"}, worker, &log, "x");
+      });
+      self->detach(jobs);
+      self->quit();
+      return {};
+    });
+    s.spawn({.name = "bystander"}, worker, &log, "bystander");
+  });
+  run();
+  caf::anon_send(leaf, fail_atom::value, err);
+  run();
+  EXPECT_EQ(report->failure, err);
+  EXPECT_EQ(log.count("cancel:bystander:scaf::cancelled(root: root/owner/jobs "
+                      "failed: " +
+                      render(err) + ")"),
+            1u);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- supervising children one by one
+// -------------------------------------------
+
+TEST_F(ScopeTest, CancelChildStopsOneTaskWithoutFailingTheScope) {
+  caf::actor polite, mule, other;
+  auto root = open([&](scope& s) {
+    polite = *s.spawn({.name = "polite"}, worker, &log, "polite");
+    mule = *s.spawn({.name = "mule", .grace = 200ms}, worker_with, &log, "mule",
+                    on_cancel_mode::stubborn, caf::error{});
+    other = *s.spawn({.name = "other"}, worker, &log, "other");
+    EXPECT_TRUE(s.cancel_child(polite, app_error(4, "not needed")) ==
+                caf::error{});
+    EXPECT_TRUE(s.cancel_child(mule, make_error(errc::cancelled, "me", "go")) ==
+                caf::error{});
+    EXPECT_TRUE(is(s.cancel_child(caf::actor{}, app_error(4, "x")),
+                   errc::invalid_argument));
+  });
+  run();
+  EXPECT_EQ(log.count("cancel:polite:scaf::cancelled(root: " +
+                      render(app_error(4, "not needed")) + ")"),
+            1u);
+  EXPECT_EQ(log.count("~polite"), 1u);
+  advance(199ms);
+  EXPECT_EQ(log.count("~mule"), 0u);
+  advance(1ms); // its own grace period
+  EXPECT_EQ(log.count("~mule"), 1u);
+  EXPECT_EQ(log.count_prefix("cancel:other:"), 0u);
+  caf::anon_send(other, finish_atom::value);
+  run();
+  EXPECT_EQ(report->status, scope_status::succeeded)
+    << render(report->reason());
+  EXPECT_EQ(report->killed, std::vector<std::string>{"root/mule"});
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, AbortChildKillsOneTaskAtOnceWithoutItsHandler) {
+  caf::error refused;
+  open([&](scope& s) {
+    auto x = *s.spawn({.name = "x"}, worker_with, &log, "x",
+                      on_cancel_mode::stubborn, caf::error{});
+    EXPECT_TRUE(s.abort_child(x) == caf::error{});
+    refused = s.abort_child(caf::actor_cast<caf::actor>(s.self()));
+  });
+  run();
+  EXPECT_TRUE(is(refused, errc::invalid_argument)) << render(refused);
+  EXPECT_EQ(log.count_prefix("cancel:x:"), 0u);
+  EXPECT_EQ(log.count("~x"), 1u);
+  EXPECT_EQ(report->status, scope_status::succeeded)
+    << render(report->reason());
+  EXPECT_EQ(report->killed, std::vector<std::string>{"root/x"});
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, ChildDoneHandlerReplacesTheFailurePolicy) {
+  std::vector<std::string> seen;
+  caf::actor a, b;
+  auto err = app_error(6, "a broke");
+  auto root = open([&](scope& s) {
+    s.on_child_done([&seen](const child_exit& x) {
+      seen.push_back(x.name + ":" + to_string(x.status) + ":" +
+                     render(x.reason));
+    });
+    a = *s.spawn({.name = "a"}, worker, &log, "a");
+    b = *s.spawn({.name = "b"}, worker, &log, "b");
+  });
+  run();
+  caf::anon_send(a, fail_atom::value, err);
+  run();
+  // Nobody was cancelled because of it; the handler decides.
+  EXPECT_EQ(log.count_prefix("cancel:b:"), 0u);
+  caf::anon_send(b, finish_atom::value);
+  run();
+  EXPECT_EQ(
+    seen, (std::vector<std::string>{"a:failed:" + render(err), "b:done:none"}));
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, CancelHandlerStopsTheChildrenInItsOwnOrder) {
+  std::vector<caf::actor> kids;
+  auto root = open([&](scope& s) {
+    for (auto name : {"a", "b", "c"})
+      kids.push_back(*s.spawn({.name = name}, worker, &log, name));
+    s.on_cancel([&s, &kids](const caf::error& why) {
+      // Reverse order, one at a time: the next once the last is done.
+      auto next = std::make_shared<std::function<void()>>();
+      s.on_child_done([&s, next](const child_exit&) { (*next)(); });
+      *next = [&s, &kids, why] {
+        if (kids.empty())
+          return;
+        auto last = kids.back();
+        kids.pop_back();
+        s.cancel_child(last, why);
+      };
+      (*next)();
+    });
+  });
+  run();
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  EXPECT_EQ(log.events(), (std::vector<std::string>{
+                            "start:a", "start:b", "start:c",
+                            "cancel:c:scaf::cancelled(root: stop)", "~c",
+                            "cancel:b:scaf::cancelled(root: stop)", "~b",
+                            "cancel:a:scaf::cancelled(root: stop)", "~a"}));
+  EXPECT_EQ(report->status, scope_status::cancelled);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, AfterRunsInTheScopeOnlyWhileItLives) {
+  int fired = 0;
+  // A service scope, open until joined: `after` joins it.
+  spawn_scope(
+    sys, {.name = "svc"},
+    [&fired](scope& s) {
+      s.after(100ms, [&fired, &s] {
+        ++fired;
+        s.join();
+      });
+    },
+    report);
+  run();
+  advance(99ms);
+  EXPECT_EQ(fired, 0);
+  advance(1ms);
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  // A finished scope runs nothing.
+  open([&](scope& s) { s.after(50ms, [&fired] { ++fired; }); });
+  run();
+  advance(50ms);
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, KeepOpenKeepsANestedScopeUntilItIsJoined) {
+  caf::actor inner;
+  auto root = open([&](scope& s) {
+    inner =
+      *s.spawn_scope({.name = "inner"}, [](scope& in) { in.keep_open(); });
+  });
+  run();
+  auto obs = observe({{inner, "inner"}, {root, "root"}});
+  run();
+  EXPECT_EQ(log.count("down:inner"), 0u); // no children, yet open
+  caf::anon_send(inner, join_atom::value);
+  run();
+  EXPECT_LT(log.index_of("down:inner"), log.index_of("down:root"));
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, StartFromAFactoryResolvesOnceTheChildIsUp) {
+  handle<void> task_up, scope_up;
+  caf::actor inner;
+  auto late = std::make_shared<std::function<void()>>();
+  open([&](scope& s) {
+    task_up = s.start({.name = "t"}, task_factory(worker, &log, "t"));
+    scope_up = s.start({.name = "sub"}, scope_factory({}, [late](scope& in) {
+                         in.defer_started();
+                         in.keep_open();
+                         *late = [&in] {
+                           in.signal_started();
+                           in.join();
+                         };
+                       }));
+    inner = scope_up.task();
+  });
+  run();
+  EXPECT_TRUE(task_up.ready());
+  EXPECT_FALSE(scope_up.ready()); // its body deferred being up
+  // Later, in the nested scope's own context.
+  caf::anon_send(inner, detail::continuation{*late});
+  run();
+  ASSERT_TRUE(scope_up.ready());
+  EXPECT_TRUE(scope_up.get());
+  EXPECT_EQ(log.count("start:t"), 1u);
+  caf::anon_send(task_up.task(), finish_atom::value);
+  run();
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  // A child that ends before it is up resolves the handle with its error.
+  handle<void> failed_up;
+  open([&](scope& s) {
+    failed_up = s.start({.name = "f"},
+                        task_factory([](task_actor* self) -> caf::behavior {
+                          self->quit(app_error(9, "no"));
+                          return {};
+                        }));
+  });
+  run();
+  EXPECT_EQ(failed_up.get().error(), app_error(9, "no"));
+  EXPECT_EQ(report->failure, app_error(9, "no"));
+  EXPECT_EQ(sys.registry().running(), baseline);
 }

@@ -2,25 +2,14 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
-#include <deque>
-#include <optional>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include <caf/actor.hpp>
-#include <caf/actor_clock.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
-#include <caf/behavior.hpp>
-#include <caf/error.hpp>
 #include <caf/timespan.hpp>
 
-#include "scaf/detail/node.hpp"
-#include "scaf/detail/spawn_task.hpp"
-#include "scaf/task.hpp"
+#include "scaf/child_factory.hpp"
 
 namespace scaf {
 
@@ -53,28 +42,32 @@ struct child_options {
   std::string name;
   restart_type restart = restart_type::permanent;
   /// When the supervisor stops the child: how long the child may take after
-  /// its cancel before it is killed (the grace period of the scope the child
-  /// runs in). Zero kills it at once (OTP's `brutal_kill`).
+  /// its cancel before it is killed (its `spawn_options::grace`). Zero kills
+  /// it at once without a cancel (OTP's `brutal_kill`).
   caf::timespan shutdown = std::chrono::seconds{5};
 };
 
-/// What a supervisor starts: a task and how to treat it. Make one with
+/// What a supervisor starts: a child and how to treat it. Make one with
 /// `scaf::child`.
 struct child_spec {
   child_options options;
-  detail::child_factory start;
+  child_factory start;
 };
 
-/// Makes the spec of a child that runs the task `fun(self, xs...)` (a task
-/// function as for `scope::spawn`, e.g. another `scaf::supervisor`). The
-/// arguments are copied: every restart starts from them.
+/// Makes the spec of a child that runs the task `fun(self, xs...)`, a task
+/// function as for `scope::spawn`. The arguments are copied: every restart
+/// starts from them.
 template <class F, class... Ts>
-child_spec child(child_options opts, F fun, Ts&&... xs) {
-  child_spec spec;
-  spec.options = std::move(opts);
-  spec.start
-    = detail::make_task_factory(std::move(fun), std::forward<Ts>(xs)...);
-  return spec;
+requires(!std::is_same_v<std::decay_t<F>, child_factory>) child_spec
+  child(child_options opts, F fun, Ts&&... xs) {
+  return {std::move(opts),
+          task_factory(std::move(fun), std::forward<Ts>(xs)...)};
+}
+
+/// Makes the spec of a child spawned from `factory`, e.g. another
+/// `scaf::supervisor`.
+inline child_spec child(child_options opts, child_factory factory) {
+  return {std::move(opts), std::move(factory)};
 }
 
 /// How a supervisor restarts.
@@ -92,113 +85,27 @@ struct supervisor_options {
   caf::timespan max_backoff = std::chrono::seconds{1};
 };
 
-namespace detail {
-
-/// `(supervisor_restart)`: a supervisor's backoff delay ended (sent to
-/// itself); stale if `generation` is not the current one.
-struct supervisor_restart {
-  uint64_t generation;
-};
-
-/// `(child_started)`: a supervised child is up (its behavior function
-/// returned); the supervisor starts the next one.
-struct child_started {
-  size_t index;
-  uint64_t start;
-};
-
-/// The state of a supervisor task; see `scaf::supervisor`.
-class supervisor_state {
-public:
-  /// Starts the children and returns the supervisor's behavior.
-  caf::behavior start(task_base* self, supervisor_options opts,
-                      std::vector<child_spec> children);
-
-private:
-  struct child_entry {
-    child_spec spec;
-    /// The scope the child runs in; empty while the child is not running.
-    caf::actor scope;
-    /// How often the child was started (its task's path element).
-    uint64_t starts = 0;
-    /// A temporary child that ended.
-    bool gone = false;
-  };
-
-  struct exit_record {
-    size_t index;
-    /// Which start of the child ended.
-    uint64_t start;
-    caf::error reason;
-  };
-
-  void start_child(size_t i);
-
-  void on_child_done(size_t i, uint64_t start, caf::error reason);
-
-  void handle_exit(size_t i, caf::error reason);
-
-  bool restart_allowed();
-
-  caf::timespan next_backoff() const;
-
-  void stop_then(std::vector<size_t> to_stop, std::vector<size_t> to_start);
-
-  void stop_next();
-
-  void start_next();
-
-  void after_sequence();
-
-  void shut_down(caf::error reason);
-
-  bool busy() const noexcept;
-
-  task_base* self_ = nullptr;
-  supervisor_options options_;
-  std::vector<child_entry> children_;
-  /// Restart times within the current period.
-  std::deque<caf::actor_clock::time_point> restarts_;
-  /// Children being stopped, in order; the first one has been told.
-  std::deque<size_t> stopping_;
-  /// Children to start, one after another, once `stopping_` is done and the
-  /// backoff passed.
-  std::deque<size_t> to_start_;
-  /// The child started last, until it is up.
-  std::optional<size_t> starting_;
-  /// Exits of other children while a restart was in progress.
-  std::deque<exit_record> pending_;
-  uint64_t generation_ = 0;
-  bool waiting_backoff_ = false;
-  /// Cancelled or given up: no more restarts; quit with `final_reason_`
-  /// once every child is stopped.
-  bool shutting_down_ = false;
-  caf::error final_reason_;
-};
-
-} // namespace detail
-
-/// A supervisor (Erlang/OTP): a task that starts `children` one after
-/// another in order (each once the one before is up: its behavior function
-/// returned, or it called `signal_started` after `defer_started`), each in a
-/// scope of its own under the supervisor, and restarts them by `opts` when
-/// they end. A supervisor is up once all its children are. Spawn it into a
-/// scope like any task:
+/// A supervisor (Erlang/OTP): a scope whose failure policy is a restart
+/// strategy. It starts `children` one after another in order (each once the
+/// one before is up: its behavior function returned, or it called
+/// `signal_started` after `defer_started`), as its own children, and
+/// restarts them by `opts` when they end. It is up once all its children
+/// are. Spawn it into a scope from the factory this returns:
 ///
 ///     s.spawn({.name = "db"}, scaf::supervisor(
 ///       {.strategy = scaf::restart_strategy::one_for_all},
 ///       {scaf::child({.name = "pool"}, pool, 8),
 ///        scaf::child({.name = "cache", .shutdown = 0s}, cache)}));
 ///
-/// A child's path is the supervisor's path, its name and how often it was
-/// started: `root/db/pool/0`, then `root/db/pool/1` after a restart.
+/// A child's path is the supervisor's path and its name: `root/db/pool`,
+/// for every start of it.
 ///
 /// - Cancelling the supervisor (by its scope, or with one message from
 ///   anywhere: `(cancel_atom, std::string)`, `(cancel_atom, caf::error)` or
 ///   a `caf::exit_msg`) stops its children one at a time in reverse start
-///   order, each with its own `shutdown` time, and then ends it with the
-///   cancel reason. Its scope's grace period should cover the sum of those
-///   times (past it, the scope aborts them all at once).
+///   order, each with its own `shutdown` time, and then ends it, cancelled.
+///   Its parent's grace period should cover the sum of those times (past
+///   it, the parent aborts the supervisor, which kills all at once).
 /// - More restarts than the intensity allows within the period: the
 ///   supervisor stops its children the same way and fails with
 ///   `errc::restart_limit`, naming the child and its last error, so its own
@@ -209,16 +116,9 @@ private:
 ///   (restarting it restarts them).
 /// - With no restart due, the supervisor keeps running (with fewer children)
 ///   until it is cancelled, as OTP's does.
-/// - Invalid specs (no or duplicate names, no task) end the supervisor with
-///   `errc::invalid_argument` before anything starts.
-inline auto supervisor(supervisor_options opts, std::vector<child_spec> children) {
-  return [opts = std::move(opts), children = std::move(children)](
-           stateful_task<detail::supervisor_state>* self) -> caf::behavior {
-    return self->state.start(self, opts, children);
-  };
-}
+/// - Invalid specs (no or duplicate names, no task, a negative time) fail the
+///   supervisor with `errc::invalid_argument` before anything starts.
+child_factory supervisor(supervisor_options opts,
+                         std::vector<child_spec> children);
 
 } // namespace scaf
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::supervisor_restart)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::child_started)

@@ -5,9 +5,10 @@
 /// All message atoms of scaf. Atoms are limited to ten characters in CAF 0.17.
 namespace scaf {
 
-/// `(cancel_atom, std::string reason)` or `(cancel_atom, caf::error reason)`:
-/// cancels a scope cooperatively, from anywhere. Sending `caf::exit_msg` with
-/// a non-kill reason has the same effect.
+/// `(cancel_atom, std::string reason)` or `(cancel_atom, caf::error cause)`:
+/// cancels a scope (or a `scaf::supervisor`) cooperatively, from anywhere
+/// (see `scope::cancel`). Sending `caf::exit_msg` with a non-kill reason has
+/// the same effect.
 using cancel_atom = caf::atom_constant<caf::atom("scafcancel")>;
 
 /// `(abort_atom)`: cancels a scope and kills its children at once, ignoring
@@ -22,8 +23,8 @@ using close_atom = caf::atom_constant<caf::atom("scafclose")>;
 /// still accepts children.
 using join_atom = caf::atom_constant<caf::atom("scafjoin")>;
 
-/// `(spawn_atom, scaf::child_factory)`: asks a scope to spawn a child; see
-/// `scaf::spawn_in`.
+/// `(spawn_atom, scaf::spawn_request)`, a request: asks a scope to spawn a
+/// child; answered with its actor or an error (see `scaf/spawn_in.hpp`).
 using spawn_atom = caf::atom_constant<caf::atom("scafspawn")>;
 
 /// `(no_tasks_atom)`, a request: the scope answers `(no_tasks_atom)` as soon

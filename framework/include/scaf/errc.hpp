@@ -12,22 +12,25 @@ namespace scaf {
 /// Error codes of scaf, one category (`scaf`) registered with CAF by
 /// `scaf::init`, so that `actor_system::render` and `scaf::render` print them
 /// by name. The context of a scaf error holds the path of the node it concerns
-/// followed by a human-readable detail, both as strings.
+/// followed by a human-readable detail, both as strings; a cancel error may
+/// carry the error that caused it as a third element (see `cancel_cause`).
 enum class errc : unsigned char {
   /// Not an error.
   none = 0,
-  /// A node was cancelled: by its parent, by a failing sibling, by main work
-  /// ending (background tasks), or by anyone who sent it a cancel. A child
-  /// that quits with this reason while its scope is cancelling acknowledges
-  /// the cancel; it is not a failure.
+  /// A node was cancelled: by its parent, by a failing sibling, by a
+  /// deadline, by main work ending (background tasks), or by anyone who sent
+  /// it a cancel. A child that ends with this reason was cancelled; that is
+  /// never a failure of its scope. `cancel_cause` tells why.
   cancelled,
   /// A deadline expired.
   timeout,
   /// A spawn was refused because the scope is closed, aborted or finished;
   /// nothing ran.
   scope_closed,
-  /// A child did not finish within its scope's grace period after a cancel
-  /// and was killed (`caf::exit_reason::kill`).
+  /// A child was killed (`caf::exit_reason::kill`). Killed by its own scope
+  /// (past the grace period, or by an abort) it is listed in
+  /// `scope_report::killed` and its outcome carries this code; killed by
+  /// any other actor, it is a failure of its scope with this code.
   killed,
   /// Task code threw an exception; the context holds its `what()`.
   task_exception,
@@ -54,6 +57,20 @@ caf::error make_error(errc x);
 /// Creates an error of the `scaf` category for the node at `path` with a
 /// human-readable `detail`.
 caf::error make_error(errc x, std::string path, std::string detail);
+
+/// Creates the `errc::cancelled` error that a cancel carries down the tree:
+/// `detail` says why in words, `cause` is the error behind it (a deadline's
+/// `errc::timeout`, a failing sibling's error, the reason given to `cancel`),
+/// if any. Renders like any scaf error: `scaf::cancelled(path: detail)`.
+caf::error make_cancel_error(std::string path, std::string detail,
+                             caf::error cause = {});
+
+/// Returns what caused the cancel `err`: the cause given to
+/// `make_cancel_error`, or `err` itself if it carries none (a cancel with
+/// words only, e.g. `scope::cancel("shutting down")`). Tasks call it in their
+/// cancel handler to tell a deadline (`errc::timeout`) from a sibling's
+/// failure or a plain cancel.
+caf::error cancel_cause(const caf::error& err);
 
 /// Returns the scaf code of `err`, or `errc::none` if `err` belongs to another
 /// category or is empty.

@@ -3,6 +3,7 @@
 /// Forward declarations of scaf's public types.
 namespace scaf {
 
+class child_factory;
 class scope;
 class stealing_policy;
 class task_base;
@@ -15,12 +16,15 @@ class ready_signal;
 enum class errc : unsigned char;
 enum class failure_policy;
 enum class node_status;
+enum class scope_status;
 
+struct child_exit;
 struct limit_counts;
 struct node_outcome;
 struct run_options;
 struct scope_options;
 struct scope_report;
 struct spawn_options;
+struct spawn_request;
 
 } // namespace scaf

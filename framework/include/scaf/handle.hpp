@@ -1,8 +1,8 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -106,11 +106,17 @@ private:
 
 } // namespace detail
 
-/// The result of a function or blocking task (`scope::spawn_fn`,
-/// `scope::spawn_blocking`). It resolves exactly once: with the task's value;
-/// with `errc::cancelled` if the task was cancelled, killed, or failed (its
-/// error goes to the scope, which reports it once); or with
-/// `errc::scope_closed` if the scope refused the task.
+/// The result of a task. It resolves exactly once.
+///
+/// - A function or blocking task (`scope::spawn_fn`, `spawn_cancellable`,
+///   `spawn_blocking`) resolves it with its value; with `errc::cancelled` if
+///   it was cancelled, killed, or failed (its error goes to the scope, which
+///   reports it once, as zksync's scopes do); with its fallback
+///   (`spawn_cancellable`) if it was cancelled; with `errc::scope_closed` if
+///   the scope refused it.
+/// - A task started with `scope::start` resolves it once it is ready or up;
+///   if it ends first, with its own exit reason (its error, which the scope
+///   reports too), or with `errc::cancelled` if it ended without one.
 ///
 /// A handle is a cheap shared reference, safe to copy and to use from any
 /// thread. `wait` blocks: call it from plain threads only, never from an

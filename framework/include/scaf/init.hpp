@@ -12,7 +12,11 @@ namespace scaf {
 /// scaf's work-stealing policy with O(1) steals, `sharing` and `testing` run
 /// CAF's own.
 ///
-/// All CAF-0.17-specific registration of scaf lives here.
+/// All CAF-0.17-specific registration of scaf lives here. scaf's message
+/// types that carry closures (`spawn_request` and two internal ones) cannot
+/// be serialized; their headers mark them with
+/// `CAF_ALLOW_UNSAFE_MESSAGE_TYPE`, which only lets them travel between
+/// actors of one process (CAF 0.17 needs that declaration next to the type).
 void init(caf::actor_system_config& cfg);
 
 } // namespace scaf

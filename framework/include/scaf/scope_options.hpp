@@ -28,12 +28,15 @@ enum class failure_policy {
 
 /// Options of a scope, fixed when it is opened.
 struct scope_options {
-  /// The scope's name, the last element of its path. Defaults to `"scope"`
-  /// for a top-level scope and to the spawn index for a nested one.
+  /// The scope's name, the last element of its path. Defaults to `"root"`
+  /// for `scaf::run`, `"scope"` for `scaf::spawn_scope` and
+  /// `task_base::open_scope`, and to the spawn index ("0", "1", ...) for
+  /// `scope::spawn_scope`.
   std::string name{};
 
   /// How long a cancelled child may take to finish before it is killed.
-  /// Defaults to the configuration value `scaf.grace-period` (5 s if unset).
+  /// Defaults to the grace period of the scope or task that opens this one,
+  /// else to the configuration value `scaf.grace-period` (5 s if unset).
   std::optional<caf::timespan> grace{};
 
   /// What a failing child does to its siblings.
@@ -55,6 +58,11 @@ struct spawn_options {
   /// A background child does not keep its scope open: once the scope's main
   /// work is done, background children are cancelled (zksync's `spawn_bg`).
   bool background = false;
+
+  /// How long this child may take to finish after its cancel before it is
+  /// forced; unset, the scope's grace period applies. OTP calls it the
+  /// child's shutdown time; zero forces the child as soon as it is cancelled.
+  std::optional<caf::timespan> grace{};
 };
 
 /// Counts of a scope's limited tasks (see `scope::set_limit`).
@@ -73,13 +81,15 @@ enum class node_status {
   done,
   /// Failed with an error of its own.
   failed,
-  /// Acknowledged a cancel.
+  /// Ended with `errc::cancelled`: it was cancelled, by its scope or by
+  /// anyone else. Never a failure of its scope.
   cancelled,
-  /// Killed after the grace period, or by an abort.
+  /// Killed by its scope after the grace period, or by an abort.
   killed,
   /// Failed with `errc::timeout` (a deadline).
   timed_out,
-  /// A blocking task that overstayed the grace period and finished later.
+  /// A function or blocking task that could not be stopped, overstayed the
+  /// grace period and finished later.
   straggler,
 };
 
@@ -89,40 +99,93 @@ const char* to_string(node_status x);
 /// The outcome of one child of a scope (recorded when
 /// `scope_options::record_outcomes` is on).
 struct node_outcome {
-  /// Full path of the node, e.g. `"root/db/3"`.
-  std::string path;
+  /// The node's name, the last element of its path: the path of the node is
+  /// its parent's path, a slash, and this name (`render_tree` prints it).
+  /// Names only, so that a report costs memory linear in the tree's size.
+  std::string name;
   node_status status = node_status::done;
   /// The node's exit reason; empty when done.
   caf::error reason;
-  /// For a nested scope: the outcomes of its children.
+  /// For a nested scope, and for a task that opened scopes: the outcomes of
+  /// its children.
   std::vector<node_outcome> children;
 };
+
+/// How a scope ended: one of three ways, as stdexec's senders end in value,
+/// error or stopped. Being cancelled is never a failure.
+enum class scope_status {
+  /// Nothing failed and nobody cancelled the scope. A scope that cancelled
+  /// its own children because its main work was done, because it moved on
+  /// after a deadline (`move_on_after`) or because a race was won still
+  /// succeeds.
+  succeeded,
+  /// A child failed (an error other than `errc::cancelled`), the body
+  /// returned an error or threw, or `fail`/`fail_after` failed it; also if
+  /// that happened while the scope was cancelling.
+  failed,
+  /// The scope was cancelled (by `cancel`, a message, an `exit_msg`, its
+  /// parent, its owner task quitting, or an abort) and nothing failed.
+  cancelled,
+};
+
+/// Returns the enumerator's name, e.g. `"cancelled"`.
+const char* to_string(scope_status x);
 
 /// What a finished scope reports about itself. A scope writes its report
 /// exactly once, just before it terminates; whoever reads it after receiving
 /// the scope's down message (or after `scaf::run` returned) sees it complete.
+///
+/// Failures, kills and stragglers of nested scopes travel up: the report of
+/// a scope holds those of its whole subtree, with their real paths.
 struct scope_report {
-  /// The scope's result: the first error, or the reason of the cancel that
-  /// stopped it; empty on success.
-  caf::error result;
+  /// How the scope ended.
+  scope_status status = scope_status::succeeded;
 
-  /// Every later failure of a child, in the order the scope saw them.
+  /// The first failure. Later failures go to `suppressed`, except that an
+  /// exception escaping task code (`errc::task_exception`) outranks an
+  /// earlier ordinary error, which then moves to the front of `suppressed`
+  /// (a bug beats an expected error, as in zksync's scopes).
+  caf::error failure;
+
+  /// Why the scope was cancelled, if it was: an `errc::cancelled` error
+  /// naming where the cancel came from (`cancel_cause` gives what caused
+  /// it). Set whenever the scope was cancelled, also if it failed as well.
+  caf::error cancel_reason;
+
+  /// Every other failure in the subtree, in the order the scope saw them.
   std::vector<caf::error> suppressed;
 
-  /// Paths of the children killed because they overstayed the grace period
-  /// (or because the scope was aborted), in the order they were killed.
+  /// Paths of the nodes in the subtree that their scope killed because they
+  /// overstayed the grace period (or because of an abort).
   std::vector<std::string> killed;
 
-  /// Paths of the blocking tasks that overstayed the grace period; they
-  /// cannot be killed, so the scope waited for them.
+  /// Paths of the function and blocking tasks in the subtree that overstayed
+  /// the grace period; they cannot be stopped, so their scope waited.
   std::vector<std::string> stragglers;
 
   /// The outcome of every child, in the order they finished; empty unless
   /// `scope_options::record_outcomes` is on.
   std::vector<node_outcome> children;
+
+  /// Returns what the scope's down message carries: `failure` if it failed,
+  /// `cancel_reason` if it was cancelled, an empty error if it succeeded.
+  const caf::error& reason() const noexcept {
+    switch (status) {
+    case scope_status::failed:
+      return failure;
+    case scope_status::cancelled:
+      return cancel_reason;
+    default:
+      return no_error_;
+    }
+  }
+
+private:
+  static inline const caf::error no_error_{};
 };
 
-/// Renders a finished scope's outcome as a tree, one node per line:
+/// Renders a finished scope's outcome as a tree, one node per line, each with
+/// its full path:
 ///
 ///     root: failed: caf::sec::runtime_error("disk full")
 ///     |- root/flaky: failed: caf::sec::runtime_error("disk full")

@@ -9,27 +9,34 @@
 #include <caf/expected.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <caf/allowed_unsafe_message_type.hpp>
+
 #include "scaf/atoms.hpp"
-#include "scaf/detail/node.hpp"
-#include "scaf/detail/spawn_task.hpp"
+#include "scaf/child_factory.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf {
 
+/// The payload of `(spawn_atom, spawn_request)`: asks a scope to spawn a
+/// child from `factory` with `options`. The scope responds with the child's
+/// actor, or with an error: `errc::scope_closed` if it is closed or
+/// finished, `errc::task_exception` if making the child threw (nothing
+/// ran), `errc::invalid_argument` for an empty factory. Local only: it
+/// carries a closure, so it cannot cross to another node.
+struct spawn_request {
+  spawn_options options;
+  child_factory factory;
+};
+
 /// Packs the task `fun(self, xs...)` into a request that any actor can send
 /// to a scope it does not run in: `self->request(scope, timeout,
-/// scaf::spawn_atom::value, make_spawn_request(...))`. The scope spawns the
-/// task in its own context and responds with its handle, or with
-/// `errc::scope_closed` if it is closed or finished. The arguments are copied
-/// into the request.
+/// scaf::spawn_atom::value, make_spawn_request(...))`. The arguments are
+/// copied into the request.
 template <class F, class... Ts>
-detail::spawn_request make_spawn_request(spawn_options opts, F fun,
-                                         Ts&&... xs) {
-  detail::spawn_request req;
-  req.options = std::move(opts);
-  req.make = detail::make_task_factory(std::move(fun), std::forward<Ts>(xs)...);
-  return req;
+spawn_request make_spawn_request(spawn_options opts, F fun, Ts&&... xs) {
+  return {std::move(opts),
+          task_factory(std::move(fun), std::forward<Ts>(xs)...)};
 }
 
 /// Spawns the task `fun(self, xs...)` into the scope `scope_hdl` from outside
@@ -48,8 +55,8 @@ caf::expected<caf::actor> spawn_in(caf::actor_system& sys,
     .receive([&](caf::actor& hdl) { result = std::move(hdl); },
              [&](caf::error& err) {
                if (err == caf::sec::request_receiver_down)
-                 result = make_error(errc::scope_closed, "",
-                                     "the scope has finished");
+                 result =
+                   make_error(errc::scope_closed, "", "the scope has finished");
                else
                  result = std::move(err);
              });
@@ -57,3 +64,5 @@ caf::expected<caf::actor> spawn_in(caf::actor_system& sys,
 }
 
 } // namespace scaf
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::spawn_request)

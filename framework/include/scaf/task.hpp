@@ -81,7 +81,10 @@ public:
   // -- properties -------------------------------------------------------------
 
   /// Returns the task's path from the root scope, e.g. `"root/db/3"`.
-  const std::string& path() const noexcept;
+  std::string path() const;
+
+  /// @private
+  const detail::node_path& tree_path() const noexcept;
 
   /// Returns the scope that spawned this task (empty for a task spawned
   /// outside any scope).

@@ -78,13 +78,29 @@ std::function<void(scope&)> make_body(F f,
   };
 }
 
+/// Wraps a user body whose value nobody reads (nested scopes spawned by a
+/// scope): an error it returns fails the scope, a value is dropped.
+template <class F>
+std::function<void(scope&)> make_discarding_body(F f) {
+  return [f = std::move(f)](scope& s) mutable {
+    using result = std::invoke_result_t<F&, scope&>;
+    if constexpr (unwrap_expected<result>::is_expected) {
+      if (auto r = f(s); !r)
+        fail_scope(s, std::move(r.error()));
+    } else {
+      f(s);
+    }
+  };
+}
+
 /// Turns a finished scope's report and body return into the result users
-/// see.
+/// see: the first failure if the scope failed, else the body's value, also
+/// if the scope was cancelled (cancellation is not failure).
 template <class R>
 caf::expected<typename body_value<R>::type>
 make_result(const scope_report& report, value_slot<R>& slot) {
-  if (report.result)
-    return report.result;
+  if (report.status == scope_status::failed)
+    return report.failure;
   if constexpr (std::is_void_v<R>) {
     return caf::unit;
   } else {

@@ -12,6 +12,7 @@
 #include <caf/error.hpp>
 
 #include "scaf/detail/body.hpp"
+#include "scaf/detail/node_path.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/task.hpp"
@@ -46,56 +47,113 @@ template <class T>
 using fallback_t =
   std::optional<std::conditional_t<std::is_void_v<T>, caf::unit_t, T>>;
 
-/// State of a function task. If the task ends without having resolved its
-/// handle (cancelled before it ran, failed, threw, or was killed), the state's
-/// destructor resolves it: with the fallback of a cancellable task that was
-/// cancelled, else with `errc::cancelled` naming what happened.
+/// Resolves `handle` with the fallback `x`.
+template <class T>
+void resolve_fallback(handle_state<T>& handle, fallback_t<T>& x) {
+  if constexpr (std::is_void_v<T>)
+    handle.resolve(caf::unit);
+  else
+    handle.resolve(std::move(*x));
+}
+
+/// Calls `f` the way it wants to be called.
+template <class F>
+decltype(auto) call(F& f, task_base* self, const std::stop_token& stop) {
+  if constexpr (std::is_invocable_v<F&>)
+    return f();
+  else if constexpr (std::is_invocable_v<F&, task_base*>)
+    return f(self);
+  else
+    return f(stop);
+}
+
+/// What one call of a function task's function gave: a value for its handle,
+/// or a failure for its scope.
+template <class T>
+struct fn_outcome {
+  std::optional<caf::expected<T>> value;
+  caf::error failure;
+  /// Why the handle gets no value, when it gets none.
+  std::string why;
+};
+
+/// Calls the function of a function task once; an exception becomes
+/// `errc::task_exception` with its `what()`.
+template <class T, class F>
+fn_outcome<T> call_function(F& f, task_base* self, const std::stop_token& stop,
+                            const node_path& path) {
+  using result = fn_result_t<F>;
+  fn_outcome<T> out;
+  try {
+    if constexpr (std::is_void_v<result>) {
+      call(f, self, stop);
+      out.value.emplace(caf::unit);
+    } else if constexpr (unwrap_expected<result>::is_expected) {
+      auto r = call(f, self, stop);
+      if (r)
+        out.value.emplace(std::move(r));
+      else
+        out.failure = std::move(r.error());
+    } else {
+      out.value.emplace(call(f, self, stop));
+    }
+  } catch (const std::exception& e) {
+    out.failure = make_error(errc::task_exception, path.str(), e.what());
+    out.why = "the task threw an exception";
+  } catch (...) {
+    out.failure =
+      make_error(errc::task_exception, path.str(), "unknown exception");
+    out.why = "the task threw an exception";
+  }
+  return out;
+}
+
+/// The one place where what a function task did becomes its handle's value
+/// and its scope's error: a value resolves the handle; a failure goes to the
+/// scope (returned) and the handle resolves with `errc::cancelled` saying so
+/// (zksync: the scope reports a failure once). A cancellable task that was
+/// cancelled yields its `fallback` instead.
+template <class T>
+caf::error settle_function(handle_state<T>& handle, fn_outcome<T> out,
+                           fallback_t<T>& fallback, bool cancelled,
+                           const node_path& path) {
+  if (fallback && cancelled) {
+    resolve_fallback(handle, fallback);
+    return {};
+  }
+  if (out.value) {
+    handle.resolve(std::move(*out.value));
+    return {};
+  }
+  if (out.why.empty())
+    out.why = "the task failed: " + render(out.failure);
+  handle.resolve(make_error(errc::cancelled, path.str(), std::move(out.why)));
+  return std::move(out.failure);
+}
+
+/// State of a function task that runs in a task actor of its own (blocking
+/// tasks, and `f(task_base*)`). If the actor ends before its handle resolved
+/// (killed, or its scope died), the destructor resolves it.
 template <class T>
 struct fn_task_state {
   fn_task_state() = default;
 
   ~fn_task_state() {
-    if (!handle)
-      return;
-    if (fallback && cancelled) {
-      if constexpr (std::is_void_v<T>)
-        handle->resolve(caf::unit);
-      else
-        handle->resolve(std::move(*fallback));
-      return;
-    }
-    if (cancelled && reason)
-      handle->resolve(std::move(reason));
-    else
-      handle->resolve(make_error(errc::cancelled, std::move(path),
-                                 std::move(why)));
+    if (handle)
+      handle->resolve(make_error(errc::cancelled, path.str(),
+                                 "the task ended without a result"));
   }
 
   std::shared_ptr<handle_state<T>> handle;
-  fallback_t<T> fallback;
-  std::string path;
-  std::string why = "the task ended without a result";
-  /// The cancel reason, if the task was cancelled.
-  caf::error reason;
-  bool cancelled = false;
+  node_path path;
 };
 
 template <class T>
 using fn_task = stateful_task<fn_task_state<T>>;
 
-/// Calls `f` the way it wants to be called.
-template <class F, class Self>
-decltype(auto) call(F& f, Self* self, const std::stop_token& stop) {
-  if constexpr (std::is_invocable_v<F&>)
-    return f();
-  else if constexpr (std::is_invocable_v<F&, task_base*>)
-    return f(static_cast<task_base*>(self));
-  else
-    return f(stop);
-}
-
-/// Makes the behavior function of a function task that runs `f` once and
-/// resolves `handle` with its value.
+/// Makes the behavior function of a function task actor that runs `f` once
+/// (also when spawned into a cancelled scope: it then starts cancelled, its
+/// stop token requested) and quits with its error, if any.
 template <class F, class T = fn_value_t<F>>
 auto make_function_task(F f, std::shared_ptr<handle_state<T>> handle,
                         fallback_t<T> fallback,
@@ -105,50 +163,11 @@ auto make_function_task(F f, std::shared_ptr<handle_state<T>> handle,
           stop = std::move(stop)](fn_task<T>* self) mutable -> caf::behavior {
     auto& st = self->state;
     st.handle = handle;
-    st.path = self->path();
-    st.fallback = std::move(fallback);
-    self->on_cancel([self](const caf::error& why) {
-      self->state.cancelled = true;
-      self->state.reason = why;
-    });
-    if (self->is_cancelled()) {
-      // Spawned into a cancelled scope: never runs.
-      st.cancelled = true;
-      st.reason = self->cancel_reason();
-      self->quit(self->cancel_reason());
-      return {};
-    }
-    using result = fn_result_t<F>;
+    st.path = self->tree_path();
     auto token = stop ? stop->get_token() : std::stop_token{};
-    // An exception leaves the task failed (see spawn_task); name it.
-    struct name_failure {
-      fn_task_state<T>& st;
-      int pending = std::uncaught_exceptions();
-      ~name_failure() {
-        if (std::uncaught_exceptions() > pending)
-          st.why = "the task threw an exception";
-      }
-    } guard{st};
-    if constexpr (std::is_void_v<result>) {
-      call(f, self, token);
-      handle->resolve(caf::unit);
-      self->quit();
-    } else if constexpr (unwrap_expected<result>::is_expected) {
-      auto r = call(f, self, token);
-      if (r) {
-        if constexpr (std::is_void_v<T>)
-          handle->resolve(caf::unit);
-        else
-          handle->resolve(std::move(*r));
-        self->quit();
-      } else {
-        st.why = "the task failed: " + render(r.error());
-        self->quit(std::move(r.error()));
-      }
-    } else {
-      handle->resolve(call(f, self, token));
-      self->quit();
-    }
+    auto out = call_function<T>(f, self, token, st.path);
+    self->quit(settle_function(*handle, std::move(out), fallback,
+                               self->is_cancelled(), st.path));
     return {};
   };
 }

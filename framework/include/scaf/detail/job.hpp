@@ -2,57 +2,68 @@
 
 #include <atomic>
 #include <cstddef>
-#include <cstdint>
-#include <exception>
 #include <memory>
 #include <optional>
-#include <string>
+#include <stop_token>
 #include <type_traits>
 #include <utility>
 
 #include <caf/actor.hpp>
-#include <caf/actor_clock.hpp>
 #include <caf/error.hpp>
-#include <caf/expected.hpp>
 #include <caf/intrusive_ptr.hpp>
 #include <caf/resumable.hpp>
 #include <caf/spawn_options.hpp>
 
-#include "scaf/detail/body.hpp"
 #include "scaf/detail/function_task.hpp"
-#include "scaf/errc.hpp"
+#include "scaf/detail/node_path.hpp"
 #include "scaf/handle.hpp"
 
 namespace scaf::detail {
 
 /// What a scope's jobs may read from any thread: whether the scope has been
-/// cancelled, and why. `reason` is written once, before `cancelled` is set.
+/// cancelled (and why), and whether it died. `reason` is written once, before
+/// `cancelled` is set.
 struct job_cancel_state {
   std::atomic<bool> cancelled{false};
+  /// The scope died abnormally: no job of it runs any more.
+  std::atomic<bool> abandoned{false};
   caf::error reason;
 };
 
+/// What a scope gives a job it spawns.
+struct job_context {
+  caf::actor scope;
+  std::shared_ptr<const job_cancel_state> cancel;
+  node_path path;
+  /// Names the job in its scope's registry.
+  caf::actor_id key;
+  /// Spawned into an already cancelled scope: cleanup work that still runs.
+  bool spawned_cancelled;
+};
+
 /// A function task run as a plain job on CAF's scheduler: no actor, no
-/// mailbox, no monitor. It runs once: unless its scope was cancelled before it
-/// started, it calls its function, destroys it and resolves its handle; then
-/// it tells its scope (`job_done_event`) with its result (an empty
-/// error on success). A job cannot be stopped while it runs.
+/// mailbox, no monitor. It runs once, then tells its scope
+/// (`job_done_event`) with its result (an empty error on success). A job
+/// cannot be stopped while it runs.
 ///
-/// The members under "scope side" belong to the scope that owns the job and
-/// are only touched in that scope actor's context.
+/// A job that its scope's cancel reaches before it started never runs, its
+/// handle resolves with the cancel reason (or its fallback). A job spawned
+/// into an already cancelled scope is cleanup work: it runs.
 class job : public caf::resumable {
 public:
-  job(caf::actor scope, std::shared_ptr<const job_cancel_state> cancel,
-      std::string path);
+  explicit job(job_context ctx);
 
   job(const job&) = delete;
   job& operator=(const job&) = delete;
 
   ~job() override;
 
-  /// Full path of the task, e.g. "root/3".
-  const std::string& path() const noexcept {
+  const node_path& path() const noexcept {
     return path_;
+  }
+
+  caf::actor_id key() const noexcept {
+    return key_;
   }
 
   /// Whether the job has begun calling its function.
@@ -84,25 +95,15 @@ public:
       delete ptr;
   }
 
-  // -- scope side -------------------------------------------------------------
-
-  /// Neighbours in the scope's list of live jobs (spawn order).
-  job* prev = nullptr;
-  job* next = nullptr;
-  /// The grace generation in which the job was cancelled (0: never).
-  uint64_t cancelled_in = 0;
-  /// When the job overstayed its grace period.
-  caf::actor_clock::time_point forced_at;
-  bool background = false;
-  /// Counts against the scope's limit (all jobs do, see `scope::set_limit`).
-  bool limited = false;
-  /// Overstayed its grace period (or the scope was aborted) while running.
-  bool forced = false;
-
 protected:
-  /// Runs the task's function, or, if `cancelled` is not null, resolves the
-  /// handle as cancelled without running it. Returns the error for the scope.
-  virtual caf::error run(const caf::error* cancelled) = 0;
+  /// Runs the task's function, or, if `skipped` is not null, resolves the
+  /// handle with it (or the fallback) without running. Returns the error for
+  /// the scope.
+  virtual caf::error run(const caf::error* skipped) = 0;
+
+  bool spawned_cancelled() const noexcept {
+    return spawned_cancelled_;
+  }
 
   void mark_started() noexcept {
     started_.store(true, std::memory_order_relaxed);
@@ -112,8 +113,10 @@ private:
   mutable std::atomic<size_t> rc_{1};
   caf::actor scope_;
   std::shared_ptr<const job_cancel_state> cancel_;
-  std::string path_;
+  node_path path_;
+  caf::actor_id key_;
   caf::error result_;
+  bool spawned_cancelled_;
   std::atomic<bool> started_{false};
 };
 
@@ -123,64 +126,30 @@ using job_ptr = caf::intrusive_ptr<job>;
 template <class F, class T>
 class fn_job final : public job {
 public:
-  fn_job(caf::actor scope, std::shared_ptr<const job_cancel_state> cancel,
-         std::string path, F f, std::shared_ptr<handle_state<T>> handle,
+  fn_job(job_context ctx, F f, std::shared_ptr<handle_state<T>> handle,
          fallback_t<T> fallback)
-    : job(std::move(scope), std::move(cancel), std::move(path)),
-      f_(std::move(f)),
-      handle_(std::move(handle)),
+    : job(std::move(ctx)), f_(std::move(f)), handle_(std::move(handle)),
       fallback_(std::move(fallback)) {
     // nop
   }
 
 protected:
-  caf::error run(const caf::error* cancelled) override {
-    if (cancelled != nullptr) {
+  caf::error run(const caf::error* skipped) override {
+    if (skipped != nullptr) {
       f_.reset();
-      if (!fallback_)
-        handle_->resolve(*cancelled);
-      else if constexpr (std::is_void_v<T>)
-        handle_->resolve(caf::unit);
+      if (fallback_)
+        resolve_fallback(*handle_, fallback_);
       else
-        handle_->resolve(std::move(*fallback_));
-      return *cancelled;
+        handle_->resolve(*skipped);
+      return *skipped;
     }
     mark_started();
-    using result = fn_result_t<F>;
-    std::optional<caf::expected<T>> value;
-    caf::error failure;
-    std::string why;
-    try {
-      if constexpr (std::is_void_v<result>) {
-        (*f_)();
-        value.emplace(caf::unit);
-      } else if constexpr (unwrap_expected<result>::is_expected) {
-        auto r = (*f_)();
-        if (r)
-          value.emplace(std::move(r));
-        else
-          failure = std::move(r.error());
-      } else {
-        value.emplace((*f_)());
-      }
-    } catch (const std::exception& e) {
-      failure = make_error(errc::task_exception, path(), e.what());
-      why = "the task threw an exception";
-    } catch (...) {
-      failure = make_error(errc::task_exception, path(), "unknown exception");
-      why = "the task threw an exception";
-    }
+    auto out = call_function<T>(*f_, nullptr, std::stop_token{}, path());
     // The function (and what it captured) is gone before anyone can see the
     // task as done.
     f_.reset();
-    if (value) {
-      handle_->resolve(std::move(*value));
-      return {};
-    }
-    if (why.empty())
-      why = "the task failed: " + render(failure);
-    handle_->resolve(make_error(errc::cancelled, path(), std::move(why)));
-    return failure;
+    return settle_function(*handle_, std::move(out), fallback_,
+                           spawned_cancelled(), path());
   }
 
 private:
@@ -193,7 +162,7 @@ private:
 /// it takes no arguments (a task that wants `task_base*` for cancellation
 /// checks needs an actor) and does not block (blocking tasks get a thread).
 template <class F, caf::spawn_options Os>
-constexpr bool runs_as_job
-  = Os == caf::no_spawn_options && std::is_invocable_v<F&>;
+constexpr bool runs_as_job =
+  Os == caf::no_spawn_options&& std::is_invocable_v<F&>;
 
 } // namespace scaf::detail

@@ -1,17 +1,18 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <string>
+#include <stop_token>
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "scaf/detail/node_path.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf {
@@ -20,35 +21,58 @@ class scope;
 
 namespace detail {
 
+/// The kinds of children a scope has. Every step of the node protocol
+/// (spawn, cancel, force, done) makes one decision per kind.
+enum class child_kind : uint8_t {
+  /// An event-based task actor (behavior tasks, function tasks that take
+  /// `task_base*`, supervisors' workers): cancelled by an `exit_msg`, killed
+  /// when forced.
+  task,
+  /// A blocking task on a detached actor: cancelled through its stop token;
+  /// it cannot be killed, so forcing it makes it a straggler.
+  blocking,
+  /// A function task run as a job on the scheduler: it sees the cancel
+  /// before it starts, cannot be stopped once running (a straggler).
+  job,
+  /// A nested scope this scope spawned: cancelled with the time it will be
+  /// forced, aborted (never killed) when forced.
+  scope,
+  /// A scope opened by one of this scope's tasks: cancelled and forced
+  /// through that task, waited for by this scope.
+  adopted,
+};
+
 /// What a node learns from the scope that spawns it.
 struct node_context {
   /// The spawning scope; weak, the scope holds the child and not vice versa.
   caf::actor_addr parent;
-  /// Full path of the new node, e.g. "root/db/3".
-  std::string path;
-  /// The spawning scope's grace period, inherited by scopes the node opens.
+  /// Path of the new node, e.g. "root/db/3".
+  node_path path;
+  /// The grace period inherited by scopes the node opens.
   std::optional<caf::timespan> grace;
-  /// The reason, if the spawning scope is already cancelled.
+  /// The reason, if the spawning scope is already cancelled: the node starts
+  /// cancelled.
   caf::error cancelled;
-  /// If set, a new task calls it once it is up: when its behavior function
-  /// has returned, or later (`task_base::defer_started`). Supervisors start
-  /// their children one after another by it.
+  /// Whether scopes the node opens record their children's outcomes.
+  bool record_outcomes = false;
+  /// If set, the node calls it once it is up: a task when its behavior
+  /// function has returned (or at `signal_started` after `defer_started`),
+  /// a scope when its body has returned (likewise). What `scope::start`
+  /// waits for.
   std::function<void()> on_started;
 };
 
-/// Spawns one child in the context of `parent` with the given context and
-/// returns it, monitored by `parent`.
-using child_factory
-  = std::function<caf::actor(caf::local_actor* parent, node_context ctx)>;
-
-/// A nested scope's children's outcomes, sent to its parent scope just before
-/// it terminates.
-using outcomes = std::shared_ptr<std::vector<node_outcome>>;
-
-/// Payload of `(spawn_atom, spawn_request)`.
-struct spawn_request {
-  spawn_options options;
-  child_factory make;
+/// What the spawn path of a scope needs to know about a child beyond its
+/// kind and its options.
+struct spawn_extras {
+  /// The stop source of a blocking task.
+  std::shared_ptr<std::stop_source> stop;
+  /// Runs in the scope's context when the child is done, with its exit
+  /// reason and path (`scope::start` resolves its handle with it if the child
+  /// ended before it was up).
+  std::function<void(const caf::error&, const node_path&)> on_end;
+  /// Counts against the scope's limit (`scope::set_limit`).
+  bool limited = false;
 };
 
 /// Everything needed to start a scope actor.
@@ -59,13 +83,14 @@ struct scope_config {
   std::function<void(scope&)> body;
   /// Receives the scope's report just before it terminates; may be null.
   std::shared_ptr<scope_report> report;
+  /// The scope that supervises this one (its parent scope, or the scope of
+  /// the task that opened it): failures, kills and stragglers of this
+  /// scope's subtree go there, just before its down message.
+  caf::actor_addr report_to;
   /// Whether the scope finishes on its own once the body has returned and
   /// its main tasks are done (`scaf::run`, nested scopes). A service scope
   /// (`scaf::spawn_scope`) runs until cancelled, failed, joined or closed.
   bool join_after_body = true;
-  /// Whether the scope sends its children's outcomes to its parent scope
-  /// before it terminates (nested scopes spawned by a scope).
-  bool report_to_parent = false;
   /// Whether the scope keeps itself alive until it finishes even if nobody
   /// holds its handle (top-level scopes).
   bool keep_alive = false;
@@ -77,11 +102,14 @@ caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config cfg);
 /// Spawns a top-level scope actor.
 caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg);
 
+/// Spawns a nested scope running `body` as a monitored child of the scope
+/// `parent`, with the context that scope made for it.
+caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
+                              scope_options opts,
+                              std::function<void(scope&)> body);
+
 /// Fails the scope `s` with `reason` as if a child had failed with it.
 void fail_scope(scope& s, caf::error reason);
 
 } // namespace detail
 } // namespace scaf
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::spawn_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::detail::outcomes)

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <variant>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_clock.hpp>
@@ -10,9 +13,27 @@
 #include <caf/timespan.hpp>
 
 #include "scaf/detail/job.hpp"
-#include "scaf/detail/node.hpp"
+#include "scaf/scope_options.hpp"
 
 namespace scaf::detail {
+
+/// What a nested scope's subtree hands up to the scope that supervises it,
+/// so that the root's report covers the whole tree.
+struct nested_report {
+  /// Failures that did not become the nested scope's result (its suppressed
+  /// errors), in order.
+  std::vector<caf::error> suppressed;
+  /// Full paths of the nodes its subtree killed, and of its stragglers.
+  std::vector<std::string> killed;
+  std::vector<std::string> stragglers;
+  /// Its children's outcomes (`record_outcomes`).
+  std::vector<node_outcome> children;
+
+  bool empty() const noexcept {
+    return suppressed.empty() && killed.empty() && stragglers.empty() &&
+           children.empty();
+  }
+};
 
 /// The parent scope cancels this scope with `reason`, and forces it (aborts
 /// it, forcing every child) at `force_at` at the latest.
@@ -21,9 +42,11 @@ struct cancel_event {
   caf::actor_clock::time_point force_at;
 };
 
-/// A child task opened the scope `nested`: its scope waits for it too.
+/// A child task opened the scope `nested`, named `name`: its scope waits for
+/// it too.
 struct adopt_event {
   caf::actor nested;
+  std::string name;
 };
 
 /// A child task hands the scope `nested` it opened over to its own scope
@@ -32,14 +55,18 @@ struct detach_event {
   caf::actor nested;
 };
 
-/// A nested scope's children's outcomes, sent just before its down message.
+/// A nested scope's subtree report, sent just before its down message.
 struct report_event {
-  outcomes children;
+  std::shared_ptr<nested_report> report;
 };
 
-/// The grace period of the cancel in `generation` ended (sent to itself).
-struct grace_event {
-  uint64_t generation;
+/// The children cancelled together are due to be forced (sent to itself).
+struct sweep_event {};
+
+/// The grace period of the child `id`, cancelled on its own, ended (sent to
+/// itself).
+struct child_grace_event {
+  caf::actor_id id;
 };
 
 /// A deadline passed (sent to itself): `fail_after` if `fail`, else
@@ -57,9 +84,9 @@ struct job_done_event {
 /// scaf's own messages to a scope, as one message type: every case of a CAF
 /// behavior costs each actor that has it about 40 bytes (measured: 624 bytes
 /// for 14 cases, 144 for 2), and a scope is a node of every tree.
-using scope_event
-  = std::variant<cancel_event, adopt_event, detach_event, report_event,
-                 grace_event, deadline_event, job_done_event>;
+using scope_event =
+  std::variant<cancel_event, adopt_event, detach_event, report_event,
+               sweep_event, child_grace_event, deadline_event, job_done_event>;
 
 } // namespace scaf::detail
 

@@ -17,8 +17,16 @@ namespace scaf {
 template <class F, class... Ts>
 caf::expected<caf::actor> scope::spawn(const spawn_options& opts, F fun,
                                        Ts&&... xs) {
-  return spawn_task_impl<caf::no_spawn_options>(opts, nullptr, std::move(fun),
-                                                std::forward<Ts>(xs)...);
+  auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+    return detail::spawn_task(parent, std::move(ctx), std::move(fun),
+                              std::forward<Ts>(xs)...);
+  };
+  return spawn_actor(opts, detail::child_kind::task, make, {});
+}
+
+template <class F>
+handle<detail::fn_value_t<F>> scope::spawn_fn(const spawn_options& opts, F f) {
+  return spawn_function<caf::no_spawn_options>(opts, std::move(f), {}, nullptr);
 }
 
 template <class T, class F>
@@ -39,70 +47,46 @@ handle<detail::fn_value_t<F>> scope::spawn_blocking(const spawn_options& opts,
 }
 
 template <class F>
-handle<detail::fn_value_t<F>> scope::spawn_fn(const spawn_options& opts,
-                                              F f) {
-  return spawn_function<caf::no_spawn_options>(opts, std::move(f), {},
-                                               nullptr);
-}
-
-template <class F, class... Ts>
-caf::expected<caf::actor> scope::spawn_bg(F fun, Ts&&... xs) {
-  return spawn(spawn_options{{}, true}, std::move(fun),
-               std::forward<Ts>(xs)...);
-}
-
-template <class F>
-caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
-                                             bool background) {
-  using raw_type = detail::body_raw_t<F>;
-  auto slot = std::make_shared<detail::value_slot<raw_type>>();
-  return spawn_scope_impl(std::move(opts),
-                          detail::make_body(std::move(body), slot),
-                          background);
-}
-
-template <class F>
 caf::expected<handle<detail::fn_value_t<F>>>
 scope::try_spawn_fn(const spawn_options& opts, F f) {
-  if (limit_ != 0 && limited_running_ >= limit_) {
-    ++rejected_;
-    return make_error(errc::limit_reached, path_,
-                      "at most " + std::to_string(limit_)
-                        + " tasks may run at once");
-  }
+  if (auto err = refuse_if_full())
+    return err;
   return spawn_fn(opts, std::move(f));
 }
 
 template <class V, class F, class... Ts>
 handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
   auto state = std::make_shared<detail::handle_state<V>>();
-  auto path = path_ + "/" + child_name(opts);
-  auto hdl = spawn(opts, std::move(fun), ready_signal<V>{state},
-                   std::forward<Ts>(xs)...);
+  detail::spawn_extras extras;
+  extras.on_end = [state](const caf::error& reason,
+                          const detail::node_path& path) {
+    state->resolve(reason ? reason
+                          : make_error(errc::cancelled, path.str(),
+                                       "the task ended before it was ready"));
+  };
+  auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+    return detail::spawn_task(parent, std::move(ctx), std::move(fun),
+                              ready_signal<V>{state}, std::forward<Ts>(xs)...);
+  };
+  auto hdl =
+    spawn_actor(opts, detail::child_kind::task, make, std::move(extras));
   if (!hdl) {
     state->resolve(hdl.error());
     return {std::move(state), caf::actor{}};
   }
-  (*hdl)->attach_functor([state, path](const caf::error& reason) {
-    state->resolve(reason ? reason
-                          : make_error(errc::cancelled, path,
-                                       "the task ended before it was ready"));
-  });
   return {std::move(state), std::move(*hdl)};
 }
 
-template <caf::spawn_options Os, class F, class... Ts>
-caf::expected<caf::actor>
-scope::spawn_task_impl(const spawn_options& opts,
-                       std::shared_ptr<std::stop_source> stop, F fun,
-                       Ts&&... xs) {
-  if (auto err = check_open())
-    return err;
-  auto name = child_name(opts);
-  auto hdl = detail::spawn_task<Os>(self_, make_context(name),
-                                    std::move(fun), std::forward<Ts>(xs)...);
-  return add_child(std::move(hdl), std::move(name), opts.background, false,
-                   std::move(stop));
+template <class F>
+caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
+                                             bool background) {
+  auto child_opts = spawn_options{opts.name, background};
+  auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+    return detail::spawn_nested_scope(
+      parent, std::move(ctx), std::move(opts),
+      detail::make_discarding_body(std::move(body)));
+  };
+  return spawn_actor(child_opts, detail::child_kind::scope, make, {});
 }
 
 template <caf::spawn_options Os, class F, class T>
@@ -114,32 +98,34 @@ handle<T> scope::spawn_function(const spawn_options& opts, F f,
                 fallback = std::move(fallback),
                 stop = std::move(stop)]() mutable -> caf::actor {
     if constexpr (detail::runs_as_job<F, Os>) {
-      if (auto err = check_open()) {
+      auto make = [&](detail::job_context ctx) -> detail::job_ptr {
+        return caf::make_counted<detail::fn_job<F, T>>(
+          std::move(ctx), std::move(f), state, std::move(fallback));
+      };
+      if (auto err = spawn_job(opts, make))
         state->resolve(std::move(err));
-        return {};
-      }
-      launch(caf::make_counted<detail::fn_job<F, T>>(
-               caf::actor_cast<caf::actor>(self_), job_cancel_state(),
-               path_ + "/" + child_name(opts), std::move(f), state,
-               std::move(fallback)),
-             opts.background, true);
       return {};
     } else {
-      auto hdl = spawn_task_impl<Os>(
-        opts, stop,
-        detail::make_function_task(std::move(f), state, std::move(fallback),
-                                   stop));
+      auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+        return detail::spawn_task<Os>(
+          parent, std::move(ctx),
+          detail::make_function_task(std::move(f), state, std::move(fallback),
+                                     stop));
+      };
+      constexpr auto kind = Os == caf::detached ? detail::child_kind::blocking
+                                                : detail::child_kind::task;
+      auto hdl = spawn_actor(opts, kind, make, {stop, {}, true});
       if (!hdl) {
         state->resolve(hdl.error());
         return {};
       }
-      mark_limited(*hdl);
       return std::move(*hdl);
     }
   };
-  if (limit_ != 0 && limited_running_ >= limit_ && !closed_) {
-    enqueue(opts.background, [start]() mutable { start(); },
-            [state](const caf::error& why) { state->resolve(why); });
+  if (must_queue()) {
+    enqueue(
+      opts.background, [start]() mutable { start(); },
+      [state](const caf::error& why) { state->resolve(why); });
     return {std::move(state), caf::actor{}};
   }
   auto hdl = start();

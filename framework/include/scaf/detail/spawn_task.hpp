@@ -26,8 +26,8 @@ struct task_traits {
                 "scaf::stateful_task<State>*) as its first parameter");
   using self_pointer = typename caf::detail::tl_head<arg_types>::type;
   using impl = std::remove_pointer_t<self_pointer>;
-  static_assert(std::is_pointer_v<self_pointer>
-                  && std::is_base_of_v<task_base, impl>,
+  static_assert(std::is_pointer_v<self_pointer> &&
+                  std::is_base_of_v<task_base, impl>,
                 "a task function takes scaf::task_actor* (or "
                 "scaf::stateful_task<State>*) as its first parameter");
   static_assert(
@@ -37,13 +37,13 @@ struct task_traits {
 
 /// Spawns the task `fun(self, xs...)` as a monitored child of `parent`, with
 /// the extra CAF spawn options `Os` (e.g. `caf::detached`).
-template <caf::spawn_options Os = caf::no_spawn_options, class F,
-          class... Ts>
+template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 caf::actor spawn_task(caf::local_actor* parent, node_context ctx, F fun,
                       Ts&&... xs) {
   using impl = typename task_traits<F>::impl;
   auto init = [fun = std::move(fun), ctx = std::move(ctx),
-               args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
+               args =
+                 std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
                 impl* self) mutable -> caf::behavior {
     self->join_scope(std::move(ctx));
     try {
@@ -59,22 +59,6 @@ caf::actor spawn_task(caf::local_actor* parent, node_context ctx, F fun,
     return {};
   };
   return parent->spawn<Os + caf::monitored>(std::move(init));
-}
-
-/// Makes a factory that spawns the task `fun(self, xs...)` as a child of the
-/// actor it is called with. The arguments are copied into it, so it can run
-/// more than once (a supervisor's restarts).
-template <class F, class... Ts>
-child_factory make_task_factory(F fun, Ts&&... xs) {
-  return [fun = std::move(fun),
-          args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
-           caf::local_actor* parent, node_context ctx) {
-    return std::apply(
-      [&](const auto&... ys) {
-        return spawn_task(parent, std::move(ctx), fun, ys...);
-      },
-      args);
-  };
 }
 
 } // namespace scaf::detail

@@ -13,6 +13,8 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "scaf/detail/node_path.hpp"
+
 namespace scaf {
 
 class task_base;
@@ -39,9 +41,10 @@ public:
 private:
   friend class scaf::task_base;
 
-  std::string path_;
+  node_path path_;
   caf::actor_addr parent_;
   std::optional<caf::timespan> grace_;
+  bool record_outcomes_ = false;
   std::function<void(const caf::error&)> on_cancel_;
   std::function<void(caf::down_msg&)> on_down_;
   std::vector<nested_scope> nested_;
@@ -72,11 +75,11 @@ struct task_state : State, task_core {
 private:
   template <class Self>
   static State make(Self* ptr) {
-    static_assert(!(std::is_aggregate_v<State>
-                    && std::is_constructible_v<State, Self*>),
-                  "this State is an aggregate whose first member can be "
-                  "initialized from the actor pointer: C++20 would silently "
-                  "do so; give State a user-declared constructor");
+    static_assert(
+      !(std::is_aggregate_v<State> && std::is_constructible_v<State, Self*>),
+      "this State is an aggregate whose first member can be "
+      "initialized from the actor pointer: C++20 would silently "
+      "do so; give State a user-declared constructor");
     if constexpr (std::is_constructible_v<State, Self*>)
       return State(ptr);
     else

@@ -1,0 +1,221 @@
+// Cancel, grace and force: how a cancel reaches each kind of child, and how
+// a child that overstays its grace period is forced.
+//
+// All children cancelled together share a deadline, and deadlines grow in
+// spawn order (children spawned into a cancelled scope are cancelled as they
+// come), so one timer and a cursor walking the children in spawn order force
+// them all, each once, however many arrive during the shutdown. A child with
+// a grace period of its own (`spawn_options::grace`), or cancelled on its
+// own (`scope::cancel_child`), has a timer of its own.
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include <caf/exit_reason.hpp>
+
+#include "scaf/atoms.hpp"
+
+#include "log.hpp"
+#include "scope_state.hpp"
+#include "send.hpp"
+
+namespace scaf::detail {
+
+caf::error scope_state::cancel_reason_for(caf::error cause) const {
+  if (is(cause, errc::cancelled))
+    return cause;
+  auto detail = render(cause);
+  return make_cancel_error(path_.str(), std::move(detail), std::move(cause));
+}
+
+void scope_state::cancel_scope(caf::error reason, bool external) {
+  if (external)
+    outcome_.cancelled(reason);
+  if (cancelled_)
+    return;
+  cancelled_ = true;
+  cancel_reason_ = std::move(reason);
+  detail::log().debug("{}: cancelled ({})", path_, rendered{cancel_reason_});
+  drop_queued(cancel_reason_);
+  if (job_cancel_) {
+    job_cancel_->reason = cancel_reason_;
+    job_cancel_->cancelled.store(true, std::memory_order_release);
+  }
+  if (hooks_ && hooks_->on_cancel) {
+    // The scope stops its children itself (a supervisor's ordered shutdown).
+    auto handler = hooks_->on_cancel;
+    handler(cancel_reason_);
+  } else {
+    for (auto c = children_.first(); c != nullptr; c = c->next)
+      cancel_with_all(*c);
+  }
+  check_progress();
+}
+
+caf::timespan scope_state::grace_of(const child_record& c) const noexcept {
+  return c.has_own_grace() ? c.grace : *options_.grace;
+}
+
+void scope_state::cancel_with_all(child_record& c) {
+  auto deadline = std::max(now() + *options_.grace, last_deadline_);
+  last_deadline_ = deadline;
+  c.deadline = deadline;
+  if (sweep_cursor_ == nullptr)
+    sweep_cursor_ = &c;
+  if (!c.cancelled) {
+    if (c.has_own_grace())
+      cancel_one(c, cancel_reason_);
+    else {
+      c.cancelled = true;
+      deliver_cancel(c, cancel_reason_, deadline);
+    }
+  }
+  arm_sweep();
+}
+
+void scope_state::cancel_one(child_record& c, const caf::error& reason) {
+  if (c.cancelled || c.forced)
+    return;
+  c.cancelled = true;
+  auto grace = grace_of(c);
+  if (grace.count() == 0) {
+    // OTP's brutal kill: no cancel handler runs.
+    force(c, "cancelled without a grace period");
+    return;
+  }
+  deliver_cancel(c, reason, now() + grace);
+  self_->delayed_send(self_, grace, scope_event{child_grace_event{c.id}});
+}
+
+void scope_state::deliver_cancel(child_record& c, const caf::error& reason,
+                                 time_point force_at) {
+  switch (c.kind) {
+  case child_kind::task:
+    // An abort kills tasks at once (OTP's brutal kill): no cancel handler
+    // runs. A task that opened scopes still hears it, so that it does not
+    // take their ending for a failure to react to; it is killed once they
+    // are done.
+    if (aborting_ && c.nested == 0)
+      return;
+    send_urgent(self_, c.handle, caf::exit_msg{self_->address(), reason});
+    return;
+  case child_kind::blocking:
+    // Busy in its function: its stop token is all it can notice.
+    c.stop->request_stop();
+    return;
+  case child_kind::job:
+    // It sees the scope's cancel before it starts; once running it cannot
+    // be stopped.
+    return;
+  case child_kind::scope:
+    // It also learns when this scope forces it, so that it needs no timer
+    // of its own if its own grace ends later.
+    send_urgent(self_, c.handle, scope_event{cancel_event{reason, force_at}});
+    return;
+  case child_kind::adopted:
+    // Its owner task relays the cancel: one message per tree edge.
+    return;
+  }
+}
+
+void scope_state::force(child_record& c, const char* why) {
+  if (c.forced)
+    return;
+  c.forced = true;
+  c.forced_at = now();
+  c.forced_why = why;
+  switch (c.kind) {
+  case child_kind::task:
+    if (c.nested == 0) {
+      kill(c);
+      return;
+    }
+    // Force bottom-up: abort the scopes the task opened, kill the task
+    // once they are done, so that its done still follows theirs.
+    c.kill_pending = true;
+    for (auto id : c.ext().owned)
+      if (auto nested = children_.find(id))
+        force(*nested, why);
+    return;
+  case child_kind::blocking:
+    // It cannot be killed mid-call (CAF delivers the kill when its function
+    // returns): keep waiting for it.
+    c.stop->request_stop();
+    mark_straggler(c);
+    return;
+  case child_kind::job:
+    // A job that has not started yet sees the cancel and never runs.
+    if (c.job->started())
+      mark_straggler(c);
+    return;
+  case child_kind::scope:
+  case child_kind::adopted:
+    // A scope is never killed: it forces its own children and then reports
+    // done, so the order of done signals holds.
+    send_urgent(self_, c.handle, abort_atom::value);
+    return;
+  }
+}
+
+void scope_state::kill(child_record& c) {
+  c.kill_pending = false;
+  auto path = child_path(c).str();
+  detail::log().warn("{}: killed ({})", path, c.forced_why);
+  outcome_.killed(std::move(path));
+  send_urgent(self_, c.handle,
+              caf::exit_msg{self_->address(), caf::exit_reason::kill});
+}
+
+void scope_state::mark_straggler(child_record& c) {
+  c.straggler = true;
+  auto path = child_path(c).str();
+  detail::log().warn("{}: straggler: it {} but cannot be stopped while it "
+                     "runs; waiting for it",
+                     path, c.forced_why);
+  outcome_.straggler(std::move(path));
+}
+
+void scope_state::arm_sweep() {
+  if (sweep_armed_ || sweep_cursor_ == nullptr)
+    return;
+  auto at = sweep_cursor_->deadline;
+  // Each timer is a round trip through CAF's clock thread. When the parent
+  // forces this scope (and so every child) no later than that, none is
+  // needed.
+  if (covered_until_ && *covered_until_ <= at)
+    return;
+  sweep_armed_ = true;
+  auto delay = std::max(at - now(), caf::actor_clock::duration_type{0});
+  self_->delayed_send(self_, delay, scope_event{sweep_event{}});
+}
+
+void scope_state::on_event(sweep_event&) {
+  sweep_armed_ = false;
+  auto t = now();
+  while (sweep_cursor_ != nullptr && sweep_cursor_->deadline <= t) {
+    auto& c = *sweep_cursor_;
+    sweep_cursor_ = c.next;
+    // Adopted scopes are forced through their owner; children with a grace
+    // period of their own by their own timer.
+    if (c.kind != child_kind::adopted && !c.has_own_grace())
+      force(c, "overstayed the grace period");
+  }
+  arm_sweep();
+}
+
+void scope_state::on_event(child_grace_event& x) {
+  if (auto c = children_.find(x.id))
+    force(*c, "overstayed its grace period");
+}
+
+void scope_state::abort_all() {
+  closed_ = true;
+  aborting_ = true;
+  cancel_scope(make_cancel_error(path_.str(), "aborted"), true);
+  for (auto c = children_.first(); c != nullptr; c = c->next)
+    if (c->kind != child_kind::adopted)
+      force(*c, "aborted");
+  check_progress();
+}
+
+} // namespace scaf::detail

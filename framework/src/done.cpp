@@ -1,0 +1,154 @@
+// The one done path of a scope: down messages of actor children and the
+// done messages of jobs both end in `scope_state::child_done`.
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include <caf/exit_reason.hpp>
+
+#include "log.hpp"
+#include "scope_state.hpp"
+
+namespace scaf::detail {
+
+namespace {
+
+bool is_kill(const caf::error& reason) {
+  return reason == caf::make_error(caf::exit_reason::kill);
+}
+
+long long ms_since(caf::actor_clock::time_point t,
+                   caf::actor_clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
+}
+
+} // namespace
+
+void scope_state::on_down(caf::down_msg& msg) {
+  if (auto c = children_.find(msg.source.id()))
+    child_done(*c, std::move(msg.reason));
+}
+
+node_status scope_state::classify(const child_record& c,
+                                  caf::error& reason) const {
+  if (!reason)
+    return c.straggler ? node_status::straggler : node_status::done;
+  if (is_kill(reason)) {
+    if (c.forced) {
+      reason = make_error(errc::killed, child_path(c).str(), c.forced_why);
+      return node_status::killed;
+    }
+    reason = make_error(errc::killed, child_path(c).str(),
+                        "killed by another actor (caf::exit_reason::kill)");
+    return node_status::failed;
+  }
+  if (is(reason, errc::cancelled))
+    return c.straggler ? node_status::straggler : node_status::cancelled;
+  if (is(reason, errc::timeout))
+    return node_status::timed_out;
+  return node_status::failed;
+}
+
+void scope_state::child_done(child_record& rec, caf::error reason) {
+  if (sweep_cursor_ == &rec)
+    sweep_cursor_ = rec.next;
+  auto node = children_.take(rec);
+  auto& c = node.mapped();
+  if (!c.background)
+    --main_running_;
+  if (c.limited)
+    limiter_.release();
+  // A job that started only after it was forced overstayed its grace period
+  // all the same.
+  if (c.kind == child_kind::job && c.forced && !c.straggler && c.job->started())
+    mark_straggler(c);
+  if (c.straggler && (!reason || is(reason, errc::cancelled)))
+    detail::log().warn("{}: straggler finished {} ms after its grace period",
+                       child_path(c), ms_since(c.forced_at, now()));
+  auto status = classify(c, reason);
+  // What the child's subtree reported goes up with this scope's own.
+  auto sub = c.extra ? std::move(c.extra->report) : nullptr;
+  if (sub)
+    outcome_.merge(*sub);
+  auto outcome = [&] {
+    node_outcome x;
+    x.status = status;
+    x.reason = reason;
+    if (sub)
+      x.children = std::move(sub->children);
+    return x;
+  };
+  if (c.kind == child_kind::adopted) {
+    // A scope opened by a child task: its result belongs to that task. A
+    // forced owner is killed once its last nested scope is done, so that the
+    // owner's done still follows theirs.
+    detail::log().debug("{}: done ({})", child_path(c), rendered{reason});
+    if (auto owner = children_.find(c.owner)) {
+      auto& ext = owner->ext();
+      std::erase(ext.owned, c.id);
+      if (options_.record_outcomes) {
+        if (!ext.report)
+          ext.report = std::make_shared<nested_report>();
+        auto x = outcome();
+        x.name = c.name.substr(owner->name.size() + 1);
+        ext.report->children.push_back(std::move(x));
+      }
+      if (--owner->nested == 0 && owner->kill_pending)
+        kill(*owner);
+    }
+  } else {
+    if (options_.record_outcomes) {
+      auto x = outcome();
+      x.name = c.name;
+      outcome_.add(std::move(x));
+    }
+    settle(c, status, reason);
+  }
+  if (c.extra && c.extra->on_end)
+    c.extra->on_end(reason, child_path(c));
+  start_queued();
+  notify_no_tasks();
+  check_progress();
+}
+
+void scope_state::settle(const child_record& c, node_status status,
+                         const caf::error& reason) {
+  if (hooks_ && hooks_->on_child_done) {
+    hooks_->on_child_done(child_exit{c.id, c.name, status, reason});
+    return;
+  }
+  switch (status) {
+  case node_status::done:
+  case node_status::straggler:
+    detail::log().debug("{}: done", child_path(c));
+    if (!reason && outcome_.succeeded() == policy_action::cancel_siblings)
+      cancel_scope(
+        make_cancel_error(path_.str(), child_path(c).str() + " won the race"),
+        false);
+    return;
+  case node_status::failed:
+  case node_status::timed_out: {
+    auto origin = child_path(c).str();
+    auto first = !outcome_.has_failure();
+    if (first)
+      detail::log().debug("{}: first failure, from {}: {}", path_, origin,
+                          rendered{reason});
+    else
+      detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
+                         rendered{reason});
+    if (outcome_.failed(reason) == policy_action::cancel_siblings)
+      cancel_scope(make_cancel_error(path_.str(),
+                                     origin + " failed: " + render(reason),
+                                     reason),
+                   false);
+    return;
+  }
+  case node_status::cancelled:
+  case node_status::killed:
+    // Cancellation is not failure; a kill by this scope is in the report.
+    detail::log().debug("{}: {}", child_path(c), to_string(status));
+    return;
+  }
+}
+
+} // namespace scaf::detail

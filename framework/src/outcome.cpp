@@ -1,0 +1,70 @@
+#include "outcome.hpp"
+
+#include <iterator>
+
+#include "scaf/errc.hpp"
+
+namespace scaf::detail {
+
+policy_action scope_outcome::failed(caf::error reason) {
+  auto& first = report_.failure;
+  if (!first) {
+    if (policy_ == failure_policy::race && race_won_ &&
+        !is(reason, errc::task_exception)) {
+      // The race is decided: failures no longer are.
+      suppress(std::move(reason));
+      return policy_action::none;
+    }
+    first = std::move(reason);
+    return policy_ == failure_policy::errgroup ? policy_action::cancel_siblings
+                                               : policy_action::none;
+  }
+  if (is(reason, errc::task_exception) && !is(first, errc::task_exception)) {
+    // A bug outranks an expected error.
+    report_.suppressed.insert(report_.suppressed.begin(), std::move(first));
+    first = std::move(reason);
+    return policy_action::none;
+  }
+  suppress(std::move(reason));
+  return policy_action::none;
+}
+
+policy_action scope_outcome::succeeded() {
+  if (policy_ != failure_policy::race || race_won_)
+    return policy_action::none;
+  race_won_ = true;
+  // Failures before the winner no longer decide the result.
+  if (report_.failure && !is(report_.failure, errc::task_exception)) {
+    report_.suppressed.insert(report_.suppressed.begin(),
+                              std::move(report_.failure));
+    report_.failure = caf::error{};
+  }
+  return policy_action::cancel_siblings;
+}
+
+void scope_outcome::cancelled(const caf::error& reason) {
+  if (!report_.cancel_reason)
+    report_.cancel_reason = reason;
+}
+
+void scope_outcome::merge(nested_report& x) {
+  auto append = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()),
+              std::make_move_iterator(from.end()));
+  };
+  append(report_.suppressed, x.suppressed);
+  append(report_.killed, x.killed);
+  append(report_.stragglers, x.stragglers);
+}
+
+scope_report scope_outcome::finish() {
+  if (report_.failure)
+    report_.status = scope_status::failed;
+  else if (report_.cancel_reason)
+    report_.status = scope_status::cancelled;
+  else
+    report_.status = scope_status::succeeded;
+  return std::move(report_);
+}
+
+} // namespace scaf::detail

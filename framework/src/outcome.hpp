@@ -1,0 +1,84 @@
+// Internal: what a scope reports about itself while it runs, and its failure
+// policy, the one place that decides what a child's end means for the scope.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <caf/error.hpp>
+
+#include "scaf/detail/scope_event.hpp"
+#include "scaf/scope_options.hpp"
+
+namespace scaf::detail {
+
+/// What the failure policy asks the scope to do after a child's end.
+enum class policy_action {
+  none,
+  /// Cancel the siblings (errgroup's first failure, race's first success).
+  cancel_siblings,
+};
+
+/// The report a scope builds while it runs (`scope_report`), and the rules
+/// of its failure policy.
+class scope_outcome {
+public:
+  explicit scope_outcome(failure_policy policy) noexcept : policy_(policy) {
+    // nop
+  }
+
+  void set_policy(failure_policy policy) noexcept {
+    policy_ = policy;
+  }
+
+  /// A child (or the scope itself) failed with `reason`. The first failure
+  /// becomes the scope's, later ones are suppressed; an exception escaping
+  /// task code (`errc::task_exception`) outranks an earlier ordinary error,
+  /// which moves to the front of the suppressed ones.
+  policy_action failed(caf::error reason);
+
+  /// A child succeeded.
+  policy_action succeeded();
+
+  /// The scope was cancelled by someone else than its own policy (by a
+  /// cancel, its parent, its owner, an abort). The first reason counts.
+  void cancelled(const caf::error& reason);
+
+  bool has_failure() const noexcept {
+    return static_cast<bool>(report_.failure);
+  }
+
+  bool is_cancelled() const noexcept {
+    return static_cast<bool>(report_.cancel_reason);
+  }
+
+  /// Appends to the suppressed errors.
+  void suppress(caf::error reason) {
+    report_.suppressed.push_back(std::move(reason));
+  }
+
+  void killed(std::string path) {
+    report_.killed.push_back(std::move(path));
+  }
+
+  void straggler(std::string path) {
+    report_.stragglers.push_back(std::move(path));
+  }
+
+  void add(node_outcome x) {
+    report_.children.push_back(std::move(x));
+  }
+
+  /// Takes what a nested scope's subtree reported, except its outcomes.
+  void merge(nested_report& x);
+
+  /// Hands the report over, with its status.
+  scope_report finish();
+
+private:
+  failure_policy policy_;
+  bool race_won_ = false;
+  scope_report report_;
+};
+
+} // namespace scaf::detail

@@ -1,0 +1,235 @@
+// Internal: the state of a scope actor. The public face is scaf::scope; the
+// node protocol is split by job:
+//   scope.cpp    the actor: startup, messages, finishing, the public calls
+//   spawn.cpp    the one spawn path, limits, adopting and detaching
+//   cancel.cpp   cancel, grace and force: one decision per kind of child
+//   done.cpp     the one done path, fed by down messages and finished jobs
+//   child_registry.*, limiter.hpp, outcome.* hold the data they work on.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
+#include <caf/error.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "scaf/detail/job.hpp"
+#include "scaf/detail/node.hpp"
+#include "scaf/detail/scope_event.hpp"
+#include "scaf/errc.hpp"
+#include "scaf/scope.hpp"
+
+#include "child_registry.hpp"
+#include "limiter.hpp"
+#include "outcome.hpp"
+
+namespace scaf::detail {
+
+/// What few scopes need: kept out of line so that a scope stays small.
+struct scope_hooks {
+  std::function<void(const child_exit&)> on_child_done;
+  std::function<void(const caf::error&)> on_cancel;
+  /// See node_context::on_started; empty once called.
+  std::function<void()> on_started;
+  std::vector<std::function<void()>> no_tasks_waiters;
+  /// Reports of adopted scopes that arrived before their adopt_event.
+  std::unordered_map<caf::actor_id, std::shared_ptr<nested_report>>
+    early_reports;
+};
+
+class scope_state : public scope {
+public:
+  using actor_type = caf::stateful_actor<scope_state>;
+  using time_point = caf::actor_clock::time_point;
+
+  // -- constructors, destructors, and assignment operators -------------------
+
+  explicit scope_state(actor_type* self);
+
+  /// Stops every child left: only happens when the scope actor itself died
+  /// abnormally (killed, or an exception escaped scaf's own code).
+  ~scope_state();
+
+  // -- the actor (scope.cpp) -------------------------------------------------
+
+  caf::behavior make_behavior(scope_config cfg);
+
+  /// Runs code in the scope's context: an exception escaping it fails the
+  /// scope with `errc::task_exception` instead of killing the actor.
+  template <class F>
+  void guarded(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      fail_with(make_error(errc::task_exception, path_.str(), e.what()));
+    } catch (...) {
+      fail_with(
+        make_error(errc::task_exception, path_.str(), "unknown exception"));
+    }
+  }
+
+  void fail_with(caf::error reason);
+
+  void on_event(cancel_event& x);
+  void on_event(adopt_event& x);
+  void on_event(detach_event& x);
+  void on_event(report_event& x);
+  void on_event(sweep_event& x);
+  void on_event(child_grace_event& x);
+  void on_event(deadline_event& x);
+  void on_event(job_done_event& x);
+
+  scope_hooks& hooks();
+
+  void notify_no_tasks();
+
+  void check_progress();
+
+  void finish();
+
+  // -- spawning (spawn.cpp) --------------------------------------------------
+
+  caf::error check_open() const;
+
+  caf::expected<caf::actor> spawn_actor_child(const spawn_options& opts,
+                                              child_kind kind, actor_maker make,
+                                              spawn_extras extras);
+
+  caf::error spawn_job_child(const spawn_options& opts, job_maker make);
+
+  /// Spawns from a factory; `on_started` runs once the child is up.
+  caf::expected<caf::actor> spawn_from(const spawn_options& opts,
+                                       const child_factory& factory,
+                                       spawn_extras extras,
+                                       std::function<void()> on_started);
+
+  /// Applies what every new child gets: its name, main or background, the
+  /// limit, and the spawn-while-cancelled rule (it starts cancelled).
+  void admit(child_record& c, const spawn_options& opts, std::string name,
+             bool limited);
+
+  void adopt(caf::actor nested, std::string name);
+
+  void detach(const caf::actor& nested);
+
+  void start_queued();
+
+  void drop_queued(const caf::error& why);
+
+  const std::shared_ptr<job_cancel_state>& job_cancel();
+
+  // -- cancel, grace and force (cancel.cpp) ----------------------------------
+
+  /// Cancels the scope: every child hears `reason` (an `errc::cancelled`
+  /// error). `external`: someone else than the scope's own policy cancels,
+  /// so the scope ends cancelled unless it fails.
+  void cancel_scope(caf::error reason, bool external);
+
+  /// Makes the cancel reason for `cause` (see `scope::cancel`).
+  caf::error cancel_reason_for(caf::error cause) const;
+
+  /// Includes `c` in the cancel of all children (its deadline is the next in
+  /// line); sends its cancel unless it has had one.
+  void cancel_with_all(child_record& c);
+
+  /// Cancels `c` on its own, with its own grace period.
+  void cancel_one(child_record& c, const caf::error& reason);
+
+  /// Sends `c` its cancel, the one decision per kind.
+  void deliver_cancel(child_record& c, const caf::error& reason,
+                      time_point force_at);
+
+  /// Forces `c`, the one decision per kind.
+  void force(child_record& c, const char* why);
+
+  void kill(child_record& c);
+
+  void mark_straggler(child_record& c);
+
+  void arm_sweep();
+
+  void abort_all();
+
+  caf::timespan grace_of(const child_record& c) const noexcept;
+
+  // -- done (done.cpp) -------------------------------------------------------
+
+  void on_down(caf::down_msg& msg);
+
+  /// The one done path, for every kind of child.
+  void child_done(child_record& rec, caf::error reason);
+
+  /// Says how a child ended; makes `reason` tell a killed child's story.
+  node_status classify(const child_record& c, caf::error& reason) const;
+
+  /// What the failure policy (or the `on_child_done` handler) makes of it.
+  void settle(const child_record& c, node_status status,
+              const caf::error& reason);
+
+  // -- properties ------------------------------------------------------------
+
+  node_path child_path(const child_record& c) const {
+    return path_.child(c.name);
+  }
+
+  time_point now() const {
+    return self_->clock().now();
+  }
+
+  // -- member variables ------------------------------------------------------
+
+  node_path path_;
+  scope_options options_;
+  scope_outcome outcome_{failure_policy::errgroup};
+  child_registry children_;
+  limiter limiter_;
+  /// Where the scope writes its report when it finishes (may be null).
+  std::shared_ptr<scope_report> report_;
+  /// The scope that supervises this one; its subtree's report goes there.
+  caf::actor_addr report_to_;
+  /// Keeps a top-level scope alive while nobody holds its handle.
+  caf::actor keep_alive_;
+  std::shared_ptr<job_cancel_state> job_cancel_;
+  std::unique_ptr<scope_hooks> hooks_;
+  /// What every child hears once the scope is cancelled.
+  caf::error cancel_reason_;
+  /// Set when the parent cancelled this scope: when it forces this scope
+  /// (and with it every child) at the latest.
+  std::optional<time_point> covered_until_;
+  /// The deadline of the children cancelled last: deadlines grow in spawn
+  /// order, so one timer and a cursor force them all in linear time.
+  time_point last_deadline_{};
+  /// The first child the cancel of all children has yet to force.
+  child_record* sweep_cursor_ = nullptr;
+  uint64_t next_seq_ = 0;
+  uint64_t next_job_ = 0;
+  size_t main_running_ = 0;
+  bool in_body_ = false;
+  bool joined_ = false;
+  bool cancelled_ = false;
+  bool aborting_ = false;
+  bool closed_ = false;
+  bool finished_ = false;
+  bool sweep_armed_ = false;
+  bool defer_started_ = false;
+  bool keep_open_ = false;
+};
+
+/// The state behind the public face.
+inline scope_state& state_of(scope& s) noexcept {
+  return static_cast<scope_state&>(s);
+}
+
+inline const scope_state& state_of(const scope& s) noexcept {
+  return static_cast<const scope_state&>(s);
+}
+
+} // namespace scaf::detail

@@ -1,0 +1,299 @@
+// The one spawn path of a scope: every kind of child gets its name, its
+// place (main or background), its slot under the limit and, in a cancelled
+// scope, its cancel in `scope_state::admit`.
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/execution_unit.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+
+#include "scaf/child_factory.hpp"
+
+#include "log.hpp"
+#include "scope_state.hpp"
+
+namespace scaf {
+
+namespace detail {
+
+namespace {
+
+std::string child_name(const spawn_options& opts, uint64_t seq) {
+  return opts.name.empty() ? std::to_string(seq) : opts.name;
+}
+
+/// Jobs have no actor id; theirs come from a range no actor id reaches.
+caf::actor_id job_key(uint64_t n) {
+  return (caf::actor_id{1} << 63) | n;
+}
+
+/// Runs `make` (user code: it copies the task's arguments) and turns an
+/// exception into the spawn's error.
+template <class Make>
+auto try_make(Make&& make, const node_path& path)
+  -> caf::expected<decltype(make())> {
+  try {
+    return make();
+  } catch (const std::exception& e) {
+    return make_error(errc::task_exception, path.str(), e.what());
+  } catch (...) {
+    return make_error(errc::task_exception, path.str(), "unknown exception");
+  }
+}
+
+} // namespace
+
+caf::error scope_state::check_open() const {
+  if (closed_)
+    return make_error(errc::scope_closed, path_.str(),
+                      finished_ ? "the scope has finished"
+                                : "the scope is closed");
+  return {};
+}
+
+caf::expected<caf::actor>
+scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
+                               actor_maker make, spawn_extras extras) {
+  if (auto err = check_open())
+    return err;
+  auto name = child_name(opts, next_seq_);
+  if (opts.grace && opts.grace->count() < 0)
+    return make_error(errc::invalid_argument, path_.child(name).str(),
+                      "a grace period cannot be negative");
+  node_context ctx;
+  ctx.parent = self_->address();
+  ctx.path = path_.child(name);
+  ctx.grace = opts.grace ? opts.grace : options_.grace;
+  ctx.record_outcomes = options_.record_outcomes;
+  ctx.cancelled = cancel_reason_;
+  auto path = ctx.path;
+  auto hdl = try_make([&] { return make(self_, std::move(ctx)); }, path);
+  if (!hdl)
+    return std::move(hdl.error());
+  auto& c = children_.add(hdl->id(), kind);
+  c.handle = std::move(*hdl);
+  c.stop = std::move(extras.stop);
+  if (extras.on_end)
+    c.ext().on_end = std::move(extras.on_end);
+  admit(c, opts, std::move(name), extras.limited);
+  return c.handle;
+}
+
+caf::error scope_state::spawn_job_child(const spawn_options& opts,
+                                        job_maker make) {
+  if (auto err = check_open())
+    return err;
+  auto name = child_name(opts, next_seq_);
+  auto key = job_key(++next_job_);
+  auto path = path_.child(name);
+  auto j = try_make(
+    [&] {
+      return make(job_context{caf::actor_cast<caf::actor>(self_), job_cancel(),
+                              path, key, cancelled_});
+    },
+    path);
+  if (!j)
+    return std::move(j.error());
+  auto& c = children_.add(key, child_kind::job);
+  c.job = *j;
+  admit(c, opts, std::move(name), true);
+  // The registry keeps one reference, the scheduler gets another.
+  if (auto eu = self_->context(); eu != nullptr)
+    eu->exec_later(j->release());
+  else
+    self_->system().scheduler().enqueue(j->release());
+  return {};
+}
+
+caf::expected<caf::actor>
+scope_state::spawn_from(const spawn_options& opts, const child_factory& factory,
+                        spawn_extras extras, std::function<void()> on_started) {
+  if (!factory)
+    return make_error(errc::invalid_argument, path_.str(),
+                      "cannot spawn from an empty child_factory");
+  auto kind = factory.spawns_scope() ? child_kind::scope : child_kind::task;
+  auto& impl = factory.impl();
+  auto make = [&](caf::local_actor* parent, node_context ctx) {
+    ctx.on_started = std::move(on_started);
+    return impl.spawn(parent, std::move(ctx));
+  };
+  return spawn_actor_child(opts, kind, make, std::move(extras));
+}
+
+void scope_state::admit(child_record& c, const spawn_options& opts,
+                        std::string name, bool limited) {
+  ++next_seq_;
+  c.name = std::move(name);
+  c.background = opts.background;
+  if (opts.grace)
+    c.grace = *opts.grace;
+  if (!c.background)
+    ++main_running_;
+  if (limited) {
+    c.limited = true;
+    limiter_.acquire();
+  }
+  // Cleanup work spawned during shutdown starts cancelled (Trio, zksync),
+  // with a grace period of its own.
+  if (cancelled_)
+    cancel_with_all(c);
+}
+
+const std::shared_ptr<job_cancel_state>& scope_state::job_cancel() {
+  if (!job_cancel_) {
+    job_cancel_ = std::make_shared<job_cancel_state>();
+    if (cancelled_) {
+      job_cancel_->reason = cancel_reason_;
+      job_cancel_->cancelled.store(true, std::memory_order_release);
+    }
+  }
+  return job_cancel_;
+}
+
+// -- limits
+// -----------------------------------------------------------------------
+
+void scope_state::start_queued() {
+  while (limiter_.ready()) {
+    auto next = limiter_.pop();
+    if (!next.background)
+      --main_running_;
+    next.start();
+  }
+}
+
+void scope_state::drop_queued(const caf::error& why) {
+  // Tasks that never started: they never run, their handles say why.
+  for (auto& q : limiter_.take_all()) {
+    if (!q.background)
+      --main_running_;
+    q.drop(why);
+  }
+}
+
+// -- scopes opened by child tasks
+// --------------------------------------------------
+
+void scope_state::adopt(caf::actor nested, std::string name) {
+  auto owner = children_.find(self_->current_sender()->id());
+  if (owner == nullptr || owner->kind != child_kind::task || !nested)
+    return;
+  ++owner->nested;
+  owner->ext().owned.push_back(nested.id());
+  self_->monitor(nested);
+  auto& c = children_.add(nested.id(), child_kind::adopted);
+  c.handle = std::move(nested);
+  // Its path is the owner's path and its own name.
+  c.name = owner->name + "/" + name;
+  c.owner = owner->id;
+  c.background = owner->background;
+  if (!c.background)
+    ++main_running_;
+  if (hooks_) {
+    auto& early = hooks_->early_reports;
+    if (auto i = early.find(c.id); i != early.end()) {
+      c.ext().report = std::move(i->second);
+      early.erase(i);
+    }
+  }
+  if (cancelled_)
+    cancel_with_all(c);
+  // Opened by a task that is being forced: forced with it.
+  if (owner->forced)
+    force(c, owner->forced_why);
+}
+
+void scope_state::detach(const caf::actor& nested) {
+  auto c = children_.find(nested.id());
+  if (c == nullptr || c->kind != child_kind::adopted ||
+      c->owner != self_->current_sender()->id())
+    return;
+  if (auto owner = children_.find(c->owner)) {
+    auto& owned = owner->ext().owned;
+    if (auto i = std::find(owned.begin(), owned.end(), c->id); i != owned.end())
+      owned.erase(i);
+    if (--owner->nested == 0 && owner->kill_pending)
+      kill(*owner);
+  }
+  c->owner = 0;
+  children_.set_kind(*c, child_kind::scope);
+  if (cancelled_ && !c->forced) {
+    // It now hears the cancel from this scope, as the newest child.
+    if (sweep_cursor_ == c)
+      sweep_cursor_ = c->next;
+    children_.move_to_back(*c);
+    c->cancelled = false;
+    cancel_with_all(*c);
+  }
+}
+
+} // namespace detail
+
+// -- the spawn hooks of scaf::scope
+// -----------------------------------------------
+
+using detail::state_of;
+
+caf::expected<caf::actor> scope::spawn_actor(const spawn_options& opts,
+                                             detail::child_kind kind,
+                                             actor_maker make,
+                                             detail::spawn_extras extras) {
+  return state_of(*this).spawn_actor_child(opts, kind, make, std::move(extras));
+}
+
+caf::error scope::spawn_job(const spawn_options& opts, job_maker make) {
+  return state_of(*this).spawn_job_child(opts, make);
+}
+
+caf::expected<caf::actor> scope::spawn(const spawn_options& opts,
+                                       const child_factory& factory) {
+  return state_of(*this).spawn_from(opts, factory, {}, {});
+}
+
+handle<void> scope::start(const spawn_options& opts,
+                          const child_factory& factory) {
+  auto state = std::make_shared<detail::handle_state<void>>();
+  detail::spawn_extras extras;
+  extras.on_end = [state](const caf::error& reason,
+                          const detail::node_path& path) {
+    state->resolve(reason ? reason
+                          : make_error(errc::cancelled, path.str(),
+                                       "the child ended before it was up"));
+  };
+  auto hdl = state_of(*this).spawn_from(opts, factory, std::move(extras),
+                                        [state] { state->resolve(caf::unit); });
+  if (!hdl) {
+    state->resolve(hdl.error());
+    return {std::move(state), caf::actor{}};
+  }
+  return {std::move(state), std::move(*hdl)};
+}
+
+bool scope::must_queue() const noexcept {
+  auto& st = state_of(*this);
+  return st.limiter_.full() && !st.closed_;
+}
+
+void scope::enqueue(bool background, std::function<void()> start,
+                    std::function<void(const caf::error&)> drop) {
+  auto& st = state_of(*this);
+  if (!background)
+    ++st.main_running_;
+  st.limiter_.push({background, std::move(start), std::move(drop)});
+}
+
+caf::error scope::refuse_if_full() {
+  auto& st = state_of(*this);
+  if (!st.limiter_.full())
+    return {};
+  st.limiter_.count_rejected();
+  return make_error(errc::limit_reached, st.path_.str(),
+                    "at most " + std::to_string(st.limiter_.limit()) +
+                      " tasks may run at once");
+}
+
+} // namespace scaf
