@@ -20,6 +20,14 @@
 
 namespace scaf::detail {
 
+/// A failure of a scope opened by a task, which the task may not live to
+/// handle.
+struct unhandled_failure {
+  caf::actor_id scope;
+  std::string origin;
+  caf::error failure;
+};
+
 /// What few children need: kept out of line so that a record stays small.
 struct child_extra {
   /// Runs when the child is done (`scope::start`).
@@ -29,6 +37,10 @@ struct child_extra {
   std::shared_ptr<nested_report> report;
   /// For a task: the live scopes it opened (adopted by this scope).
   std::vector<caf::actor_id> owned;
+  /// For a task: failures of scopes it opened that ended while it lives. It
+  /// handles them, unless it dies first (`task_died_event`): then they are
+  /// this scope's.
+  std::vector<unhandled_failure> unhandled;
 };
 
 /// What a scope knows about one of its children. Only the scope actor
@@ -47,6 +59,9 @@ struct child_record {
   bool kill_pending = false;
   /// Reported as a straggler.
   bool straggler = false;
+  /// An adopted scope whose owner task died abnormally: its failure is this
+  /// scope's.
+  bool orphaned = false;
   /// For a task: how many scopes it opened are still alive.
   uint32_t nested = 0;
   caf::actor_id id = 0;

@@ -83,6 +83,8 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     // forced owner is killed once its last nested scope is done, so that the
     // owner's done still follows theirs.
     detail::log().debug("{}: done ({})", child_path(c), rendered{reason});
+    auto failed =
+      status == node_status::failed || status == node_status::timed_out;
     if (auto owner = children_.find(c.owner)) {
       auto& ext = owner->ext();
       std::erase(ext.owned, c.id);
@@ -93,9 +95,16 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
         x.name = c.name.substr(owner->name.size() + 1);
         ext.report->children.push_back(std::move(x));
       }
+      // The owner handles it, unless it dies first (task_died_event).
+      if (failed && !c.orphaned)
+        ext.unhandled.push_back({c.id, child_path(c).str(), reason});
       if (--owner->nested == 0 && owner->kill_pending)
         kill(*owner);
     }
+    // An owner that died abnormally never handles it; one whose down came
+    // first handled it before it ended.
+    if (failed && c.orphaned)
+      child_failed(child_path(c).str(), reason);
   } else {
     if (options_.record_outcomes) {
       auto x = outcome();
@@ -127,28 +136,29 @@ void scope_state::settle(const child_record& c, node_status status,
         false);
     return;
   case node_status::failed:
-  case node_status::timed_out: {
-    auto origin = child_path(c).str();
-    auto first = !outcome_.has_failure();
-    if (first)
-      detail::log().debug("{}: first failure, from {}: {}", path_, origin,
-                          rendered{reason});
-    else
-      detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
-                         rendered{reason});
-    if (outcome_.failed(reason) == policy_action::cancel_siblings)
-      cancel_scope(make_cancel_error(path_.str(),
-                                     origin + " failed: " + render(reason),
-                                     reason),
-                   false);
+  case node_status::timed_out:
+    child_failed(child_path(c).str(), reason);
     return;
-  }
   case node_status::cancelled:
   case node_status::killed:
     // Cancellation is not failure; a kill by this scope is in the report.
     detail::log().debug("{}: {}", child_path(c), to_string(status));
     return;
   }
+}
+
+void scope_state::child_failed(const std::string& origin,
+                               const caf::error& reason) {
+  if (outcome_.has_failure())
+    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
+                       rendered{reason});
+  else
+    detail::log().debug("{}: first failure, from {}: {}", path_, origin,
+                        rendered{reason});
+  if (outcome_.failed(reason) == policy_action::cancel_siblings)
+    cancel_scope(make_cancel_error(
+                   path_.str(), origin + " failed: " + render(reason), reason),
+                 false);
 }
 
 } // namespace scaf::detail

@@ -21,12 +21,12 @@ caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
   using caf::atom;
   auto policy = caf::get_or(sys.config(), "scheduler.policy", atom("stealing"));
   switch (static_cast<uint64_t>(policy)) {
-    case static_cast<uint64_t>(atom("testing")):
-      return new caf::scheduler::test_coordinator(sys);
-    case static_cast<uint64_t>(atom("sharing")):
-      return new coordinator<caf::policy::work_sharing>(sys);
-    default:
-      return new coordinator<stealing_policy>(sys);
+  case static_cast<uint64_t>(atom("testing")):
+    return new caf::scheduler::test_coordinator(sys);
+  case static_cast<uint64_t>(atom("sharing")):
+    return new coordinator<caf::policy::work_sharing>(sys);
+  default:
+    return new coordinator<stealing_policy>(sys);
   }
 }
 

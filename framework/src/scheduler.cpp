@@ -81,13 +81,13 @@ stealing_policy::worker_data::worker_data(
 }
 
 stealing_policy::worker_data::worker_data(const worker_data& other)
-  : rengine(std::random_device{}()),
-    uniform(other.uniform),
+  : rengine(std::random_device{}()), uniform(other.uniform),
     strategies(other.strategies) {
   // nop: every worker gets its own queue and wait state
 }
 
-// -- sparse_cancel_clock -------------------------------------------------------
+// -- sparse_cancel_clock
+// -------------------------------------------------------
 
 void sparse_cancel_clock::remember(const caf::abstract_actor* self) {
   std::lock_guard<std::mutex> guard{mtx_};
@@ -111,8 +111,7 @@ void sparse_cancel_clock::set_request_timeout(time_point t,
 
 void sparse_cancel_clock::set_multi_timeout(time_point t,
                                             caf::abstract_actor* self,
-                                            caf::atom_value type,
-                                            uint64_t id) {
+                                            caf::atom_value type, uint64_t id) {
   remember(self);
   super::set_multi_timeout(t, self, type, id);
 }

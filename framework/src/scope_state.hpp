@@ -81,6 +81,7 @@ public:
   void on_event(cancel_event& x);
   void on_event(adopt_event& x);
   void on_event(detach_event& x);
+  void on_event(task_died_event& x);
   void on_event(report_event& x);
   void on_event(sweep_event& x);
   void on_event(child_grace_event& x);
@@ -173,6 +174,9 @@ public:
   /// What the failure policy (or the `on_child_done` handler) makes of it.
   void settle(const child_record& c, node_status status,
               const caf::error& reason);
+
+  /// A failure reached the scope from `origin`: the failure policy decides.
+  void child_failed(const std::string& origin, const caf::error& reason);
 
   // -- properties ------------------------------------------------------------
 

@@ -20,9 +20,9 @@ void send_urgent(caf::local_actor* sender, const caf::actor& dest, Ts&&... xs) {
   caf::strong_actor_ptr src;
   if (sender != nullptr)
     src = sender->ctrl();
-  dest->enqueue(caf::make_mailbox_element(std::move(src), mid, {},
-                                          std::forward<Ts>(xs)...),
-                sender != nullptr ? sender->context() : nullptr);
+  dest->enqueue(
+    caf::make_mailbox_element(std::move(src), mid, {}, std::forward<Ts>(xs)...),
+    sender != nullptr ? sender->context() : nullptr);
 }
 
 } // namespace scaf::detail

@@ -23,6 +23,20 @@ namespace scaf {
 detail::task_core::~task_core() {
   // Only non-empty when the task died abnormally (exception, kill): the normal
   // path of task_base::quit waits for every nested scope.
+  if (nested_.empty())
+    return;
+  if (auto parent = caf::actor_cast<caf::actor>(parent_)) {
+    task_died_event orphans{id_, {}, {}};
+    for (auto& ns : nested_)
+      orphans.scopes.push_back(ns.handle.id());
+    if (pending_quit_ && *pending_quit_ && !is(*pending_quit_, errc::cancelled))
+      orphans.held.push_back(std::move(*pending_quit_));
+    // Ahead of this task's down message, in the same (normal) queue.
+    parent->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(),
+                                              {},
+                                              scope_event{std::move(orphans)}),
+                    nullptr);
+  }
   for (auto& ns : nested_)
     detail::send_urgent(nullptr, ns.handle, abort_atom::value);
 }
@@ -152,6 +166,7 @@ void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
 
 void task_base::join_scope(detail::node_context ctx) {
   core_->parent_ = std::move(ctx.parent);
+  core_->id_ = id();
   core_->path_ = std::move(ctx.path);
   core_->grace_ = ctx.grace;
   core_->record_outcomes_ = ctx.record_outcomes;
@@ -210,7 +225,13 @@ void task_base::quit(caf::error reason) {
   auto why = make_error(errc::cancelled, core.path_.str(), "owner task quit");
   for (auto& ns : core.nested_)
     detail::send_urgent(this, ns.handle, caf::exit_msg{address(), why});
-  set_default_handler(caf::drop);
+  // Consume what still arrives without an answer: CAF's `drop` would answer
+  // the sender with `unexpected_message`, and an actor's own timer message
+  // answered that way ends it with that error.
+  set_default_handler(
+    [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+      return caf::message{};
+    });
   become([](detail::idle_atom) {
     // nop: only scope downs matter from now on
   });
@@ -254,12 +275,39 @@ void task_base::handle_down(caf::down_msg& msg) {
     on_done(msg.reason);
     return;
   }
+  // Quitting already: a failure of the scope must not be lost. It becomes
+  // the task's failure if the task quits without one (or because it was
+  // cancelled) or if it is an exception and the task's is not; otherwise it
+  // is suppressed, in the report of the task's own scope.
+  if (auto& failure = msg.reason; failure && !is(failure, errc::cancelled)) {
+    auto& pending = *core.pending_quit_;
+    if (!pending || is(pending, errc::cancelled)) {
+      pending = std::move(failure);
+    } else if (is(failure, errc::task_exception) &&
+               !is(pending, errc::task_exception)) {
+      suppress(std::exchange(pending, std::move(failure)));
+    } else {
+      suppress(std::move(failure));
+    }
+  }
   if (core.nested_.empty()) {
     auto reason = std::move(*core.pending_quit_);
     detail::log().debug("{}: task done ({})", core.path_,
                         detail::rendered{reason});
     super::quit(std::move(reason));
   }
+}
+
+void task_base::suppress(caf::error failure) {
+  auto parent = caf::actor_cast<caf::actor>(core_->parent_);
+  if (!parent) {
+    detail::log().error("{}: lost error, no scope to report it to: {}",
+                        core_->path_, detail::rendered{failure});
+    return;
+  }
+  auto report = std::make_shared<detail::nested_report>();
+  report->suppressed.push_back(std::move(failure));
+  send(parent, detail::scope_event{detail::report_event{std::move(report)}});
 }
 
 caf::actor

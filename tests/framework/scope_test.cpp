@@ -665,9 +665,12 @@ TEST_F(ScopeTest, ChildrenSpawnedIntoACancelledScopeShareOneGraceTimer) {
   constexpr size_t n = 1000;
   auto root = open([&](scope& s) {
     s.cancel("stop");
-    for (size_t i = 0; i < n; ++i)
-      s.spawn(worker_with, &log, "m" + std::to_string(i),
-              on_cancel_mode::stubborn, caf::error{});
+    for (size_t i = 0; i < n; ++i) {
+      // (Not "m" + to_string(i): GCC 12 warns wrongly about that at -O3.)
+      std::string name(1, 'm');
+      name += std::to_string(i);
+      s.spawn(worker_with, &log, name, on_cancel_mode::stubborn, caf::error{});
+    }
   });
   run();
   // Every child started cancelled, heard it, and ignored it.
@@ -1164,5 +1167,31 @@ TEST_F(ScopeTest, StartFromAFactoryResolvesOnceTheChildIsUp) {
   run();
   EXPECT_EQ(failed_up.get().error(), app_error(9, "no"));
   EXPECT_EQ(report->failure, app_error(9, "no"));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, TaskKilledWhileWaitingForItsScopesLosesNoFailure) {
+  auto err = app_error(7, "nested failure");
+  caf::actor owner;
+  open([&](scope& s) {
+    owner = *s.spawn({.name = "owner"}, [&](task_actor* self) -> caf::behavior {
+      // One scope fails at once: the owner quits with that failure and
+      // waits for the other one, which takes its time to stop.
+      self->open_scope({.name = "failing"}, [err](scope& f) { f.fail(err); });
+      self->open_scope({.name = "slow", .grace = 1h}, [&](scope& sl) {
+        sl.spawn(worker_with, &log, "mule", on_cancel_mode::stubborn,
+                 caf::error{});
+      });
+      return {[](finish_atom) {}};
+    });
+  });
+  run();
+  EXPECT_EQ(log.count_prefix("cancel:mule:"), 1u); // the owner is quitting
+  // Killed by someone else while it waits: it never reports the failure it
+  // took on; its scope does.
+  caf::anon_send_exit(owner, caf::exit_reason::kill);
+  run();
+  EXPECT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(report->failure, err);
   EXPECT_EQ(sys.registry().running(), baseline);
 }

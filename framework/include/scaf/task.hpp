@@ -170,6 +170,9 @@ private:
 
   void handle_down(caf::down_msg& msg);
 
+  /// Hands `failure` to the task's scope as a suppressed error.
+  void suppress(caf::error failure);
+
   /// Whether `quit` (CAF's or ours) has been called.
   bool has_quit() const noexcept;
 

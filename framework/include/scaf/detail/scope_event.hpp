@@ -55,6 +55,17 @@ struct detach_event {
   caf::actor nested;
 };
 
+/// The task `owner` died abnormally (killed, or an exception escaped it)
+/// while the scopes `scopes` it opened were alive: it never learns how they
+/// end, so their failures are its scope's, and so are the failures it held
+/// while waiting for them (`held`: its own, or theirs it had taken on).
+/// Sent just before its down message.
+struct task_died_event {
+  caf::actor_id owner;
+  std::vector<caf::actor_id> scopes;
+  std::vector<caf::error> held;
+};
+
 /// A nested scope's subtree report, sent just before its down message.
 struct report_event {
   std::shared_ptr<nested_report> report;
@@ -85,8 +96,9 @@ struct job_done_event {
 /// behavior costs each actor that has it about 40 bytes (measured: 624 bytes
 /// for 14 cases, 144 for 2), and a scope is a node of every tree.
 using scope_event =
-  std::variant<cancel_event, adopt_event, detach_event, report_event,
-               sweep_event, child_grace_event, deadline_event, job_done_event>;
+  std::variant<cancel_event, adopt_event, detach_event, task_died_event,
+               report_event, sweep_event, child_grace_event, deadline_event,
+               job_done_event>;
 
 } // namespace scaf::detail
 

@@ -35,13 +35,15 @@ public:
   task_core(const task_core&) = delete;
   task_core& operator=(const task_core&) = delete;
 
-  /// Aborts nested scopes that are still alive (the task died abnormally).
+  /// Aborts nested scopes that are still alive (the task died abnormally),
+  /// and tells its scope that their failures are now its own.
   ~task_core();
 
 private:
   friend class scaf::task_base;
 
   node_path path_;
+  caf::actor_id id_ = 0;
   caf::actor_addr parent_;
   std::optional<caf::timespan> grace_;
   bool record_outcomes_ = false;
