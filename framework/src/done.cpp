@@ -64,7 +64,7 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     mark_straggler(c);
   if (c.straggler && (!reason || is(reason, errc::cancelled)))
     detail::log().warn("{}: straggler finished {} ms after its grace period",
-                       child_path(c), ms_since(c.forced_at, now()));
+                       log_path(c), ms_since(c.forced_at, now()));
   auto status = classify(c, reason);
   // What the child's subtree reported goes up with this scope's own.
   auto sub = c.extra ? std::move(c.extra->report) : nullptr;
@@ -82,7 +82,7 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     // A scope opened by a child task: its result belongs to that task. A
     // forced owner is killed once its last nested scope is done, so that the
     // owner's done still follows theirs.
-    detail::log().debug("{}: done ({})", child_path(c), rendered{reason});
+    detail::log().debug("{}: done ({})", log_path(c), rendered{reason});
     auto failed =
       status == node_status::failed || status == node_status::timed_out;
     if (auto owner = children_.find(c.owner)) {
@@ -100,6 +100,12 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
         ext.unhandled.push_back({c.id, child_path(c).str(), reason});
       if (--owner->nested == 0 && owner->kill_pending)
         kill(*owner);
+    } else if (options_.record_outcomes) {
+      // Its owner is done already: the outcome stands at this scope's level,
+      // named by its path below this scope ("owner/scope").
+      auto x = outcome();
+      x.name = c.name;
+      outcome_.add(std::move(x));
     }
     // An owner that died abnormally never handles it; one whose down came
     // first handled it before it ended.
@@ -129,7 +135,7 @@ void scope_state::settle(const child_record& c, node_status status,
   switch (status) {
   case node_status::done:
   case node_status::straggler:
-    detail::log().debug("{}: done", child_path(c));
+    detail::log().debug("{}: done", log_path(c));
     if (!reason && outcome_.succeeded() == policy_action::cancel_siblings)
       cancel_scope(
         make_cancel_error(path_.str(), child_path(c).str() + " won the race"),
@@ -142,7 +148,7 @@ void scope_state::settle(const child_record& c, node_status status,
   case node_status::cancelled:
   case node_status::killed:
     // Cancellation is not failure; a kill by this scope is in the report.
-    detail::log().debug("{}: {}", child_path(c), to_string(status));
+    detail::log().debug("{}: {}", log_path(c), to_string(status));
     return;
   }
 }

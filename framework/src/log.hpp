@@ -16,6 +16,12 @@ namespace scaf::detail {
 /// debug shows the lifecycle of every node by path.
 spdlog::logger& log();
 
+/// The path of a child to log: rendered only if the line is written.
+struct lazy_path {
+  const path_prefix& parent;
+  const std::string& name;
+};
+
 /// An error to log: rendered with `scaf::render` only if the line is written
 /// (rendering costs microseconds, and every node logs its done at debug).
 struct rendered {
@@ -38,5 +44,18 @@ struct fmt::formatter<scaf::detail::node_path>
   auto format(const scaf::detail::node_path& x,
               fmt::format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(x.str(), ctx);
+  }
+};
+
+template <>
+struct fmt::formatter<scaf::detail::lazy_path>
+  : fmt::formatter<std::string_view> {
+  auto format(const scaf::detail::lazy_path& x,
+              fmt::format_context& ctx) const {
+    std::string out;
+    x.parent.append_to(out);
+    out += '/';
+    out += x.name;
+    return fmt::formatter<std::string_view>::format(out, ctx);
   }
 };

@@ -143,6 +143,7 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
   options_ = std::move(cfg.options);
   path_ = cfg.context.path.empty() ? node_path{options_.name}
                                    : std::move(cfg.context.path);
+  prefix_ = path_.as_prefix();
   report_ = std::move(cfg.report);
   report_to_ = std::move(cfg.report_to);
   outcome_.set_policy(options_.policy);

@@ -29,6 +29,7 @@
 
 #include "child_registry.hpp"
 #include "limiter.hpp"
+#include "log.hpp"
 #include "outcome.hpp"
 
 namespace scaf::detail {
@@ -181,7 +182,12 @@ public:
   // -- properties ------------------------------------------------------------
 
   node_path child_path(const child_record& c) const {
-    return path_.child(c.name);
+    return node_path{prefix_, c.name};
+  }
+
+  /// The path of `c` for a log line: rendered only if the line is written.
+  lazy_path log_path(const child_record& c) const {
+    return {prefix_, c.name};
   }
 
   time_point now() const {
@@ -191,6 +197,8 @@ public:
   // -- member variables ------------------------------------------------------
 
   node_path path_;
+  /// The shared form of `path_`, which the children's paths build on.
+  path_prefix prefix_;
   scope_options options_;
   scope_outcome outcome_{failure_policy::errgroup};
   child_registry children_;

@@ -34,14 +34,16 @@ caf::actor_id job_key(uint64_t n) {
 /// Runs `make` (user code: it copies the task's arguments) and turns an
 /// exception into the spawn's error.
 template <class Make>
-auto try_make(Make&& make, const node_path& path)
+auto try_make(Make&& make, const path_prefix& parent, const std::string& name)
   -> caf::expected<decltype(make())> {
   try {
     return make();
   } catch (const std::exception& e) {
-    return make_error(errc::task_exception, path.str(), e.what());
+    return make_error(errc::task_exception, node_path{parent, name}.str(),
+                      e.what());
   } catch (...) {
-    return make_error(errc::task_exception, path.str(), "unknown exception");
+    return make_error(errc::task_exception, node_path{parent, name}.str(),
+                      "unknown exception");
   }
 }
 
@@ -62,16 +64,16 @@ scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
     return err;
   auto name = child_name(opts, next_seq_);
   if (opts.grace && opts.grace->count() < 0)
-    return make_error(errc::invalid_argument, path_.child(name).str(),
+    return make_error(errc::invalid_argument, node_path{prefix_, name}.str(),
                       "a grace period cannot be negative");
   node_context ctx;
   ctx.parent = self_->address();
-  ctx.path = path_.child(name);
+  ctx.path = node_path{prefix_, name};
   ctx.grace = opts.grace ? opts.grace : options_.grace;
   ctx.record_outcomes = options_.record_outcomes;
   ctx.cancelled = cancel_reason_;
-  auto path = ctx.path;
-  auto hdl = try_make([&] { return make(self_, std::move(ctx)); }, path);
+  auto hdl =
+    try_make([&] { return make(self_, std::move(ctx)); }, prefix_, name);
   if (!hdl)
     return std::move(hdl.error());
   auto& c = children_.add(hdl->id(), kind);
@@ -89,13 +91,12 @@ caf::error scope_state::spawn_job_child(const spawn_options& opts,
     return err;
   auto name = child_name(opts, next_seq_);
   auto key = job_key(++next_job_);
-  auto path = path_.child(name);
   auto j = try_make(
     [&] {
       return make(job_context{caf::actor_cast<caf::actor>(self_), job_cancel(),
-                              path, key, cancelled_});
+                              node_path{prefix_, name}, key, cancelled_});
     },
-    path);
+    prefix_, name);
   if (!j)
     return std::move(j.error());
   auto& c = children_.add(key, child_kind::job);
@@ -117,7 +118,7 @@ scope_state::spawn_from(const spawn_options& opts, const child_factory& factory,
                       "cannot spawn from an empty child_factory");
   auto kind = factory.spawns_scope() ? child_kind::scope : child_kind::task;
   auto& impl = factory.impl();
-  auto make = [&](caf::local_actor* parent, node_context ctx) {
+  auto make = [&](caf::local_actor* parent, node_context&& ctx) {
     ctx.on_started = std::move(on_started);
     return impl.spawn(parent, std::move(ctx));
   };

@@ -164,7 +164,7 @@ void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
   core_->on_down_ = std::move(handler);
 }
 
-void task_base::join_scope(detail::node_context ctx) {
+void task_base::join_scope(detail::node_context&& ctx) {
   core_->parent_ = std::move(ctx.parent);
   core_->id_ = id();
   core_->path_ = std::move(ctx.path);
@@ -323,7 +323,7 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
   auto name = opts.name;
   detail::scope_config cfg;
   cfg.context.parent = address();
-  cfg.context.path = core.path_.child(name);
+  cfg.context.path = detail::node_path{core.path_.as_prefix(), name};
   cfg.context.grace = opts.grace;
   cfg.context.record_outcomes = opts.record_outcomes;
   if (is_cancelled())

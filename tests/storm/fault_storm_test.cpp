@@ -438,45 +438,59 @@ bool failed(const node_outcome& x) {
 
 /// At every scope that failed, its failure is the first failure it saw,
 /// unless an exception came later: the first exception then. A scope sees a
-/// child's failure when that child ends, and the failures of the scopes a
-/// killed task had opened when it kills the task (the task never handled
-/// them).
-void check_first_failures(const std::vector<node_outcome>& children,
+/// child's failure when that child ends. It sees the failures a killed task
+/// never handled (its own, and those of the scopes it opened) when it learns
+/// of the task's death, in an order among themselves that the tree does not
+/// show: those form one group.
+void check_first_failures(const storm& st,
+                          const std::vector<node_outcome>& children,
                           const caf::error& failure, const std::string& path,
                           bool is_supervisor,
                           std::vector<std::string>& errors) {
   if (failure && !is_supervisor) {
-    std::vector<const caf::error*> seen;
+    std::vector<std::vector<caf::error>> groups;
     for (auto& c : children) {
-      if (failed(c))
-        seen.push_back(&c.reason);
-      else if (c.status == node_status::killed && c.name[0] == 'o')
+      if (failed(c)) {
+        groups.push_back({c.reason});
+      } else if (c.status == node_status::killed && c.name[0] == 'o') {
+        std::vector<caf::error> group;
+        if (std::count(st.failures.begin(), st.failures.end(), "app:" + c.name))
+          group.push_back(
+            caf::error{1, caf::atom("storm"), caf::make_message(c.name)});
         for (auto& opened : c.children)
           if (failed(opened))
-            seen.push_back(&opened.reason);
+            group.push_back(opened.reason);
+        if (!group.empty())
+          groups.push_back(std::move(group));
+      }
     }
-    auto exception = std::find_if(seen.begin(), seen.end(), [](auto x) {
-      return is(*x, errc::task_exception);
-    });
-    auto expected = exception != seen.end() ? *exception
-                    : seen.empty()          ? nullptr
-                                            : seen.front();
-    if (expected != nullptr && *expected != failure)
+    auto has_exception = [](const std::vector<caf::error>& g) {
+      return std::any_of(g.begin(), g.end(), [](const caf::error& x) {
+        return is(x, errc::task_exception);
+      });
+    };
+    auto first = std::find_if(groups.begin(), groups.end(), has_exception);
+    if (first == groups.end())
+      first = groups.begin();
+    auto in_group = [&](const std::vector<caf::error>& g) {
+      return std::find(g.begin(), g.end(), failure) != g.end();
+    };
+    if (first != groups.end() && !in_group(*first))
       errors.push_back(path + " failed with " + render(failure) +
                        ", not with the first failure it saw, " +
-                       render(*expected));
+                       render(first->front()));
   }
   for (auto& c : children) {
     if (c.children.empty())
       continue;
     // A task's children are the scopes it opened; a scope's, its own.
-    auto task_node = c.name[0] == 'o';
+    auto task_node = c.name[0] == 'o' && c.name.find('/') == std::string::npos;
     if (task_node) {
-      check_first_failures(c.children, caf::error{}, path + "/" + c.name, false,
-                           errors);
+      check_first_failures(st, c.children, caf::error{}, path + "/" + c.name,
+                           false, errors);
       continue;
     }
-    check_first_failures(c.children, failed(c) ? c.reason : caf::error{},
+    check_first_failures(st, c.children, failed(c) ? c.reason : caf::error{},
                          path + "/" + c.name, c.name[0] == 'v', errors);
   }
 }
@@ -518,7 +532,7 @@ storm_result check(storm& st, const scope_report& report) {
   if (!happened.empty() && report.status != scope_status::failed)
     out.errors.push_back("failures happened but the root " +
                          std::string{to_string(report.status)});
-  check_first_failures(report.children, report.failure, "root", false,
+  check_first_failures(st, report.children, report.failure, "root", false,
                        out.errors);
   for (auto& h : st.handles)
     if (!h.ready())

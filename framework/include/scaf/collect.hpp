@@ -108,8 +108,8 @@ struct body_result<first_of<T>> {
   static caf::expected<T> finish(first_of<T>&& x) {
     handle<T>* winner = nullptr;
     for (auto& h : x.handles)
-      if (h.get() && (winner == nullptr
-                      || h.resolution_order() < winner->resolution_order()))
+      if (h.get() && (winner == nullptr ||
+                      h.resolution_order() < winner->resolution_order()))
         winner = &h;
     if (winner == nullptr)
       return make_error(errc::cancelled, "", "no task succeeded");

@@ -38,8 +38,8 @@ void run_scope(caf::actor_system& sys, scope_config cfg);
 /// root and its tasks may capture the caller's locals by reference. Must not
 /// be called from inside an actor: it blocks the calling thread.
 template <class F>
-caf::expected<detail::body_value_t<F>>
-run(caf::actor_system& sys, F&& root, run_options opts = {}) {
+caf::expected<detail::body_value_t<F>> run(caf::actor_system& sys, F&& root,
+                                           run_options opts = {}) {
   using raw_type = detail::body_raw_t<F>;
   auto slot = std::make_shared<detail::value_slot<raw_type>>();
   auto report = std::make_shared<scope_report>();

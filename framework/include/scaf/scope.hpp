@@ -342,7 +342,7 @@ private:
   // -- the spawn path, for the templates above (src/spawn.cpp) ---------------
 
   using actor_maker =
-    detail::function_ref<caf::actor(caf::local_actor*, detail::node_context)>;
+    detail::function_ref<caf::actor(caf::local_actor*, detail::node_context&&)>;
 
   using job_maker = detail::function_ref<detail::job_ptr(detail::job_context)>;
 

@@ -102,6 +102,8 @@ struct node_outcome {
   /// The node's name, the last element of its path: the path of the node is
   /// its parent's path, a slash, and this name (`render_tree` prints it).
   /// Names only, so that a report costs memory linear in the tree's size.
+  /// (A scope opened by a task that was done before it, killed, stands
+  /// beside that task as "task/scope".)
   std::string name;
   node_status status = node_status::done;
   /// The node's exit reason; empty when done.

@@ -149,7 +149,7 @@ public:
   caf::error detach(const caf::actor& nested);
 
   /// @private
-  void join_scope(detail::node_context ctx);
+  void join_scope(detail::node_context&& ctx);
 
   /// @private
   void fail_with_exception(const char* what);

@@ -22,7 +22,7 @@ public:
   virtual ~factory_impl() = default;
 
   virtual caf::actor spawn(caf::local_actor* parent,
-                           node_context ctx) const = 0;
+                           node_context&& ctx) const = 0;
 
   virtual bool spawns_scope() const noexcept = 0;
 };
@@ -37,7 +37,8 @@ public:
     // nop
   }
 
-  caf::actor spawn(caf::local_actor* parent, node_context ctx) const override {
+  caf::actor spawn(caf::local_actor* parent,
+                   node_context&& ctx) const override {
     return std::apply(
       [&](const auto&... ys) {
         return spawn_task(parent, std::move(ctx), fun_, ys...);
@@ -62,7 +63,8 @@ public:
     // nop
   }
 
-  caf::actor spawn(caf::local_actor* parent, node_context ctx) const override {
+  caf::actor spawn(caf::local_actor* parent,
+                   node_context&& ctx) const override {
     return spawn_nested_scope(parent, std::move(ctx), opts_, body_);
   }
 

@@ -17,7 +17,7 @@ namespace scaf {
 template <class F, class... Ts>
 caf::expected<caf::actor> scope::spawn(const spawn_options& opts, F fun,
                                        Ts&&... xs) {
-  auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+  auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_task(parent, std::move(ctx), std::move(fun),
                               std::forward<Ts>(xs)...);
   };
@@ -64,7 +64,7 @@ handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
                           : make_error(errc::cancelled, path.str(),
                                        "the task ended before it was ready"));
   };
-  auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+  auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_task(parent, std::move(ctx), std::move(fun),
                               ready_signal<V>{state}, std::forward<Ts>(xs)...);
   };
@@ -81,7 +81,7 @@ template <class F>
 caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
                                              bool background) {
   auto child_opts = spawn_options{opts.name, background};
-  auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+  auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_nested_scope(
       parent, std::move(ctx), std::move(opts),
       detail::make_discarding_body(std::move(body)));
@@ -106,7 +106,7 @@ handle<T> scope::spawn_function(const spawn_options& opts, F f,
         state->resolve(std::move(err));
       return {};
     } else {
-      auto make = [&](caf::local_actor* parent, detail::node_context ctx) {
+      auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
         return detail::spawn_task<Os>(
           parent, std::move(ctx),
           detail::make_function_task(std::move(f), state, std::move(fallback),
