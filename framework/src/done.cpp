@@ -167,4 +167,54 @@ void scope_state::child_failed(const std::string& origin,
                  false);
 }
 
+// -- what done signals bring up
+// -------------------------------------------------
+
+void scope_state::on_event(task_died_event& x) {
+  auto owner = children_.find(x.owner);
+  if (owner != nullptr)
+    for (auto& failure : x.held)
+      child_failed(child_path(*owner).str(), failure);
+  for (auto id : x.scopes) {
+    if (auto c = children_.find(id)) {
+      c->orphaned = true;
+      continue;
+    }
+    // Already done: its failure waited for the owner, which never came.
+    if (owner == nullptr || !owner->extra)
+      continue;
+    auto& unhandled = owner->extra->unhandled;
+    for (auto i = unhandled.begin(); i != unhandled.end();) {
+      if (i->scope != id) {
+        ++i;
+        continue;
+      }
+      child_failed(i->origin, i->failure);
+      i = unhandled.erase(i);
+    }
+  }
+}
+
+void scope_state::on_event(report_event& x) {
+  auto id = self_->current_sender()->id();
+  auto c = children_.find(id);
+  // An adopted scope whose adopt_event is still on its way reports early.
+  auto& slot = c != nullptr ? c->ext().report : hooks().early_reports[id];
+  if (!slot) {
+    slot = std::move(x.report);
+    return;
+  }
+  // A task may report suppressed errors besides its scopes' outcomes.
+  auto& from = *x.report;
+  slot->suppressed.insert(slot->suppressed.end(), from.suppressed.begin(),
+                          from.suppressed.end());
+  slot->killed.insert(slot->killed.end(), from.killed.begin(),
+                      from.killed.end());
+  slot->stragglers.insert(slot->stragglers.end(), from.stragglers.begin(),
+                          from.stragglers.end());
+  slot->children.insert(slot->children.end(),
+                        std::make_move_iterator(from.children.begin()),
+                        std::make_move_iterator(from.children.end()));
+}
+
 } // namespace scaf::detail

@@ -1,9 +1,11 @@
 // Internal: the state of a scope actor. The public face is scaf::scope; the
 // node protocol is split by job:
-//   scope.cpp    the actor: startup, messages, finishing, the public calls
-//   spawn.cpp    the one spawn path, limits, adopting and detaching
-//   cancel.cpp   cancel, grace and force: one decision per kind of child
-//   done.cpp     the one done path, fed by down messages and finished jobs
+//   scope.cpp      the actor: startup, messages, finishing, abnormal death
+//   lifecycle.cpp  the public calls that are not about spawning
+//   spawn.cpp      the one spawn path, limits, adopting and detaching
+//   cancel.cpp     cancel, grace and force: one decision per kind of child
+//   done.cpp       the one done path, fed by down messages and finished jobs,
+//                  and what done signals bring up (reports, dead owners)
 //   child_registry.*, limiter.hpp, outcome.* hold the data they work on.
 #pragma once
 

@@ -1,0 +1,173 @@
+// The public calls of scaf::scope that are not about spawning: cancel,
+// abort, close, join, fail, deadlines, limits, supervising children one by
+// one, readiness and properties. Each forwards to the scope's state.
+#include "scaf/scope.hpp"
+
+#include <string>
+#include <utility>
+
+#include "scaf/detail/continuation.hpp"
+
+#include "scope_state.hpp"
+
+namespace scaf {
+
+using detail::state_of;
+
+void scope::cancel(std::string why) {
+  auto& st = state_of(*this);
+  st.cancel_scope(make_cancel_error(st.path_.str(), std::move(why)), true);
+}
+
+void scope::cancel(caf::error cause) {
+  auto& st = state_of(*this);
+  if (!cause) {
+    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
+                            "cancel needs a reason, got an empty caf::error"));
+    st.cancel_scope(
+      make_cancel_error(st.path_.str(), "cancelled with an empty caf::error"),
+      true);
+    return;
+  }
+  st.cancel_scope(st.cancel_reason_for(std::move(cause)), true);
+}
+
+void scope::abort() {
+  state_of(*this).abort_all();
+}
+
+void scope::close() {
+  auto& st = state_of(*this);
+  st.closed_ = true;
+  st.joined_ = true;
+  st.check_progress();
+}
+
+void scope::join() {
+  auto& st = state_of(*this);
+  st.joined_ = true;
+  st.check_progress();
+}
+
+void scope::keep_open() {
+  state_of(*this).keep_open_ = true;
+}
+
+void scope::fail(caf::error reason) {
+  auto& st = state_of(*this);
+  if (!reason) {
+    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
+                            "fail needs an error, got an empty caf::error"));
+    return;
+  }
+  if (is(reason, errc::cancelled)) {
+    st.cancel_scope(std::move(reason), true);
+    return;
+  }
+  st.fail_with(std::move(reason));
+}
+
+void scope::fail_after(caf::timespan timeout) {
+  self_->delayed_send(
+    self_, timeout, detail::scope_event{detail::deadline_event{true, timeout}});
+}
+
+void scope::move_on_after(caf::timespan timeout) {
+  self_->delayed_send(
+    self_, timeout,
+    detail::scope_event{detail::deadline_event{false, timeout}});
+}
+
+caf::error scope::set_limit(size_t n) {
+  auto& st = state_of(*this);
+  if (n == 0)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "the task limit must be at least 1");
+  st.limiter_.set_limit(n);
+  st.start_queued();
+  return {};
+}
+
+limit_counts scope::counts() const noexcept {
+  return state_of(*this).limiter_.counts();
+}
+
+void scope::on_no_tasks(std::function<void()> f) {
+  auto& st = state_of(*this);
+  st.hooks().no_tasks_waiters.push_back(std::move(f));
+  st.notify_no_tasks();
+}
+
+void scope::set_grace(caf::timespan grace) {
+  state_of(*this).options_.grace = grace;
+}
+
+caf::error scope::cancel_child(const caf::actor& child, caf::error reason) {
+  auto& st = state_of(*this);
+  auto c = child ? st.children_.find(child.id()) : nullptr;
+  if (c == nullptr || c->kind == detail::child_kind::adopted)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "cancel_child needs a live child of this scope");
+  if (!reason)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "cancel_child needs a reason, got an empty caf::error");
+  st.cancel_one(*c, st.cancel_reason_for(std::move(reason)));
+  return {};
+}
+
+caf::error scope::abort_child(const caf::actor& child) {
+  auto& st = state_of(*this);
+  auto c = child ? st.children_.find(child.id()) : nullptr;
+  if (c == nullptr || c->kind == detail::child_kind::adopted)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "abort_child needs a live child of this scope");
+  st.force(*c, "aborted");
+  return {};
+}
+
+void scope::on_child_done(std::function<void(const child_exit&)> handler) {
+  state_of(*this).hooks().on_child_done = std::move(handler);
+}
+
+void scope::on_cancel(std::function<void(const caf::error&)> handler) {
+  state_of(*this).hooks().on_cancel = std::move(handler);
+}
+
+void scope::after(caf::timespan delay, std::function<void()> f) {
+  self_->delayed_send(self_, delay, detail::continuation{std::move(f)});
+}
+
+void scope::defer_started() {
+  state_of(*this).defer_started_ = true;
+}
+
+void scope::signal_started() {
+  auto& st = state_of(*this);
+  if (!st.hooks_ || !st.hooks_->on_started)
+    return;
+  auto f = std::move(st.hooks_->on_started);
+  st.hooks_->on_started = nullptr;
+  f();
+}
+
+std::string scope::path() const {
+  return state_of(*this).path_.str();
+}
+
+caf::timespan scope::grace() const noexcept {
+  return *state_of(*this).options_.grace;
+}
+
+bool scope::is_cancelled() const noexcept {
+  return state_of(*this).cancelled_;
+}
+
+bool scope::is_closed() const noexcept {
+  return state_of(*this).closed_;
+}
+
+size_t scope::running() const noexcept {
+  return state_of(*this).children_.size();
+}
+
+} // namespace scaf
