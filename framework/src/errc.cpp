@@ -1,5 +1,7 @@
 #include "scaf/errc.hpp"
 
+#include "scaf/detail/task_exception.hpp"
+
 #include <caf/exit_reason.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
@@ -37,6 +39,18 @@ caf::error make_error(errc x) {
 caf::error make_error(errc x, std::string path, std::string detail) {
   return caf::error{static_cast<uint8_t>(x), errc_category,
                     caf::make_message(std::move(path), std::move(detail))};
+}
+
+caf::error detail::task_exception_error(std::exception_ptr eptr,
+                                        std::string path) {
+  try {
+    std::rethrow_exception(std::move(eptr));
+  } catch (const std::exception& e) {
+    return make_error(errc::task_exception, std::move(path), e.what());
+  } catch (...) {
+    return make_error(errc::task_exception, std::move(path),
+                      "unknown exception");
+  }
 }
 
 caf::error make_cancel_error(std::string path, std::string detail,

@@ -163,15 +163,8 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
     [this](caf::down_msg& msg) { guarded([&] { on_down(msg); }); });
   self_->set_exception_handler(
     [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
-      auto path = static_cast<actor_type*>(ptr)->state.path_.str();
-      try {
-        std::rethrow_exception(eptr);
-      } catch (const std::exception& e) {
-        return make_error(errc::task_exception, std::move(path), e.what());
-      } catch (...) {
-        return make_error(errc::task_exception, std::move(path),
-                          "unknown exception");
-      }
+      return task_exception_error(
+        eptr, static_cast<actor_type*>(ptr)->state.path_.str());
     });
   detail::log().debug("{}: scope started", path_);
   in_body_ = true;

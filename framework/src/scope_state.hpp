@@ -26,6 +26,7 @@
 #include "scaf/detail/job.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/scope_event.hpp"
+#include "scaf/detail/task_exception.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scope.hpp"
 
@@ -71,11 +72,8 @@ public:
   void guarded(F&& f) {
     try {
       f();
-    } catch (const std::exception& e) {
-      fail_with(make_error(errc::task_exception, path_.str(), e.what()));
     } catch (...) {
-      fail_with(
-        make_error(errc::task_exception, path_.str(), "unknown exception"));
+      fail_with(task_exception_error(std::current_exception(), path_.str()));
     }
   }
 

@@ -38,12 +38,9 @@ auto try_make(Make&& make, const path_prefix& parent, const std::string& name)
   -> caf::expected<decltype(make())> {
   try {
     return make();
-  } catch (const std::exception& e) {
-    return make_error(errc::task_exception, node_path{parent, name}.str(),
-                      e.what());
   } catch (...) {
-    return make_error(errc::task_exception, node_path{parent, name}.str(),
-                      "unknown exception");
+    return task_exception_error(std::current_exception(),
+                                node_path{parent, name}.str());
   }
 }
 
@@ -259,12 +256,7 @@ handle<void> scope::start(const spawn_options& opts,
                           const child_factory& factory) {
   auto state = std::make_shared<detail::handle_state<void>>();
   detail::spawn_extras extras;
-  extras.on_end = [state](const caf::error& reason,
-                          const detail::node_path& path) {
-    state->resolve(reason ? reason
-                          : make_error(errc::cancelled, path.str(),
-                                       "the child ended before it was up"));
-  };
+  extras.on_end = detail::resolve_unless_up(state);
   auto hdl = state_of(*this).spawn_from(opts, factory, std::move(extras),
                                         [state] { state->resolve(caf::unit); });
   if (!hdl) {

@@ -11,6 +11,7 @@
 #include "scaf/atoms.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/scope_event.hpp"
+#include "scaf/detail/task_exception.hpp"
 #include "scaf/handle.hpp"
 
 #include "log.hpp"
@@ -85,20 +86,12 @@ task_base::task_base(caf::actor_config& cfg) : super(cfg) {
     }
     return caf::print_and_drop(ptr, x);
   });
-  set_exception_handler(
-    [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
-      auto self = static_cast<task_base*>(ptr);
-      auto path =
-        self->core_ != nullptr ? self->core_->path_.str() : std::string{};
-      try {
-        std::rethrow_exception(eptr);
-      } catch (const std::exception& e) {
-        return make_error(errc::task_exception, std::move(path), e.what());
-      } catch (...) {
-        return make_error(errc::task_exception, std::move(path),
-                          "unknown exception");
-      }
-    });
+  set_exception_handler([](caf::scheduled_actor* ptr,
+                           std::exception_ptr& eptr) -> caf::error {
+    auto self = static_cast<task_base*>(ptr);
+    return detail::task_exception_error(
+      eptr, self->core_ != nullptr ? self->core_->path_.str() : std::string{});
+  });
 }
 
 task_base::~task_base() {
@@ -182,8 +175,8 @@ void task_base::join_scope(detail::node_context&& ctx) {
   detail::log().debug("{}: task started", core_->path_);
 }
 
-void task_base::fail_with_exception(const char* what) {
-  quit(make_error(errc::task_exception, core_->path_.str(), what));
+void task_base::fail_with_exception(std::exception_ptr eptr) {
+  quit(detail::task_exception_error(std::move(eptr), core_->path_.str()));
 }
 
 void task_base::yield(std::function<void()> next) {

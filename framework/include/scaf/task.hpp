@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -152,7 +153,7 @@ public:
   void join_scope(detail::node_context&& ctx);
 
   /// @private
-  void fail_with_exception(const char* what);
+  void fail_with_exception(std::exception_ptr eptr);
 
   /// Called once the behavior function returned. @private
   void behavior_ready();

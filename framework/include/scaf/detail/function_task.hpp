@@ -13,6 +13,7 @@
 
 #include "scaf/detail/body.hpp"
 #include "scaf/detail/node_path.hpp"
+#include "scaf/detail/task_exception.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/task.hpp"
@@ -97,12 +98,8 @@ fn_outcome<T> call_function(F& f, task_base* self, const std::stop_token& stop,
     } else {
       out.value.emplace(call(f, self, stop));
     }
-  } catch (const std::exception& e) {
-    out.failure = make_error(errc::task_exception, path.str(), e.what());
-    out.why = "the task threw an exception";
   } catch (...) {
-    out.failure =
-      make_error(errc::task_exception, path.str(), "unknown exception");
+    out.failure = task_exception_error(std::current_exception(), path.str());
     out.why = "the task threw an exception";
   }
   return out;

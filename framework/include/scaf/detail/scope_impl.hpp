@@ -14,6 +14,24 @@
 
 namespace scaf {
 
+namespace detail {
+
+/// What `scope::start` runs when the child is done: if the child was not up
+/// yet, its handle resolves with the child's exit reason, or with
+/// `errc::cancelled` if it ended without one.
+template <class V>
+std::function<void(const caf::error&, const node_path&)>
+resolve_unless_up(std::shared_ptr<handle_state<V>> state) {
+  return [state = std::move(state)](const caf::error& reason,
+                                    const node_path& path) {
+    state->resolve(reason ? reason
+                          : make_error(errc::cancelled, path.str(),
+                                       "it ended before it was up"));
+  };
+}
+
+} // namespace detail
+
 template <class F, class... Ts>
 caf::expected<caf::actor> scope::spawn(const spawn_options& opts, F fun,
                                        Ts&&... xs) {
@@ -58,12 +76,7 @@ template <class V, class F, class... Ts>
 handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
   auto state = std::make_shared<detail::handle_state<V>>();
   detail::spawn_extras extras;
-  extras.on_end = [state](const caf::error& reason,
-                          const detail::node_path& path) {
-    state->resolve(reason ? reason
-                          : make_error(errc::cancelled, path.str(),
-                                       "the task ended before it was ready"));
-  };
+  extras.on_end = detail::resolve_unless_up(state);
   auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_task(parent, std::move(ctx), std::move(fun),
                               ready_signal<V>{state}, std::forward<Ts>(xs)...);

@@ -55,10 +55,8 @@ caf::actor spawn_task(caf::local_actor* parent, node_context&& ctx, F fun,
         [&](auto&... ys) -> caf::behavior { return fun(self, ys...); }, args);
       self->behavior_ready();
       return bhvr;
-    } catch (const std::exception& e) {
-      self->fail_with_exception(e.what());
     } catch (...) {
-      self->fail_with_exception("unknown exception");
+      self->fail_with_exception(std::current_exception());
     }
     return {};
   };
