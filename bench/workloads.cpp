@@ -8,7 +8,8 @@
 //
 //   scaf_bench [--runs R] [--quick] [--erlang PEER.erl --go PEER-BINARY]
 //              [--json FILE]
-//   scaf_bench --one WORKLOAD VARIANT N      (one measurement; used by the driver)
+//   scaf_bench --one WORKLOAD VARIANT N      (one measurement; used by the
+//   driver)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -66,7 +67,8 @@ void await_count(const std::atomic<long>& counter, long n) {
     std::this_thread::sleep_for(std::chrono::microseconds{200});
 }
 
-// -- W1: fan-out ----------------------------------------------------------------
+// -- W1: fan-out
+// ----------------------------------------------------------------
 
 /// Runs a scope that calls `spawn(s, i)` for i in [0, n) and waits for all.
 template <class Spawn>
@@ -117,9 +119,8 @@ double w1_raw_impl(caf::actor_system& sys, long n) {
           rp->deliver(n);
       });
       for (long i = 0; i < n; ++i)
-        p->spawn<Os + caf::monitored>([](caf::event_based_actor* c) {
-          c->quit();
-        });
+        p->spawn<Os + caf::monitored>(
+          [](caf::event_based_actor* c) { c->quit(); });
       return *rp;
     }};
   });
@@ -149,9 +150,8 @@ void tree_body(scaf::scope& s, int depth) {
 
 double w2_scaf(caf::actor_system& sys, long depth) {
   auto start = clock_type::now();
-  auto r = scaf::run(sys, [depth](scaf::scope& s) {
-    tree_body(s, static_cast<int>(depth));
-  });
+  auto r = scaf::run(
+    sys, [depth](scaf::scope& s) { tree_body(s, static_cast<int>(depth)); });
   if (!r)
     std::abort();
   return seconds_since(start);
@@ -178,13 +178,14 @@ caf::behavior raw_tree_node(caf::event_based_actor* self, int depth) {
 double w2_raw(caf::actor_system& sys, long depth) {
   caf::scoped_actor self{sys};
   auto start = clock_type::now();
-  auto root = self->spawn<caf::monitored>(raw_tree_node,
-                                          static_cast<int>(depth));
+  auto root =
+    self->spawn<caf::monitored>(raw_tree_node, static_cast<int>(depth));
   self->receive([](caf::down_msg&) {});
   return seconds_since(start);
 }
 
-// -- W3: cancel a tree of waiting tasks --------------------------------------------
+// -- W3: cancel a tree of waiting tasks
+// --------------------------------------------
 
 struct w3_result {
   double seconds;
@@ -200,9 +201,8 @@ void waiting_tree(scaf::scope& s, int depth, std::atomic<long>* up) {
         return {[](idle_atom) {}};
       });
     else
-      s.spawn_scope({}, [depth, up](scaf::scope& c) {
-        waiting_tree(c, depth - 1, up);
-      });
+      s.spawn_scope(
+        {}, [depth, up](scaf::scope& c) { waiting_tree(c, depth - 1, up); });
   }
 }
 
@@ -211,11 +211,11 @@ void waiting_tree(scaf::scope& s, int depth, std::atomic<long>* up) {
 w3_result w3_scaf(caf::actor_system& sys, long depth) {
   std::atomic<long> up{0};
   auto before = status_kb("VmRSS:");
-  auto root = scaf::spawn_scope(sys, {.name = "root", .grace = std::chrono::hours{1}},
-                                [&up, depth](scaf::scope& s) {
-                                  waiting_tree(s, static_cast<int>(depth),
-                                               &up);
-                                });
+  auto root =
+    scaf::spawn_scope(sys, {.name = "root", .grace = std::chrono::hours{1}},
+                      [&up, depth](scaf::scope& s) {
+                        waiting_tree(s, static_cast<int>(depth), &up);
+                      });
   await_count(up, 1L << depth);
   auto nodes = (1L << (depth + 1)) - 1;
   auto per_node = (status_kb("VmRSS:") - before) * 1024 / nodes;
@@ -255,8 +255,8 @@ w3_result w3_raw(caf::actor_system& sys, long depth) {
   std::atomic<long> up{0};
   auto before = status_kb("VmRSS:");
   caf::scoped_actor self{sys};
-  auto root = self->spawn<caf::monitored>(raw_waiting_node,
-                                          static_cast<int>(depth), &up);
+  auto root =
+    self->spawn<caf::monitored>(raw_waiting_node, static_cast<int>(depth), &up);
   await_count(up, 1L << depth);
   auto nodes = (1L << (depth + 1)) - 1;
   auto per_node = (status_kb("VmRSS:") - before) * 1024 / nodes;
@@ -266,7 +266,8 @@ w3_result w3_raw(caf::actor_system& sys, long depth) {
   return {seconds_since(start), per_node};
 }
 
-// -- restart loop: a supervisor restarts a crashing child n times ------------------
+// -- restart loop: a supervisor restarts a crashing child n times
+// ------------------
 
 caf::behavior crasher(scaf::task_actor* self) {
   self->quit(caf::make_error(caf::sec::runtime_error));
@@ -314,7 +315,37 @@ double restart_raw(caf::actor_system& sys, long n) {
   return seconds_since(start);
 }
 
-// -- one measurement (child process) ------------------------------------------------
+// -- shutdown: forcing children spawned into a cancelled scope
+// ----------------------
+
+/// n tasks that ignore their cancel (grace 10 ms), spawned into a scope that
+/// is already cancelled (`late`, cleanup work arriving during a shutdown) or
+/// before its cancel (`early`); time until `run` returns. Forcing them costs
+/// the same either way: children cancelled later join one deadline queue.
+double shutdown_scaf(caf::actor_system& sys, long n, bool late) {
+  auto stubborn = [](scaf::task_actor* self) -> caf::behavior {
+    self->on_cancel([self](const caf::error&) { self->defer_quit(); });
+    return {[](idle_atom) {}};
+  };
+  auto start = clock_type::now();
+  auto r = scaf::run(
+    sys,
+    [&](scaf::scope& s) {
+      if (late)
+        s.cancel("shutting down");
+      for (long i = 0; i < n; ++i)
+        s.spawn(stubborn);
+      if (!late)
+        s.cancel("shutting down");
+    },
+    {.scope = {.name = "root", .grace = std::chrono::milliseconds{10}}});
+  if (!r)
+    std::abort();
+  return seconds_since(start);
+}
+
+// -- one measurement (child process)
+// ------------------------------------------------
 
 int run_one(const std::string& workload, const std::string& variant, long n) {
   config cfg;
@@ -328,11 +359,14 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
     else if (workload == "w1fn")
       seconds = scaf_variant ? w1_scaf_fn(sys, n) : w1_raw(sys, n);
     else if (workload == "w1blocking")
-      seconds = scaf_variant ? w1_scaf_blocking(sys, n) : w1_raw_blocking(sys, n);
+      seconds =
+        scaf_variant ? w1_scaf_blocking(sys, n) : w1_raw_blocking(sys, n);
     else if (workload == "w2")
       seconds = scaf_variant ? w2_scaf(sys, n) : w2_raw(sys, n);
     else if (workload == "restart")
       seconds = scaf_variant ? restart_scaf(sys, n) : restart_raw(sys, n);
+    else if (workload == "shutdown")
+      seconds = shutdown_scaf(sys, n, variant == "late");
     else if (workload == "w3") {
       auto r = scaf_variant ? w3_scaf(sys, n) : w3_raw(sys, n);
       seconds = r.seconds;
@@ -347,7 +381,8 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
   return 0;
 }
 
-// -- the driver -----------------------------------------------------------------------
+// -- the driver
+// -----------------------------------------------------------------------
 
 struct sample {
   double seconds = 0;
@@ -426,30 +461,50 @@ int drive(int runs, bool quick, const std::string& erlang,
     long n;
     bool erlang_peer;
     bool go_peer;
+    /// The variants of the row; the last is the baseline of the ratios.
+    std::vector<std::string> variants = {"scaf", "raw"};
   };
+  const std::vector<std::string> late_early = {"late", "early"};
   std::vector<spec> specs;
   if (quick)
-    specs = {{"w1", 10'000, true, true},       {"w1", 100'000, true, true},
-             {"w1fn", 100'000, false, false},  {"w1blocking", 200, false, false},
-             {"w2", 12, true, true},           {"w3", 10, true, true},
-             {"restart", 1'000, true, false}};
+    specs = {{"w1", 10'000, true, true},
+             {"w1", 100'000, true, true},
+             {"w1fn", 100'000, false, false},
+             {"w1blocking", 200, false, false},
+             {"w2", 12, true, true},
+             {"w3", 10, true, true},
+             {"restart", 1'000, true, false},
+             {"shutdown", 2'000, false, false, late_early}};
   else
-    specs = {{"w1", 10'000, true, true},       {"w1", 100'000, true, true},
-             {"w1fn", 100'000, false, false},  {"w1blocking", 1'000, false, false},
-             {"w2", 16, true, true},           {"w2", 19, false, false},
-             {"w3", 14, true, true},           {"restart", 10'000, true, false}};
+    specs = {{"w1", 10'000, true, true},
+             {"w1", 100'000, true, true},
+             {"w1fn", 100'000, false, false},
+             {"w1blocking", 1'000, false, false},
+             {"w2", 16, true, true},
+             {"w2", 19, false, false},
+             {"w3", 14, true, true},
+             {"restart", 10'000, true, false},
+             {"shutdown", 20'000, false, false, late_early}};
   std::vector<row> rows;
+  std::map<std::string, std::string> baseline;
   for (auto& sp : specs) {
     auto n = std::to_string(sp.n);
-    for (const char* v : {"scaf", "raw"})
-      rows.push_back({sp.workload, v, sp.n,
-                      self + " --one " + sp.workload + " " + v + " " + n, {}});
+    for (auto& v : sp.variants)
+      rows.push_back({sp.workload,
+                      v,
+                      sp.n,
+                      self + " --one " + sp.workload + " " + v + " " + n,
+                      {}});
+    baseline[sp.workload] = sp.variants.back();
     if (!erlang.empty() && sp.erlang_peer)
-      rows.push_back({sp.workload, "erlang", sp.n,
-                      "escript " + erlang + " " + sp.workload + " " + n, {}});
+      rows.push_back({sp.workload,
+                      "erlang",
+                      sp.n,
+                      "escript " + erlang + " " + sp.workload + " " + n,
+                      {}});
     if (!go.empty() && sp.go_peer)
-      rows.push_back({sp.workload, "go", sp.n,
-                      go + " " + sp.workload + " " + n, {}});
+      rows.push_back(
+        {sp.workload, "go", sp.n, go + " " + sp.workload + " " + n, {}});
   }
   // Alternate: every row once per round, so drift hits all variants alike.
   for (int r = 0; r < runs; ++r)
@@ -463,12 +518,11 @@ int drive(int runs, bool quick, const std::string& erlang,
     }
   std::map<std::string, double> raw_median;
   for (auto& x : rows)
-    if (x.variant == "raw")
-      raw_median[x.workload + "/" + std::to_string(x.n)]
-        = summarize(x.samples).median;
-  std::printf("%-11s %-7s %8s %10s %21s %10s %9s %10s\n", "workload",
-              "variant", "n", "median ms", "min-max ms", "peak RSS", "B/node",
-              "vs raw");
+    if (x.variant == baseline[x.workload])
+      raw_median[x.workload + "/" + std::to_string(x.n)] =
+        summarize(x.samples).median;
+  std::printf("%-11s %-7s %8s %10s %21s %10s %9s %10s\n", "workload", "variant",
+              "n", "median ms", "min-max ms", "peak RSS", "B/node", "vs base");
   std::ostringstream js;
   js << "[\n";
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -477,26 +531,25 @@ int drive(int runs, bool quick, const std::string& erlang,
     auto base = raw_median[x.workload + "/" + std::to_string(x.n)];
     auto ratio = base > 0 ? s.median / base : 0.0;
     char range[64];
-    std::snprintf(range, sizeof(range), "%.1f-%.1f", s.min * 1e3,
-                  s.max * 1e3);
-    std::printf("%-11s %-7s %8ld %10.1f %21s %7ld MB %9s %9.2fx\n",
-                x.workload.c_str(), x.variant.c_str(), x.n, s.median * 1e3,
-                range, s.rss_kb / 1024,
-                s.bytes_per_node >= 0 ? std::to_string(s.bytes_per_node).c_str()
-                                      : "-",
-                ratio);
+    std::snprintf(range, sizeof(range), "%.1f-%.1f", s.min * 1e3, s.max * 1e3);
+    std::printf(
+      "%-11s %-7s %8ld %10.1f %21s %7ld MB %9s %9.2fx\n", x.workload.c_str(),
+      x.variant.c_str(), x.n, s.median * 1e3, range, s.rss_kb / 1024,
+      s.bytes_per_node >= 0 ? std::to_string(s.bytes_per_node).c_str() : "-",
+      ratio);
     js << "  {\"name\": \"" << x.workload << "\", \"variant\": \"" << x.variant
        << "\", \"n\": " << x.n << ", \"median\": " << s.median
        << ", \"min\": " << s.min << ", \"max\": " << s.max
        << ", \"peak_rss_kb\": " << s.rss_kb
        << ", \"bytes_per_node\": " << s.bytes_per_node
-       << ", \"ratio_to_raw_caf\": " << ratio << "}"
+       << ", \"ratio_to_baseline\": " << ratio << "}"
        << (i + 1 < rows.size() ? "," : "") << "\n";
   }
   js << "]\n";
-  std::printf("\n%d runs each, alternating; n is tasks (w1*), tree depth "
-              "(w2, w3) or restarts (restart); vs raw = median / median of "
-              "raw CAF in this run\n",
+  std::printf("\n%d runs each, alternating; n is tasks (w1*, shutdown), tree "
+              "depth (w2, w3) or restarts (restart); vs base = median / "
+              "median of the baseline in this run: raw CAF, or for shutdown "
+              "the same tasks spawned before the cancel\n",
               runs);
   if (!json.empty()) {
     std::ofstream out{json};
@@ -508,6 +561,8 @@ int drive(int runs, bool quick, const std::string& erlang,
 } // namespace
 
 int main(int argc, char** argv) {
+  // Some workloads kill thousands of tasks on purpose: scaf warns about each.
+  setenv("SCAF_LOG", "error", 0);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 4 && args[0] == "--one")
     return run_one(args[1], args[2], std::atol(args[3].c_str()));
