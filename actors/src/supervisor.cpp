@@ -358,8 +358,14 @@ private:
 
 child_factory supervisor(supervisor_options opts,
                          std::vector<child_spec> children) {
+  // Its grace period bounds its ordered shutdown, in which each child gets
+  // its own shutdown time, one after another.
+  scope_options scope_opts;
+  scope_opts.grace = caf::timespan{0};
+  for (auto& c : children)
+    *scope_opts.grace += std::max(c.options.shutdown, caf::timespan{0});
   return scope_factory(
-    scope_options{},
+    std::move(scope_opts),
     [opts = std::move(opts), children = std::move(children)](scope& s) {
       if (auto err = check(opts, children, s.path())) {
         s.fail(std::move(err));

@@ -43,12 +43,25 @@ void scope_state::cancel_scope(caf::error reason, bool external) {
   }
   if (hooks_ && hooks_->on_cancel) {
     // The scope stops its children itself (a supervisor's ordered shutdown).
-    auto handler = hooks_->on_cancel;
-    handler(cancel_reason_);
-  } else {
+    // Whatever it leaves running is forced when the grace period ends; if
+    // the handler throws, every child is cancelled at once after all.
     for (auto c = children_.first(); c != nullptr; c = c->next)
-      cancel_with_all(*c);
+      schedule_force(*c);
+    arm_sweep();
+    auto handler = hooks_->on_cancel;
+    auto threw = false;
+    guarded([&] {
+      threw = true;
+      handler(cancel_reason_);
+      threw = false;
+    });
+    if (!threw) {
+      check_progress();
+      return;
+    }
   }
+  for (auto c = children_.first(); c != nullptr; c = c->next)
+    cancel_with_all(*c);
   check_progress();
 }
 
@@ -56,12 +69,17 @@ caf::timespan scope_state::grace_of(const child_record& c) const noexcept {
   return c.has_own_grace() ? c.grace : *options_.grace;
 }
 
-void scope_state::cancel_with_all(child_record& c) {
+void scope_state::schedule_force(child_record& c) {
   auto deadline = std::max(now() + *options_.grace, last_deadline_);
   last_deadline_ = deadline;
   c.deadline = deadline;
   if (sweep_cursor_ == nullptr)
     sweep_cursor_ = &c;
+}
+
+void scope_state::cancel_with_all(child_record& c) {
+  schedule_force(c);
+  auto deadline = c.deadline;
   if (!c.cancelled) {
     if (c.has_own_grace())
       cancel_one(c, cancel_reason_);
@@ -195,9 +213,9 @@ void scope_state::on_event(sweep_event&) {
   while (sweep_cursor_ != nullptr && sweep_cursor_->deadline <= t) {
     auto& c = *sweep_cursor_;
     sweep_cursor_ = c.next;
-    // Adopted scopes are forced through their owner; children with a grace
-    // period of their own by their own timer.
-    if (c.kind != child_kind::adopted && !c.has_own_grace())
+    // Adopted scopes are forced through their owner; children cancelled
+    // with a grace period of their own by their own timer.
+    if (c.kind != child_kind::adopted && !(c.cancelled && c.has_own_grace()))
       force(c, "overstayed the grace period");
   }
   arm_sweep();

@@ -31,7 +31,9 @@ struct unhandled_failure {
 /// What few children need: kept out of line so that a record stays small.
 struct child_extra {
   /// Runs when the child is done (`scope::start`).
-  std::function<void(const caf::error&, const node_path&)> on_end;
+  std::function<void(const caf::error&, const node_path&,
+                     const caf::actor_addr&)>
+    on_end;
   /// What the child's subtree reported: a nested scope's report, or, for a
   /// task, the outcomes of the scopes it opened.
   std::shared_ptr<nested_report> report;

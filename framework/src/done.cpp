@@ -120,7 +120,7 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     settle(c, status, reason);
   }
   if (c.extra && c.extra->on_end)
-    c.extra->on_end(reason, child_path(c));
+    guarded([&] { c.extra->on_end(reason, child_path(c), self_->address()); });
   start_queued();
   notify_no_tasks();
   check_progress();
@@ -129,7 +129,9 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
 void scope_state::settle(const child_record& c, node_status status,
                          const caf::error& reason) {
   if (hooks_ && hooks_->on_child_done) {
-    hooks_->on_child_done(child_exit{c.id, c.name, status, reason});
+    guarded([&] {
+      hooks_->on_child_done(child_exit{c.id, c.name, status, reason});
+    });
     return;
   }
   switch (status) {
@@ -155,13 +157,19 @@ void scope_state::settle(const child_record& c, node_status status,
 
 void scope_state::child_failed(const std::string& origin,
                                const caf::error& reason) {
-  if (outcome_.has_failure())
-    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
-                       rendered{reason});
-  else
+  auto had_failure = outcome_.has_failure();
+  auto action = outcome_.failed(reason);
+  if (!had_failure)
     detail::log().debug("{}: first failure, from {}: {}", path_, origin,
                         rendered{reason});
-  if (outcome_.failed(reason) == policy_action::cancel_siblings)
+  else if (outcome_.failure() == reason)
+    detail::log().warn("{}: the exception from {} outranks the earlier "
+                       "failure, which is now suppressed: {}",
+                       path_, origin, rendered{reason});
+  else
+    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
+                       rendered{reason});
+  if (action == policy_action::cancel_siblings)
     cancel_scope(make_cancel_error(
                    path_.str(), origin + " failed: " + render(reason), reason),
                  false);

@@ -67,15 +67,28 @@ void scope::fail(caf::error reason) {
   st.fail_with(std::move(reason));
 }
 
-void scope::fail_after(caf::timespan timeout) {
-  self_->delayed_send(
-    self_, timeout, detail::scope_event{detail::deadline_event{true, timeout}});
+caf::error scope::refuse_negative(caf::timespan x, const char* what) const {
+  if (x.count() >= 0)
+    return {};
+  return make_error(errc::invalid_argument, path(),
+                    std::string{what} + " cannot be negative");
 }
 
-void scope::move_on_after(caf::timespan timeout) {
+caf::error scope::fail_after(caf::timespan timeout) {
+  if (auto err = refuse_negative(timeout, "a deadline"))
+    return err;
+  self_->delayed_send(
+    self_, timeout, detail::scope_event{detail::deadline_event{true, timeout}});
+  return {};
+}
+
+caf::error scope::move_on_after(caf::timespan timeout) {
+  if (auto err = refuse_negative(timeout, "a deadline"))
+    return err;
   self_->delayed_send(
     self_, timeout,
     detail::scope_event{detail::deadline_event{false, timeout}});
+  return {};
 }
 
 caf::error scope::set_limit(size_t n) {
@@ -98,8 +111,11 @@ void scope::on_no_tasks(std::function<void()> f) {
   st.notify_no_tasks();
 }
 
-void scope::set_grace(caf::timespan grace) {
+caf::error scope::set_grace(caf::timespan grace) {
+  if (auto err = refuse_negative(grace, "a grace period"))
+    return err;
   state_of(*this).options_.grace = grace;
+  return {};
 }
 
 caf::error scope::cancel_child(const caf::actor& child, caf::error reason) {
@@ -133,8 +149,11 @@ void scope::on_cancel(std::function<void(const caf::error&)> handler) {
   state_of(*this).hooks().on_cancel = std::move(handler);
 }
 
-void scope::after(caf::timespan delay, std::function<void()> f) {
+caf::error scope::after(caf::timespan delay, std::function<void()> f) {
+  if (auto err = refuse_negative(delay, "a delay"))
+    return err;
   self_->delayed_send(self_, delay, detail::continuation{std::move(f)});
+  return {};
 }
 
 void scope::defer_started() {

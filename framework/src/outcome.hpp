@@ -48,6 +48,10 @@ public:
     return static_cast<bool>(report_.failure);
   }
 
+  const caf::error& failure() const noexcept {
+    return report_.failure;
+  }
+
   bool is_cancelled() const noexcept {
     return static_cast<bool>(report_.cancel_reason);
   }

@@ -121,8 +121,9 @@ scope_state::~scope_state() {
       send_urgent(nullptr, c->handle, abort_atom::value);
       break;
     }
+    // Nothing runs inline here (no `here`): continuations are posted.
     if (c->extra && c->extra->on_end)
-      c->extra->on_end(why, child_path(*c));
+      c->extra->on_end(why, child_path(*c), caf::actor_addr{});
   }
   drop_queued(why);
   if (report_) {

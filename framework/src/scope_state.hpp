@@ -138,6 +138,9 @@ public:
   /// Makes the cancel reason for `cause` (see `scope::cancel`).
   caf::error cancel_reason_for(caf::error cause) const;
 
+  /// Gives `c` the next deadline in line: the sweep forces it then.
+  void schedule_force(child_record& c);
+
   /// Includes `c` in the cancel of all children (its deadline is the next in
   /// line); sends its cancel unless it has had one.
   void cancel_with_all(child_record& c);

@@ -1195,3 +1195,109 @@ TEST_F(ScopeTest, TaskKilledWhileWaitingForItsScopesLosesNoFailure) {
   EXPECT_EQ(report->failure, err);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
+
+// -- user handlers cannot break the protocol ----------------------------------
+
+TEST_F(ScopeTest, CancelHandlerThatThrowsFallsBackToCancellingEveryChild) {
+  auto root = open([&](scope& s) {
+    s.spawn({.name = "a"}, worker, &log, "a");
+    s.on_cancel(
+      [](const caf::error&) { throw std::runtime_error("handler broke"); });
+  });
+  run();
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  EXPECT_EQ(log.count("cancel:a:scaf::cancelled(root: stop)"), 1u);
+  EXPECT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(render(report->failure),
+            "scaf::task_exception(root: handler broke)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, CancelHandlerThatLeavesChildrenRunningIsBoundedByTheGrace) {
+  auto root = open([&](scope& s) {
+    s.spawn({.name = "a"}, worker, &log, "a");
+    s.on_cancel([](const caf::error&) {}); // stops nobody
+  });
+  run();
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  advance(999ms);
+  EXPECT_EQ(log.count("~a"), 0u);
+  advance(1ms); // the scope's grace period: whatever is left is forced
+  EXPECT_EQ(log.count("~a"), 1u);
+  EXPECT_EQ(report->killed, std::vector<std::string>{"root/a"});
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, StartHandleContinuationRunsWhenItsChildIsTheLastToEnd) {
+  std::string seen;
+  auto root = open([&](scope& s) {
+    auto h = s.start({.name = "slow"},
+                     task_factory([](task_actor* self) -> caf::behavior {
+                       self->defer_started(); // never up
+                       return {[](finish_atom) {}};
+                     }));
+    h.then(s.self(),
+           [&seen](caf::expected<void> r) { seen = render(r.error()); });
+  });
+  run();
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  // The scope resolved the handle as its last child ended, and ran the
+  // continuation before it finished.
+  EXPECT_EQ(seen, "scaf::cancelled(root: stop)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, ChildDoneHandlerThatThrowsLetsTheDonePathFinish) {
+  handle<void> up;
+  open([&](scope& s) {
+    s.on_child_done(
+      [](const child_exit&) { throw std::runtime_error("handler broke"); });
+    up = s.start({.name = "f"},
+                 task_factory([](task_actor* self) -> caf::behavior {
+                   self->quit(app_error(1, "no"));
+                   return {};
+                 }));
+  });
+  run();
+  // The handle still resolved, the scope still finished, failed once.
+  ASSERT_TRUE(up.ready());
+  EXPECT_EQ(up.get().error(), app_error(1, "no"));
+  EXPECT_EQ(render(report->failure),
+            "scaf::task_exception(root: handler broke)");
+  EXPECT_TRUE(report->suppressed.empty());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, NegativeDurationsAreRefusedAndChangeNothing) {
+  std::vector<std::string> errors;
+  caf::timespan grace_after{};
+  open([&](scope& s) {
+    auto note = [&](caf::error err) { errors.push_back(render(err)); };
+    note(s.set_grace(-1s));
+    note(s.fail_after(-1s));
+    note(s.move_on_after(-1s));
+    note(s.after(-1ms, [] {}));
+    auto nested = s.spawn_scope({.name = "n", .grace = -1s}, [](scope&) {});
+    note(nested ? caf::error{} : nested.error());
+    auto child = s.spawn({.name = "c", .grace = -1s}, worker, &log, "c");
+    note(child ? caf::error{} : child.error());
+    grace_after = s.grace();
+  });
+  run();
+  EXPECT_EQ(errors,
+            (std::vector<std::string>{
+              "scaf::invalid_argument(root: a grace period cannot be negative)",
+              "scaf::invalid_argument(root: a deadline cannot be negative)",
+              "scaf::invalid_argument(root: a deadline cannot be negative)",
+              "scaf::invalid_argument(root: a delay cannot be negative)",
+              "scaf::invalid_argument(root: a grace period cannot be negative)",
+              "scaf::invalid_argument(root/c: a grace period cannot be "
+              "negative)"}));
+  EXPECT_EQ(grace_after, caf::timespan{1s});
+  EXPECT_EQ(log.count("start:c"), 0u);
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}

@@ -104,7 +104,8 @@ struct supervisor_options {
 ///   anywhere: `(cancel_atom, std::string)`, `(cancel_atom, caf::error)` or
 ///   a `caf::exit_msg`) stops its children one at a time in reverse start
 ///   order, each with its own `shutdown` time, and then ends it, cancelled.
-///   Its parent's grace period should cover the sum of those times (past
+///   Its own grace period is the sum of those times: whatever is left then is
+///   killed. Its parent's grace period should cover the sum as well (past
 ///   it, the parent aborts the supervisor, which kills all at once).
 /// - More restarts than the intensity allows within the period: the
 ///   supervisor stops its children the same way and fails with

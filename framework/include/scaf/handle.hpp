@@ -36,8 +36,9 @@ public:
   using result_type = caf::expected<T>;
 
   /// Stores `x` unless a result is already there; returns whether it did.
-  /// Wakes blocked waiters and posts registered continuations.
-  bool resolve(result_type x) {
+  /// Wakes blocked waiters and posts registered continuations; those of the
+  /// actor `here` (the caller, resolving in its own context) run at once.
+  bool resolve(result_type x, const caf::actor_addr& here = {}) {
     std::vector<continuation_target> targets;
     {
       std::lock_guard<std::mutex> guard{mtx_};
@@ -49,7 +50,7 @@ public:
     }
     cv_.notify_all();
     for (auto& t : targets)
-      t.post();
+      t.post_or_run(here);
     return true;
   }
 
@@ -138,7 +139,9 @@ public:
     return state_ != nullptr;
   }
 
-  /// Returns whether the result is there.
+  /// Returns whether the result is there. This and the calls below need a
+  /// handle that refers to a task (`operator bool`); a default-constructed
+  /// one refers to none.
   bool ready() const {
     return state_->ready();
   }

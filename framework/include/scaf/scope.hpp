@@ -35,7 +35,8 @@ class scope_state;
 /// How one child of a scope ended, as a handler installed with
 /// `scope::on_child_done` sees it.
 struct child_exit {
-  /// The child's actor id (`caf::actor::id()` of what `spawn` returned).
+  /// The child's actor id (`caf::actor::id()` of what `spawn` returned); for
+  /// a function task run as a job, which has no actor, a key no actor has.
   caf::actor_id id;
   /// The child's name, the last element of its path.
   std::string name;
@@ -189,7 +190,8 @@ public:
   /// Opens a nested scope as a child of this one and runs `body(scope&)` in
   /// it. How the child scope ends is how that child ended: a failure is a
   /// failure of this scope, a cancel is not; its value, if any, is
-  /// discarded.
+  /// discarded. A negative grace period in `opts` fails with
+  /// `errc::invalid_argument` and opens nothing.
   template <class F>
   caf::expected<caf::actor> spawn_scope(scope_options opts, F body,
                                         bool background = false);
@@ -232,14 +234,15 @@ public:
 
   /// Fails the scope with `errc::timeout` (cancelling everything in it) if it
   /// has not finished within `timeout` (Trio's `fail_after`). Its children
-  /// hear a cancel whose cause is that timeout.
-  void fail_after(caf::timespan timeout);
+  /// hear a cancel whose cause is that timeout. A negative timeout fails
+  /// with `errc::invalid_argument` and sets nothing.
+  caf::error fail_after(caf::timespan timeout);
 
   /// Cancels the children without failing or cancelling the scope if it has
   /// not finished within `timeout`: it succeeds with what finished (Trio's
   /// `move_on_after`). Return `collect_settled(...)` to get each task's
-  /// outcome.
-  void move_on_after(caf::timespan timeout);
+  /// outcome. A negative timeout fails like `fail_after`'s.
+  caf::error move_on_after(caf::timespan timeout);
 
   /// Lets at most `n` function and blocking tasks of this scope run at once
   /// (Go's `errgroup.SetLimit`); further `spawn_fn`, `spawn_cancellable` and
@@ -258,8 +261,9 @@ public:
   /// "wait until no tasks". Fires once per call.
   void on_no_tasks(std::function<void()> f);
 
-  /// Sets the grace period for cancels from now on.
-  void set_grace(caf::timespan grace);
+  /// Sets the grace period for cancels from now on. A negative one fails
+  /// with `errc::invalid_argument` and changes nothing.
+  caf::error set_grace(caf::timespan grace);
 
   // -- supervising children one by one ---------------------------------------
 
@@ -292,8 +296,9 @@ public:
   void on_cancel(std::function<void(const caf::error&)> handler);
 
   /// Runs `f` in the scope's context once `delay` has passed, unless the
-  /// scope has finished by then.
-  void after(caf::timespan delay, std::function<void()> f);
+  /// scope has finished by then. A negative delay fails with
+  /// `errc::invalid_argument` and runs nothing.
+  caf::error after(caf::timespan delay, std::function<void()> f);
 
   /// Called from the body: the scope is not "up" when its body returns (what
   /// `scope::start` of its parent waits for), but when it calls
@@ -366,6 +371,9 @@ private:
 
   /// Counts and returns `errc::limit_reached` if the limit is reached.
   caf::error refuse_if_full();
+
+  /// Returns `errc::invalid_argument` naming `what` if `x` is negative.
+  caf::error refuse_negative(caf::timespan x, const char* what) const;
 
   template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
   handle<T> spawn_function(const spawn_options& opts, F f,

@@ -149,9 +149,12 @@ struct scope_report {
   /// (a bug beats an expected error, as in zksync's scopes).
   caf::error failure;
 
-  /// Why the scope was cancelled, if it was: an `errc::cancelled` error
-  /// naming where the cancel came from (`cancel_cause` gives what caused
-  /// it). Set whenever the scope was cancelled, also if it failed as well.
+  /// Why the scope was cancelled, if someone cancelled it (a cancel, its
+  /// parent, its owner task quitting, an abort), also if it then failed as
+  /// well: an `errc::cancelled` error naming where the cancel came from
+  /// (`cancel_cause` gives what caused it). Empty if only the scope itself
+  /// cancelled its children (because a child failed, a deadline passed, its
+  /// main work was done or a race was won).
   caf::error cancel_reason;
 
   /// Every other failure in the subtree, in the order the scope saw them.

@@ -21,9 +21,14 @@ namespace scaf {
 /// The payload of `(spawn_atom, spawn_request)`: asks a scope to spawn a
 /// child from `factory` with `options`. The scope responds with the child's
 /// actor, or with an error: `errc::scope_closed` if it is closed or
-/// finished, `errc::task_exception` if making the child threw (nothing
-/// ran), `errc::invalid_argument` for an empty factory. Local only: it
-/// carries a closure, so it cannot cross to another node.
+/// finishing, `errc::task_exception` if copying the arguments in the scope
+/// threw (nothing ran), `errc::invalid_argument` for an empty factory or a
+/// negative grace period. A scope that is gone cannot answer: CAF then
+/// responds `caf::sec::request_receiver_down` (`spawn_in` maps it to
+/// `errc::scope_closed`). An exception once the child runs (its function,
+/// or the copies into its parameters) is a failure of that child, which its
+/// scope sees. Local only: it carries a closure, so it cannot cross to
+/// another node.
 struct spawn_request {
   spawn_options options;
   child_factory factory;

@@ -29,6 +29,11 @@ public:
   /// Sends the closure to the task; nothing if the task is gone.
   void post();
 
+  /// Runs the closure at once if `here` (the actor resolving the handle, in
+  /// its own context) is the target, else posts it: a continuation must not
+  /// wait for a message its target may not live to read.
+  void post_or_run(const caf::actor_addr& here);
+
 private:
   caf::actor_addr target_;
   std::function<void()> fn_;

@@ -68,9 +68,11 @@ struct spawn_extras {
   /// The stop source of a blocking task.
   std::shared_ptr<std::stop_source> stop;
   /// Runs in the scope's context when the child is done, with its exit
-  /// reason and path (`scope::start` resolves its handle with it if the child
-  /// ended before it was up).
-  std::function<void(const caf::error&, const node_path&)> on_end;
+  /// reason, its path and the scope's address (`scope::start` resolves its
+  /// handle with it if the child ended before it was up).
+  std::function<void(const caf::error&, const node_path&,
+                     const caf::actor_addr&)>
+    on_end;
   /// Counts against the scope's limit (`scope::set_limit`).
   bool limited = false;
 };

@@ -20,14 +20,17 @@ namespace detail {
 /// yet, its handle resolves with the child's exit reason, or with
 /// `errc::cancelled` if it ended without one.
 template <class V>
-std::function<void(const caf::error&, const node_path&)>
+std::function<void(const caf::error&, const node_path&, const caf::actor_addr&)>
 resolve_unless_up(std::shared_ptr<handle_state<V>> state) {
-  return [state = std::move(state)](const caf::error& reason,
-                                    const node_path& path) {
-    state->resolve(reason ? reason
-                          : make_error(errc::cancelled, path.str(),
-                                       "it ended before it was up"));
-  };
+  return
+    [state = std::move(state)](const caf::error& reason, const node_path& path,
+                               const caf::actor_addr& scope) {
+      // Continuations of the scope run now: it may finish right after.
+      state->resolve(reason ? reason
+                            : make_error(errc::cancelled, path.str(),
+                                         "it ended before it was up"),
+                     scope);
+    };
 }
 
 } // namespace detail
@@ -93,6 +96,9 @@ handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
 template <class F>
 caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
                                              bool background) {
+  if (opts.grace)
+    if (auto err = refuse_negative(*opts.grace, "a grace period"))
+      return err;
   auto child_opts = spawn_options{opts.name, background};
   auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_nested_scope(
