@@ -69,6 +69,10 @@ scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
   ctx.grace = opts.grace ? opts.grace : options_.grace;
   ctx.record_outcomes = options_.record_outcomes;
   ctx.cancelled = cancel_reason_;
+  // A blocking task spawned into a cancelled scope starts with stop
+  // requested: before its thread exists, which may look at it at once.
+  if (cancelled_ && extras.stop)
+    extras.stop->request_stop();
   auto hdl =
     try_make([&] { return make(self_, std::move(ctx)); }, prefix_, name);
   if (!hdl)
