@@ -37,10 +37,8 @@ void scope_state::cancel_scope(caf::error reason, bool external) {
   cancel_reason_ = std::move(reason);
   detail::log().debug("{}: cancelled ({})", path_, rendered{cancel_reason_});
   drop_queued(cancel_reason_);
-  if (job_cancel_) {
-    job_cancel_->reason = cancel_reason_;
-    job_cancel_->cancelled.store(true, std::memory_order_release);
-  }
+  if (job_cancel_)
+    job_cancel_->cancel(cancel_reason_);
   if (hooks_ && hooks_->on_cancel) {
     // The scope stops its children itself (a supervisor's ordered shutdown).
     // Whatever it leaves running is forced when the grace period ends; if

@@ -6,26 +6,18 @@ child_record& child_registry::add(caf::actor_id id, child_kind kind) {
   auto& x = records_[id];
   x.id = id;
   x.kind = kind;
-  ++counts_[static_cast<size_t>(kind)];
   link_back(x);
   return x;
 }
 
 child_registry::node_type child_registry::take(child_record& x) {
   unlink(x);
-  --counts_[static_cast<size_t>(x.kind)];
   return records_.extract(x.id);
 }
 
 void child_registry::move_to_back(child_record& x) noexcept {
   unlink(x);
   link_back(x);
-}
-
-void child_registry::set_kind(child_record& x, child_kind kind) noexcept {
-  --counts_[static_cast<size_t>(x.kind)];
-  x.kind = kind;
-  ++counts_[static_cast<size_t>(kind)];
 }
 
 void child_registry::link_back(child_record& x) noexcept {

@@ -1,7 +1,6 @@
 // Internal: the children of a scope, by id and in spawn order.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -100,7 +99,7 @@ struct child_record {
 };
 
 /// The children of a scope: found by actor id (jobs get ids no actor has),
-/// walked in spawn order, counted by kind.
+/// walked in spawn order.
 class child_registry {
 public:
   using node_type = std::unordered_map<caf::actor_id, child_record>::node_type;
@@ -123,9 +122,6 @@ public:
   /// Moves `x` to the end of the spawn order.
   void move_to_back(child_record& x) noexcept;
 
-  /// Changes the kind of `x`.
-  void set_kind(child_record& x, child_kind kind) noexcept;
-
   /// The oldest child, or null; continue with `next`.
   child_record* first() const noexcept {
     return head_;
@@ -133,10 +129,6 @@ public:
 
   size_t size() const noexcept {
     return records_.size();
-  }
-
-  size_t count(child_kind kind) const noexcept {
-    return counts_[static_cast<size_t>(kind)];
   }
 
 private:
@@ -147,7 +139,6 @@ private:
   std::unordered_map<caf::actor_id, child_record> records_;
   child_record* head_ = nullptr;
   child_record* tail_ = nullptr;
-  std::array<size_t, 5> counts_{};
 };
 
 } // namespace scaf::detail

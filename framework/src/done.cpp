@@ -110,7 +110,7 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     // An owner that died abnormally never handles it; one whose down came
     // first handled it before it ended.
     if (failed && c.orphaned)
-      child_failed(child_path(c).str(), reason);
+      take_failure(child_path(c).str(), reason);
   } else {
     if (options_.record_outcomes) {
       auto x = outcome();
@@ -145,7 +145,7 @@ void scope_state::settle(const child_record& c, node_status status,
     return;
   case node_status::failed:
   case node_status::timed_out:
-    child_failed(child_path(c).str(), reason);
+    take_failure(child_path(c).str(), reason);
     return;
   case node_status::cancelled:
   case node_status::killed:
@@ -155,20 +155,20 @@ void scope_state::settle(const child_record& c, node_status status,
   }
 }
 
-void scope_state::child_failed(const std::string& origin,
+void scope_state::take_failure(const std::string& origin,
                                const caf::error& reason) {
   auto had_failure = outcome_.has_failure();
   auto action = outcome_.failed(reason);
-  if (!had_failure)
+  if (outcome_.failure() != reason)
+    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
+                       rendered{reason});
+  else if (!had_failure)
     detail::log().debug("{}: first failure, from {}: {}", path_, origin,
                         rendered{reason});
-  else if (outcome_.failure() == reason)
+  else
     detail::log().warn("{}: the exception from {} outranks the earlier "
                        "failure, which is now suppressed: {}",
                        path_, origin, rendered{reason});
-  else
-    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
-                       rendered{reason});
   if (action == policy_action::cancel_siblings)
     cancel_scope(make_cancel_error(
                    path_.str(), origin + " failed: " + render(reason), reason),
@@ -182,7 +182,7 @@ void scope_state::on_event(task_died_event& x) {
   auto owner = children_.find(x.owner);
   if (owner != nullptr)
     for (auto& failure : x.held)
-      child_failed(child_path(*owner).str(), failure);
+      take_failure(child_path(*owner).str(), failure);
   for (auto id : x.scopes) {
     if (auto c = children_.find(id)) {
       c->orphaned = true;
@@ -197,7 +197,7 @@ void scope_state::on_event(task_died_event& x) {
         ++i;
         continue;
       }
-      child_failed(i->origin, i->failure);
+      take_failure(i->origin, i->failure);
       i = unhandled.erase(i);
     }
   }
@@ -214,15 +214,10 @@ void scope_state::on_event(report_event& x) {
   }
   // A task may report suppressed errors besides its scopes' outcomes.
   auto& from = *x.report;
-  slot->suppressed.insert(slot->suppressed.end(), from.suppressed.begin(),
-                          from.suppressed.end());
-  slot->killed.insert(slot->killed.end(), from.killed.begin(),
-                      from.killed.end());
-  slot->stragglers.insert(slot->stragglers.end(), from.stragglers.begin(),
-                          from.stragglers.end());
-  slot->children.insert(slot->children.end(),
-                        std::make_move_iterator(from.children.begin()),
-                        std::make_move_iterator(from.children.end()));
+  append_moved(slot->suppressed, from.suppressed);
+  append_moved(slot->killed, from.killed);
+  append_moved(slot->stragglers, from.stragglers);
+  append_moved(slot->children, from.children);
 }
 
 } // namespace scaf::detail

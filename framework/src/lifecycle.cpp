@@ -14,6 +14,18 @@ namespace scaf {
 
 using detail::state_of;
 
+namespace {
+
+/// The record of `child` if it is a live child that the scope supervises
+/// itself (not a scope opened by one of its tasks), else null.
+detail::child_record* supervised_child(detail::scope_state& st,
+                                       const caf::actor& child) {
+  auto c = child ? st.children_.find(child.id()) : nullptr;
+  return c != nullptr && c->kind != detail::child_kind::adopted ? c : nullptr;
+}
+
+} // namespace
+
 void scope::cancel(std::string why) {
   auto& st = state_of(*this);
   st.cancel_scope(make_cancel_error(st.path_.str(), std::move(why)), true);
@@ -120,8 +132,8 @@ caf::error scope::set_grace(caf::timespan grace) {
 
 caf::error scope::cancel_child(const caf::actor& child, caf::error reason) {
   auto& st = state_of(*this);
-  auto c = child ? st.children_.find(child.id()) : nullptr;
-  if (c == nullptr || c->kind == detail::child_kind::adopted)
+  auto c = supervised_child(st, child);
+  if (c == nullptr)
     return make_error(errc::invalid_argument, st.path_.str(),
                       "cancel_child needs a live child of this scope");
   if (!reason)
@@ -133,8 +145,8 @@ caf::error scope::cancel_child(const caf::actor& child, caf::error reason) {
 
 caf::error scope::abort_child(const caf::actor& child) {
   auto& st = state_of(*this);
-  auto c = child ? st.children_.find(child.id()) : nullptr;
-  if (c == nullptr || c->kind == detail::child_kind::adopted)
+  auto c = supervised_child(st, child);
+  if (c == nullptr)
     return make_error(errc::invalid_argument, st.path_.str(),
                       "abort_child needs a live child of this scope");
   st.force(*c, "aborted");

@@ -1,7 +1,6 @@
 #include "outcome.hpp"
 
-#include <iterator>
-
+#include "scaf/detail/task_exception.hpp"
 #include "scaf/errc.hpp"
 
 namespace scaf::detail {
@@ -19,7 +18,7 @@ policy_action scope_outcome::failed(caf::error reason) {
     return policy_ == failure_policy::errgroup ? policy_action::cancel_siblings
                                                : policy_action::none;
   }
-  if (is(reason, errc::task_exception) && !is(first, errc::task_exception)) {
+  if (outranks(reason, first)) {
     // A bug outranks an expected error.
     report_.suppressed.insert(report_.suppressed.begin(), std::move(first));
     first = std::move(reason);
@@ -48,13 +47,9 @@ void scope_outcome::cancelled(const caf::error& reason) {
 }
 
 void scope_outcome::merge(nested_report& x) {
-  auto append = [](auto& to, auto& from) {
-    to.insert(to.end(), std::make_move_iterator(from.begin()),
-              std::make_move_iterator(from.end()));
-  };
-  append(report_.suppressed, x.suppressed);
-  append(report_.killed, x.killed);
-  append(report_.stragglers, x.stragglers);
+  append_moved(report_.suppressed, x.suppressed);
+  append_moved(report_.killed, x.killed);
+  append_moved(report_.stragglers, x.stragglers);
 }
 
 scope_report scope_outcome::finish() {

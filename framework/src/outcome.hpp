@@ -2,8 +2,10 @@
 // policy, the one place that decides what a child's end means for the scope.
 #pragma once
 
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/error.hpp>
 
@@ -11,6 +13,13 @@
 #include "scaf/scope_options.hpp"
 
 namespace scaf::detail {
+
+/// Moves the elements of `from` to the end of `to`.
+template <class T>
+void append_moved(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()),
+            std::make_move_iterator(from.end()));
+}
 
 /// What the failure policy asks the scope to do after a child's end.
 enum class policy_action {

@@ -1,5 +1,4 @@
-// The scope actor: startup, messages, finishing, and the public calls of
-// scaf::scope that are not about spawning.
+// The scope actor: startup, messages, finishing, and abnormal death.
 #include "scaf/scope.hpp"
 
 #include <chrono>
@@ -97,13 +96,11 @@ scope_state::~scope_state() {
     make_cancel_error(path_.str(), "the scope died: " + render(died), died);
   detail::log().error("{}: the scope died ({}); stopping its children", path_,
                       rendered{died});
-  if (children_.count(child_kind::job) > 0) {
-    auto& jobs = job_cancel();
-    if (!jobs->cancelled.load()) {
-      jobs->reason = why;
-      jobs->cancelled.store(true, std::memory_order_release);
-    }
-    jobs->abandoned.store(true, std::memory_order_release);
+  // Jobs not yet run see `abandoned` and never run (every job holds the
+  // cancel state, so there is none without it).
+  if (job_cancel_) {
+    job_cancel_->cancel(why);
+    job_cancel_->abandoned.store(true, std::memory_order_release);
   }
   for (auto c = children_.first(); c != nullptr; c = c->next) {
     switch (c->kind) {
@@ -229,17 +226,7 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
 void scope_state::fail_with(caf::error reason) {
   if (finished_)
     return;
-  auto first = !outcome_.has_failure();
-  if (first)
-    detail::log().debug("{}: failed: {}", path_, rendered{reason});
-  else
-    detail::log().warn("{}: suppressed error: {}", path_, rendered{reason});
-  auto cause = reason;
-  if (outcome_.failed(std::move(reason)) == policy_action::cancel_siblings)
-    cancel_scope(make_cancel_error(path_.str(),
-                                   path_.str() + " failed: " + render(cause),
-                                   cause),
-                 false);
+  take_failure(path_.str(), reason);
   check_progress();
 }
 

@@ -77,6 +77,7 @@ public:
     }
   }
 
+  /// Fails the scope itself (`scope::fail`, code of the scope that threw).
   void fail_with(caf::error reason);
 
   void on_event(cancel_event& x);
@@ -179,8 +180,9 @@ public:
   void settle(const child_record& c, node_status status,
               const caf::error& reason);
 
-  /// A failure reached the scope from `origin`: the failure policy decides.
-  void child_failed(const std::string& origin, const caf::error& reason);
+  /// A failure reached the scope from `origin` (a child's path, or the
+  /// scope's own): the failure policy decides.
+  void take_failure(const std::string& origin, const caf::error& reason);
 
   // -- properties ------------------------------------------------------------
 

@@ -148,10 +148,8 @@ void scope_state::admit(child_record& c, const spawn_options& opts,
 const std::shared_ptr<job_cancel_state>& scope_state::job_cancel() {
   if (!job_cancel_) {
     job_cancel_ = std::make_shared<job_cancel_state>();
-    if (cancelled_) {
-      job_cancel_->reason = cancel_reason_;
-      job_cancel_->cancelled.store(true, std::memory_order_release);
-    }
+    if (cancelled_)
+      job_cancel_->cancel(cancel_reason_);
   }
   return job_cancel_;
 }
@@ -222,7 +220,7 @@ void scope_state::detach(const caf::actor& nested) {
       kill(*owner);
   }
   c->owner = 0;
-  children_.set_kind(*c, child_kind::scope);
+  c->kind = child_kind::scope;
   if (cancelled_ && !c->forced) {
     // It now hears the cancel from this scope, as the newest child.
     if (sweep_cursor_ == c)

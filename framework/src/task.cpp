@@ -283,8 +283,7 @@ void task_base::handle_down(caf::down_msg& msg) {
     auto& pending = *core.pending_quit_;
     if (!pending || is(pending, errc::cancelled)) {
       pending = std::move(failure);
-    } else if (is(failure, errc::task_exception) &&
-               !is(pending, errc::task_exception)) {
+    } else if (detail::outranks(failure, pending)) {
       suppress(std::exchange(pending, std::move(failure)));
     } else {
       suppress(std::move(failure));

@@ -28,6 +28,15 @@ struct job_cancel_state {
   /// The scope died abnormally: no job of it runs any more.
   std::atomic<bool> abandoned{false};
   caf::error reason;
+
+  /// Marks the scope cancelled with `why`, unless it is already. Only the
+  /// scope actor calls it.
+  void cancel(caf::error why) {
+    if (cancelled.load(std::memory_order_relaxed))
+      return;
+    reason = std::move(why);
+    cancelled.store(true, std::memory_order_release);
+  }
 };
 
 /// What a scope gives a job it spawns.
