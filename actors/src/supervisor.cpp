@@ -104,9 +104,15 @@ private:
     opts.grace = c.spec.options.shutdown;
     auto up = s_.start(opts, c.spec.start);
     c.actor = up.task();
-    if (!c.actor)
+    if (!c.actor && s_.is_closed())
       return; // the scope is closing: nothing starts any more
     starting_ = i;
+    if (!c.actor) {
+      // The spawn failed (its arguments threw when copied): like OTP's
+      // failing start function, a failure of a child that never came up.
+      ended_before_up(i, n, up.get().error(), true);
+      return;
+    }
     up.then(s_.self(), [self = shared_from_this(), i,
                         n](const caf::expected<void>& result) {
       if (result)
@@ -134,24 +140,7 @@ private:
       x.status == node_status::failed || x.status == node_status::timed_out;
     c.actor = caf::actor{};
     if (starting_ == i) {
-      starting_.reset();
-      if (options_.strategy == restart_strategy::one_for_one) {
-        // Ended before it was up: the others do not depend on it; start
-        // them, then handle it.
-        pending_.push_back({i, start, x.reason, failed});
-        start_next();
-        return;
-      }
-      // The children after it depend on it: do not start them now;
-      // restarting it restarts them (OTP's try_again).
-      auto rest = std::move(to_start_);
-      to_start_.clear();
-      handle_exit(i, x.reason, failed);
-      if (!busy() && !shutting_down_) {
-        // Not restarted (temporary, or transient and fine): go on.
-        to_start_ = std::move(rest);
-        start_next();
-      }
+      ended_before_up(i, start, x.reason, failed);
       return;
     }
     if (auto stop = std::find(stopping_.begin(), stopping_.end(), i);
@@ -172,6 +161,29 @@ private:
     handle_exit(i, x.reason, failed);
   }
 
+  /// The child `i` (its start `start`) ended, or could not be spawned,
+  /// while the supervisor waited for it to come up.
+  void ended_before_up(size_t i, uint64_t start, const caf::error& reason,
+                       bool failed) {
+    starting_.reset();
+    if (options_.strategy == restart_strategy::one_for_one) {
+      // The others do not depend on it: start them, then handle it.
+      pending_.push_back({i, start, reason, failed});
+      start_next();
+      return;
+    }
+    // The children after it depend on it: do not start them now;
+    // restarting it restarts them (OTP's try_again).
+    auto rest = std::move(to_start_);
+    to_start_.clear();
+    handle_exit(i, reason, failed);
+    if (!busy() && !shutting_down_) {
+      // Not restarted (temporary, or transient and fine): go on.
+      to_start_ = std::move(rest);
+      start_next();
+    }
+  }
+
   void handle_exit(size_t i, const caf::error& reason, bool failed) {
     auto& c = children_[i];
     auto type = c.spec.options.restart;
@@ -181,11 +193,12 @@ private:
       return;
     }
     if (!restart_allowed()) {
-      auto detail = std::to_string(restarts_.size() - 1) + " restarts within " +
-                    std::to_string(to_ms(options_.period)) + " ms (intensity " +
-                    std::to_string(options_.intensity) + "); " +
-                    c.spec.options.name + " ended with " +
-                    (reason ? render(reason) : std::string{"success"});
+      auto detail =
+        c.spec.options.name + " ended with " +
+        (reason ? render(reason) : std::string{"success"}) +
+        "; restarting it would make " + std::to_string(restarts_.size()) +
+        " restarts within " + std::to_string(to_ms(options_.period)) +
+        " ms, more than the intensity " + std::to_string(options_.intensity);
       shut_down(make_error(errc::restart_limit, s_.path(), std::move(detail)));
       return;
     }
@@ -362,8 +375,12 @@ child_factory supervisor(supervisor_options opts,
   // its own shutdown time, one after another.
   scope_options scope_opts;
   scope_opts.grace = caf::timespan{0};
-  for (auto& c : children)
-    *scope_opts.grace += std::max(c.options.shutdown, caf::timespan{0});
+  auto& grace = *scope_opts.grace;
+  for (auto& c : children) {
+    // Saturating: a shutdown of caf::timespan::max() waits forever.
+    auto d = std::max(c.options.shutdown, caf::timespan{0});
+    grace = d > caf::timespan::max() - grace ? caf::timespan::max() : grace + d;
+  }
   return scope_factory(
     std::move(scope_opts),
     [opts = std::move(opts), children = std::move(children)](scope& s) {

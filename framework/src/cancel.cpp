@@ -68,7 +68,7 @@ caf::timespan scope_state::grace_of(const child_record& c) const noexcept {
 }
 
 void scope_state::schedule_force(child_record& c) {
-  auto deadline = std::max(now() + *options_.grace, last_deadline_);
+  auto deadline = std::max(deadline_after(*options_.grace), last_deadline_);
   last_deadline_ = deadline;
   c.deadline = deadline;
   if (sweep_cursor_ == nullptr)
@@ -99,8 +99,8 @@ void scope_state::cancel_one(child_record& c, const caf::error& reason) {
     force(c, "cancelled without a grace period");
     return;
   }
-  deliver_cancel(c, reason, now() + grace);
-  self_->delayed_send(self_, grace, scope_event{child_grace_event{c.id}});
+  deliver_cancel(c, reason, deadline_after(grace));
+  send_after(grace, scope_event{child_grace_event{c.id}});
 }
 
 void scope_state::deliver_cancel(child_record& c, const caf::error& reason,
@@ -111,13 +111,17 @@ void scope_state::deliver_cancel(child_record& c, const caf::error& reason,
     // runs. A task that opened scopes still hears it, so that it does not
     // take their ending for a failure to react to; it is killed once they
     // are done.
+    // `f(task_base*)` is busy in its function: it notices the stop signal
+    // (`is_cancelled`); messages reach it once the function returned.
+    if (c.stop)
+      c.stop->request(reason);
     if (aborting_ && c.nested == 0)
       return;
     send_urgent(self_, c.handle, caf::exit_msg{self_->address(), reason});
     return;
   case child_kind::blocking:
     // Busy in its function: its stop token is all it can notice.
-    c.stop->request_stop();
+    c.stop->request(reason);
     return;
   case child_kind::job:
     // It sees the scope's cancel before it starts; once running it cannot
@@ -142,6 +146,8 @@ void scope_state::force(child_record& c, const char* why) {
   c.forced_why = why;
   switch (c.kind) {
   case child_kind::task:
+    if (c.stop)
+      c.stop->request(forced_reason(why));
     if (c.nested == 0) {
       kill(c);
       return;
@@ -156,7 +162,7 @@ void scope_state::force(child_record& c, const char* why) {
   case child_kind::blocking:
     // It cannot be killed mid-call (CAF delivers the kill when its function
     // returns): keep waiting for it.
-    c.stop->request_stop();
+    c.stop->request(forced_reason(why));
     mark_straggler(c);
     return;
   case child_kind::job:
@@ -173,11 +179,15 @@ void scope_state::force(child_record& c, const char* why) {
   }
 }
 
+caf::error scope_state::forced_reason(const char* why) const {
+  return cancel_reason_ ? cancel_reason_ : make_cancel_error(path_.str(), why);
+}
+
 void scope_state::kill(child_record& c) {
   c.kill_pending = false;
-  auto path = child_path(c).str();
-  detail::log().warn("{}: killed ({})", path, c.forced_why);
-  outcome_.killed(std::move(path));
+  // The report names it once its down says that the kill took effect: a
+  // task busy in a call may end on its own first.
+  detail::log().warn("{}: killing it ({})", log_path(c), c.forced_why);
   send_urgent(self_, c.handle,
               caf::exit_msg{self_->address(), caf::exit_reason::kill});
 }
@@ -195,6 +205,8 @@ void scope_state::arm_sweep() {
   if (sweep_armed_ || sweep_cursor_ == nullptr)
     return;
   auto at = sweep_cursor_->deadline;
+  if (at == time_point::max())
+    return; // never forced
   // Each timer is a round trip through CAF's clock thread. When the parent
   // forces this scope (and so every child) no later than that, none is
   // needed.

@@ -79,8 +79,8 @@ struct child_record {
   caf::actor handle;
   /// The job of a function task run as a job.
   job_ptr job;
-  /// The stop source of a blocking task.
-  std::shared_ptr<std::stop_source> stop;
+  /// The stop signal of a function running in an actor of its own.
+  std::shared_ptr<stop_signal> stop;
   std::string name;
   std::unique_ptr<child_extra> extra;
   /// Neighbours in spawn order.

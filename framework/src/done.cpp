@@ -58,14 +58,19 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     --main_running_;
   if (c.limited)
     limiter_.release();
-  // A job that started only after it was forced overstayed its grace period
-  // all the same.
-  if (c.kind == child_kind::job && c.forced && !c.straggler && c.job->started())
+  // Forced, yet it ended on its own: it overstayed its grace period all the
+  // same, busy in a call that the kill waited for (a task), or started only
+  // after it was forced (a job).
+  if (c.forced && !c.straggler &&
+      ((c.kind == child_kind::task && !is_kill(reason)) ||
+       (c.kind == child_kind::job && c.job->started())))
     mark_straggler(c);
   if (c.straggler && (!reason || is(reason, errc::cancelled)))
     detail::log().warn("{}: straggler finished {} ms after its grace period",
                        log_path(c), ms_since(c.forced_at, now()));
   auto status = classify(c, reason);
+  if (status == node_status::killed)
+    outcome_.killed(child_path(c).str());
   // What the child's subtree reported goes up with this scope's own.
   auto sub = c.extra ? std::move(c.extra->report) : nullptr;
   if (sub)
@@ -157,19 +162,23 @@ void scope_state::settle(const child_record& c, node_status status,
 
 void scope_state::take_failure(const std::string& origin,
                                const caf::error& reason) {
-  auto had_failure = outcome_.has_failure();
-  auto action = outcome_.failed(reason);
-  if (outcome_.failure() != reason)
-    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
-                       rendered{reason});
-  else if (!had_failure)
+  auto taken = outcome_.failed(reason);
+  switch (taken.fate) {
+  case failure_fate::first:
     detail::log().debug("{}: first failure, from {}: {}", path_, origin,
                         rendered{reason});
-  else
+    break;
+  case failure_fate::outranking:
     detail::log().warn("{}: the exception from {} outranks the earlier "
                        "failure, which is now suppressed: {}",
-                       path_, origin, rendered{reason});
-  if (action == policy_action::cancel_siblings)
+                       path_, origin, rendered{outcome_.displaced()});
+    break;
+  case failure_fate::suppressed:
+    detail::log().warn("{}: suppressed error from {}: {}", path_, origin,
+                       rendered{reason});
+    break;
+  }
+  if (taken.action == policy_action::cancel_siblings)
     cancel_scope(make_cancel_error(
                    path_.str(), origin + " failed: " + render(reason), reason),
                  false);

@@ -89,17 +89,16 @@ caf::error scope::refuse_negative(caf::timespan x, const char* what) const {
 caf::error scope::fail_after(caf::timespan timeout) {
   if (auto err = refuse_negative(timeout, "a deadline"))
     return err;
-  self_->delayed_send(
-    self_, timeout, detail::scope_event{detail::deadline_event{true, timeout}});
+  state_of(*this).send_after(
+    timeout, detail::scope_event{detail::deadline_event{true, timeout}});
   return {};
 }
 
 caf::error scope::move_on_after(caf::timespan timeout) {
   if (auto err = refuse_negative(timeout, "a deadline"))
     return err;
-  self_->delayed_send(
-    self_, timeout,
-    detail::scope_event{detail::deadline_event{false, timeout}});
+  state_of(*this).send_after(
+    timeout, detail::scope_event{detail::deadline_event{false, timeout}});
   return {};
 }
 
@@ -119,6 +118,11 @@ limit_counts scope::counts() const noexcept {
 
 void scope::on_no_tasks(std::function<void()> f) {
   auto& st = state_of(*this);
+  if (!f) {
+    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
+                            "on_no_tasks needs a function, got an empty one"));
+    return;
+  }
   st.hooks().no_tasks_waiters.push_back(std::move(f));
   st.notify_no_tasks();
 }
@@ -164,7 +168,10 @@ void scope::on_cancel(std::function<void(const caf::error&)> handler) {
 caf::error scope::after(caf::timespan delay, std::function<void()> f) {
   if (auto err = refuse_negative(delay, "a delay"))
     return err;
-  self_->delayed_send(self_, delay, detail::continuation{std::move(f)});
+  if (!f)
+    return make_error(errc::invalid_argument, path(),
+                      "after needs a function, got an empty one");
+  state_of(*this).send_after(delay, detail::continuation{std::move(f)});
   return {};
 }
 

@@ -5,27 +5,28 @@
 
 namespace scaf::detail {
 
-policy_action scope_outcome::failed(caf::error reason) {
+failure_taken scope_outcome::failed(caf::error reason) {
   auto& first = report_.failure;
   if (!first) {
     if (policy_ == failure_policy::race && race_won_ &&
         !is(reason, errc::task_exception)) {
       // The race is decided: failures no longer are.
-      suppress(std::move(reason));
-      return policy_action::none;
+      report_.suppressed.push_back(std::move(reason));
+      return {failure_fate::suppressed, policy_action::none};
     }
     first = std::move(reason);
-    return policy_ == failure_policy::errgroup ? policy_action::cancel_siblings
-                                               : policy_action::none;
+    return {failure_fate::first, policy_ == failure_policy::errgroup
+                                   ? policy_action::cancel_siblings
+                                   : policy_action::none};
   }
   if (outranks(reason, first)) {
     // A bug outranks an expected error.
     report_.suppressed.insert(report_.suppressed.begin(), std::move(first));
     first = std::move(reason);
-    return policy_action::none;
+    return {failure_fate::outranking, policy_action::none};
   }
-  suppress(std::move(reason));
-  return policy_action::none;
+  report_.suppressed.push_back(std::move(reason));
+  return {failure_fate::suppressed, policy_action::none};
 }
 
 policy_action scope_outcome::succeeded() {

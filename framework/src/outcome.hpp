@@ -28,6 +28,21 @@ enum class policy_action {
   cancel_siblings,
 };
 
+/// What became of a failure the scope took.
+enum class failure_fate {
+  /// It is the scope's failure, the first one.
+  first,
+  /// It is the scope's failure, and the earlier one is now suppressed.
+  outranking,
+  /// It is suppressed.
+  suppressed,
+};
+
+struct failure_taken {
+  failure_fate fate;
+  policy_action action;
+};
+
 /// The report a scope builds while it runs (`scope_report`), and the rules
 /// of its failure policy.
 class scope_outcome {
@@ -44,7 +59,7 @@ public:
   /// becomes the scope's, later ones are suppressed; an exception escaping
   /// task code (`errc::task_exception`) outranks an earlier ordinary error,
   /// which moves to the front of the suppressed ones.
-  policy_action failed(caf::error reason);
+  failure_taken failed(caf::error reason);
 
   /// A child succeeded.
   policy_action succeeded();
@@ -57,17 +72,9 @@ public:
     return static_cast<bool>(report_.failure);
   }
 
-  const caf::error& failure() const noexcept {
-    return report_.failure;
-  }
-
-  bool is_cancelled() const noexcept {
-    return static_cast<bool>(report_.cancel_reason);
-  }
-
-  /// Appends to the suppressed errors.
-  void suppress(caf::error reason) {
-    report_.suppressed.push_back(std::move(reason));
+  /// The failure an outranking one displaced last (the first suppressed).
+  const caf::error& displaced() const noexcept {
+    return report_.suppressed.front();
   }
 
   void killed(std::string path) {

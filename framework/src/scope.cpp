@@ -103,14 +103,16 @@ scope_state::~scope_state() {
     job_cancel_->abandoned.store(true, std::memory_order_release);
   }
   for (auto c = children_.first(); c != nullptr; c = c->next) {
+    // A function busy in an actor of its own hears it first.
+    if (c->stop)
+      c->stop->request(why);
     switch (c->kind) {
     case child_kind::task:
       send_urgent(nullptr, c->handle,
                   caf::exit_msg{caf::actor_addr{}, caf::exit_reason::kill});
       break;
     case child_kind::blocking:
-      c->stop->request_stop();
-      break;
+      break; // cannot be killed mid-call
     case child_kind::job:
       break; // sees `abandoned` and never runs
     case child_kind::scope:
@@ -175,7 +177,9 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
   in_body_ = false;
   if (cfg.join_after_body && !keep_open_)
     joined_ = true;
-  if (!defer_started_)
+  // A body that threw or failed the scope never brought it up: a `start`
+  // handle resolves with the failure once the scope ends.
+  if (!defer_started_ && !outcome_.has_failure())
     signal_started();
   check_progress();
   // Few cases on purpose: each case of a behavior costs every scope about 40

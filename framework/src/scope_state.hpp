@@ -54,6 +54,10 @@ public:
   using actor_type = caf::stateful_actor<scope_state>;
   using time_point = caf::actor_clock::time_point;
 
+  /// Durations from here on (about 146 years) mean never: a grace period or
+  /// deadline of `caf::timespan::max()` must not overflow into the past.
+  static constexpr caf::timespan never = caf::timespan::max() / 2;
+
   // -- constructors, destructors, and assignment operators -------------------
 
   explicit scope_state(actor_type* self);
@@ -100,7 +104,9 @@ public:
 
   // -- spawning (spawn.cpp) --------------------------------------------------
 
-  caf::error check_open() const;
+  /// Refuses a spawn into a closed scope, or with a negative grace period.
+  caf::error check_spawn(const spawn_options& opts,
+                         const std::string& name) const;
 
   caf::expected<caf::actor> spawn_actor_child(const spawn_options& opts,
                                               child_kind kind, actor_maker make,
@@ -156,6 +162,10 @@ public:
   /// Forces `c`, the one decision per kind.
   void force(child_record& c, const char* why);
 
+  /// What a forced child hears if it hears anything: the scope's cancel
+  /// reason, or `why` when the scope was not cancelled.
+  caf::error forced_reason(const char* why) const;
+
   void kill(child_record& c);
 
   void mark_straggler(child_record& c);
@@ -197,6 +207,18 @@ public:
 
   time_point now() const {
     return self_->clock().now();
+  }
+
+  /// When `d` from now is: never for a duration of `never` or more.
+  time_point deadline_after(caf::timespan d) const {
+    return d >= never ? time_point::max() : now() + d;
+  }
+
+  /// Sends `msg` to this scope after `d`, unless `d` means never.
+  template <class T>
+  void send_after(caf::timespan d, T&& msg) {
+    if (d < never)
+      self_->delayed_send(self_, d, std::forward<T>(msg));
   }
 
   // -- member variables ------------------------------------------------------

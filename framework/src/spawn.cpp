@@ -46,33 +46,35 @@ auto try_make(Make&& make, const path_prefix& parent, const std::string& name)
 
 } // namespace
 
-caf::error scope_state::check_open() const {
+caf::error scope_state::check_spawn(const spawn_options& opts,
+                                    const std::string& name) const {
   if (closed_)
     return make_error(errc::scope_closed, path_.str(),
                       finished_ ? "the scope has finished"
                                 : "the scope is closed");
+  if (opts.grace && opts.grace->count() < 0)
+    return make_error(errc::invalid_argument, node_path{prefix_, name}.str(),
+                      "a grace period cannot be negative");
   return {};
 }
 
 caf::expected<caf::actor>
 scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
                                actor_maker make, spawn_extras extras) {
-  if (auto err = check_open())
-    return err;
   auto name = child_name(opts, next_seq_);
-  if (opts.grace && opts.grace->count() < 0)
-    return make_error(errc::invalid_argument, node_path{prefix_, name}.str(),
-                      "a grace period cannot be negative");
+  if (auto err = check_spawn(opts, name))
+    return err;
   node_context ctx;
   ctx.parent = self_->address();
   ctx.path = node_path{prefix_, name};
   ctx.grace = opts.grace ? opts.grace : options_.grace;
   ctx.record_outcomes = options_.record_outcomes;
   ctx.cancelled = cancel_reason_;
-  // A blocking task spawned into a cancelled scope starts with stop
-  // requested: before its thread exists, which may look at it at once.
+  // A function spawned into a cancelled scope to run in an actor of its own
+  // starts with stop requested: before its thread exists, which may look
+  // at it at once.
   if (cancelled_ && extras.stop)
-    extras.stop->request_stop();
+    extras.stop->request(cancel_reason_);
   auto hdl =
     try_make([&] { return make(self_, std::move(ctx)); }, prefix_, name);
   if (!hdl)
@@ -88,9 +90,9 @@ scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
 
 caf::error scope_state::spawn_job_child(const spawn_options& opts,
                                         job_maker make) {
-  if (auto err = check_open())
-    return err;
   auto name = child_name(opts, next_seq_);
+  if (auto err = check_spawn(opts, name))
+    return err;
   auto key = job_key(++next_job_);
   auto j = try_make(
     [&] {

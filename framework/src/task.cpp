@@ -114,11 +114,21 @@ void task_base::defer_quit() {
 }
 
 bool task_base::is_cancelled() const noexcept {
-  return core_->cancelled_ || core_->start_cancelled_;
+  auto& core = *core_;
+  return core.cancelled_ || core.start_cancelled_ ||
+         (core.stop_ != nullptr && core.stop_->source.stop_requested());
 }
 
 const caf::error& task_base::cancel_reason() const noexcept {
-  return core_->cancel_reason_;
+  auto& core = *core_;
+  if (!core.cancel_reason_ && core.stop_ != nullptr &&
+      core.stop_->source.stop_requested())
+    return core.stop_->reason;
+  return core.cancel_reason_;
+}
+
+void task_base::watch_stop(const detail::stop_signal* stop) noexcept {
+  core_->stop_ = stop;
 }
 
 std::string task_base::path() const {

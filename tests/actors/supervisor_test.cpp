@@ -41,6 +41,28 @@ caf::behavior fails_first(traced_task* self, event_log* log, live_map* live,
   return member(self, log, live, std::move(name), on_cancel_mode::log_and_quit);
 }
 
+/// An argument whose copies throw once `*armed` is set: a child spec made
+/// from it can no longer be spawned.
+struct copy_bomb {
+  explicit copy_bomb(const bool* trigger) : armed(trigger) {
+    // nop
+  }
+
+  copy_bomb(const copy_bomb& other) : armed(other.armed) {
+    if (*armed)
+      throw std::runtime_error("copy threw");
+  }
+
+  copy_bomb& operator=(const copy_bomb&) = delete;
+
+  const bool* armed;
+};
+
+caf::behavior bomb_task(traced_task* self, event_log* log, copy_bomb) {
+  log->add("start:" + self->path());
+  return {[](finish_atom) {}};
+}
+
 child_spec member_spec(event_log* log, live_map* live, child_options opts,
                        on_cancel_mode mode = on_cancel_mode::log_and_quit) {
   auto name = opts.name;
@@ -223,11 +245,35 @@ TEST_F(SupervisorTest,
   ASSERT_TRUE(is(report->reason(), errc::restart_limit))
     << render(report->reason());
   EXPECT_EQ(render(report->reason()),
-            "scaf::restart_limit(root/sup: 2 restarts within 5000 ms "
-            "(intensity 2); b ended with " +
-              render(app_error(3, "b broke")) + ")");
+            "scaf::restart_limit(root/sup: b ended with " +
+              render(app_error(3, "b broke")) +
+              "; restarting it would make 3 restarts within 5000 ms, more "
+              "than the intensity 2)");
   EXPECT_LT(log.index_of("down:a"), log.index_of("down:sup"));
   EXPECT_LT(log.index_of("down:sup"), log.index_of("down:root"));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, ChildThatCannotBeSpawnedFailsLikeOneThatEndsAtStart) {
+  bool armed = false;
+  auto specs = abc();
+  specs.insert(specs.begin() + 1,
+               child({.name = "bomb"}, bomb_task, &log, copy_bomb{&armed}));
+  armed = true; // from now on every spawn of "bomb" throws
+  start(
+    {.strategy = restart_strategy::one_for_one, .intensity = 1, .period = 5s},
+    specs);
+  // The others started; the bomb was restarted once, then the supervisor
+  // gave up and stopped them in reverse order.
+  EXPECT_EQ(lifecycle(log.events()),
+            (strings{"start:a", "start:b", "start:c", "cancel:c", "~c",
+                     "cancel:b", "~b", "cancel:a", "~a"}));
+  EXPECT_EQ(render(report->reason()),
+            "scaf::restart_limit(root/sup: bomb ended with "
+            "scaf::task_exception(root/sup/bomb: copy threw); restarting it "
+            "would make 2 restarts within 5000 ms, more than the intensity "
+            "1)");
+  EXPECT_EQ(report->status, scope_status::failed);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 

@@ -168,23 +168,24 @@ TEST_F(FunctionTaskTest, CancellableTaskNotCancelledReturnsItsOwnValue) {
 }
 
 TEST_F(FunctionTaskTest, CancelledCancellableTaskYieldsItsDefault) {
-  int runs = 0;
+  int before_runs = 0, plain_runs = 0, default_runs = 0;
   handle<int> before, plain, with_default;
   open([&](scope& s) {
     // Cancelled before it started: it never runs, it yields its fallback.
-    before = s.spawn_cancellable(-1, [&runs] { return ++runs; });
+    before = s.spawn_cancellable(-1, [&] { return ++before_runs; });
     s.cancel("stop");
     // A cancelled scope still accepts children; they start cancelled and,
     // being cleanup work, still run. A cancellable one yields its fallback.
-    plain = s.spawn_fn([&runs] { return ++runs; });
-    with_default = s.spawn_cancellable(-2, [&runs] { return ++runs; });
+    plain = s.spawn_fn([&] { return ++plain_runs; });
+    with_default = s.spawn_cancellable(-2, [&] { return ++default_runs; });
   });
   run();
-  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(before_runs, 0);
+  EXPECT_EQ(plain_runs, 1);
+  EXPECT_EQ(default_runs, 1);
   EXPECT_EQ(before.get(), -1);
   EXPECT_EQ(with_default.get(), -2);
-  ASSERT_TRUE(plain.get());
-  EXPECT_GE(*plain.get(), 1);
+  EXPECT_EQ(plain.get(), 1);
   EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: stop)");
   EXPECT_EQ(sys.registry().running(), baseline);
 }
@@ -363,6 +364,7 @@ TEST_F(FunctionTaskTest, YieldLetsCancelInBetweenSteps) {
   // Cancelling one task is not a failure of its scope.
   EXPECT_EQ(report->status, scope_status::succeeded)
     << render(report->reason());
+  EXPECT_TRUE(report->suppressed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -616,18 +618,22 @@ TEST_F(ThreadedTaskTest, BlockingTaskSeesStopTokenWhenCancelled) {
 }
 
 TEST_F(ThreadedTaskTest, BlockingStragglerIsReportedAndWaitedFor) {
+  std::atomic<bool> release{false};
   std::atomic<bool> finished{false};
   scope_report report;
   auto result =
     run(sys,
         [&](scope& s) {
           s.spawn_blocking({.name = "mule"}, [&](std::stop_token) {
-            // Ignores its stop token for well past the grace period.
-            std::this_thread::sleep_for(300ms);
+            // Ignores its stop token until released, which the scope does
+            // on its own clock after the grace period (20 ms) has ended.
+            while (!release)
+              std::this_thread::sleep_for(1ms);
             finished = true;
             return 0;
           });
           s.cancel("stop");
+          s.after(100ms, [&release] { release = true; });
         },
         {.scope = {.name = "root", .grace = 20ms}, .report = &report});
   // run() returned only after the straggler was done.
@@ -643,17 +649,23 @@ TEST_F(ThreadedTaskTest, BlockingStragglerIsReportedAndWaitedFor) {
 
 TEST_F(ThreadedTaskTest,
        RunningFunctionTaskPastItsGraceIsAStragglerAndWaitedFor) {
+  std::atomic<bool> release{false};
   std::atomic<bool> finished{false};
   scope_report report;
   auto result =
     run(sys,
         [&](scope& s) {
           auto me = caf::actor_cast<caf::actor>(s.self());
-          s.spawn_fn({.name = "crunch"}, [&finished, me] {
-            // Cancels its own scope once it runs, then computes well past the
-            // grace period: a running function cannot be stopped.
+          s.spawn_fn({.name = "crunch"}, [&s, &release, &finished, me] {
+            // Cancels its own scope once it runs, then computes until the
+            // scope releases it, on its own clock after the grace period
+            // (20 ms): a running function cannot be stopped.
             caf::anon_send(me, cancel_atom::value, std::string{"stop"});
-            std::this_thread::sleep_for(300ms);
+            caf::anon_send(me, detail::continuation{[&s, &release] {
+                             s.after(100ms, [&release] { release = true; });
+                           }});
+            while (!release)
+              std::this_thread::sleep_for(1ms);
             finished = true;
             return 0;
           });
@@ -668,6 +680,67 @@ TEST_F(ThreadedTaskTest,
   EXPECT_EQ(report.children[0].status, node_status::straggler);
   EXPECT_TRUE(result) << render(result.error());
   EXPECT_EQ(render(report.reason()), "scaf::cancelled(root: stop)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, TaskBaseFunctionSeesItsCancelWhileItRuns) {
+  auto boom = app_error(5, "boom");
+  std::atomic<bool> polling{false};
+  caf::error heard;
+  handle<int> plain, cancellable;
+  auto result = run(sys, [&](scope& s) {
+    // Both poll `is_cancelled()` in their function until the scope cancels
+    // them: they never return without it.
+    plain = s.spawn_fn({.name = "plain"}, [&](task_base* self) {
+      polling = true;
+      while (!self->is_cancelled())
+        std::this_thread::sleep_for(1ms);
+      heard = cancel_cause(self->cancel_reason());
+      return 1;
+    });
+    cancellable = s.spawn_cancellable(-1, [](task_base* self) {
+      while (!self->is_cancelled())
+        std::this_thread::sleep_for(1ms);
+      return 2;
+    });
+    s.spawn_fn([&polling, boom]() -> caf::expected<int> {
+      while (!polling)
+        std::this_thread::sleep_for(1ms);
+      return boom;
+    });
+  });
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error(), boom);
+  // The function ran on to its own end and heard why.
+  EXPECT_EQ(plain.get(), 1);
+  EXPECT_EQ(heard, boom);
+  EXPECT_EQ(cancellable.get(), -1);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, TaskBaseFunctionPastItsGraceIsAStragglerNotKilled) {
+  std::atomic<bool> release{false};
+  scope_report report;
+  handle<int> h;
+  auto result =
+    run(sys,
+        [&](scope& s) {
+          h = s.spawn_fn({.name = "crunch"}, [&release](task_base*) {
+            while (!release) // ignores its cancel until released
+              std::this_thread::sleep_for(1ms);
+            return 7;
+          });
+          s.cancel("stop");
+          // On the scope's clock, after the grace period (20 ms) ended.
+          s.after(100ms, [&release] { release = true; });
+        },
+        {.scope = {.name = "root", .grace = 20ms}, .report = &report});
+  EXPECT_TRUE(result) << render(result.error());
+  // The kill waited for the function, which ended on its own.
+  EXPECT_EQ(h.get(), 7);
+  EXPECT_EQ(report.stragglers, std::vector<std::string>{"root/crunch"});
+  EXPECT_TRUE(report.killed.empty());
+  EXPECT_EQ(report.status, scope_status::cancelled);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 

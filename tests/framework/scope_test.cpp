@@ -677,7 +677,7 @@ TEST_F(ScopeTest, ChildrenSpawnedIntoACancelledScopeShareOneGraceTimer) {
   EXPECT_EQ(log.count_prefix("cancel:m"), n);
   // One timer forces them all: not one per child (whose expiries each
   // scanned every child: quadratic).
-  EXPECT_LE(sched.clock().schedule().size(), 1u);
+  EXPECT_EQ(sched.clock().schedule().size(), 1u);
   advance(999ms);
   EXPECT_EQ(log.count_prefix("~m"), 0u);
   EXPECT_EQ(sched.advance_time(1ms), 1u);
@@ -760,6 +760,7 @@ TEST_F(ScopeTest, ThrowingSpawnRequestBecomesThatSpawnsErrorAndNothingElse) {
   run();
   EXPECT_EQ(report->status, scope_status::succeeded)
     << render(report->reason());
+  EXPECT_TRUE(report->suppressed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -815,6 +816,8 @@ TEST_F(ScopeTest, NestedScopeThatWasCancelledDoesNotFailItsParent) {
   run();
   EXPECT_EQ(report->status, scope_status::succeeded)
     << render(report->reason());
+  EXPECT_TRUE(report->suppressed.empty());
+  EXPECT_FALSE(report->cancel_reason);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -997,6 +1000,7 @@ TEST_F(ScopeTest, CancelChildStopsOneTaskWithoutFailingTheScope) {
                       render(app_error(4, "not needed")) + ")"),
             1u);
   EXPECT_EQ(log.count("~polite"), 1u);
+  EXPECT_EQ(log.count("cancel:mule:scaf::cancelled(me: go)"), 1u);
   advance(199ms);
   EXPECT_EQ(log.count("~mule"), 0u);
   advance(1ms); // its own grace period
@@ -1007,6 +1011,7 @@ TEST_F(ScopeTest, CancelChildStopsOneTaskWithoutFailingTheScope) {
   EXPECT_EQ(report->status, scope_status::succeeded)
     << render(report->reason());
   EXPECT_EQ(report->killed, std::vector<std::string>{"root/mule"});
+  EXPECT_TRUE(report->suppressed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -1025,6 +1030,7 @@ TEST_F(ScopeTest, AbortChildKillsOneTaskAtOnceWithoutItsHandler) {
   EXPECT_EQ(report->status, scope_status::succeeded)
     << render(report->reason());
   EXPECT_EQ(report->killed, std::vector<std::string>{"root/x"});
+  EXPECT_TRUE(report->suppressed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -1102,9 +1108,10 @@ TEST_F(ScopeTest, AfterRunsInTheScopeOnlyWhileItLives) {
   advance(1ms);
   EXPECT_EQ(fired, 1);
   EXPECT_EQ(report->status, scope_status::succeeded);
-  // A finished scope runs nothing.
+  // A finished scope runs nothing, and a pending `after` does not keep it.
   open([&](scope& s) { s.after(50ms, [&fired] { ++fired; }); });
   run();
+  EXPECT_EQ(sys.registry().running(), baseline);
   advance(50ms);
   EXPECT_EQ(fired, 1);
   EXPECT_EQ(sys.registry().running(), baseline);
@@ -1274,19 +1281,29 @@ TEST_F(ScopeTest, ChildDoneHandlerThatThrowsLetsTheDonePathFinish) {
 TEST_F(ScopeTest, NegativeDurationsAreRefusedAndChangeNothing) {
   std::vector<std::string> errors;
   caf::timespan grace_after{};
+  int ran = 0;
+  caf::actor keeper;
   open([&](scope& s) {
     auto note = [&](caf::error err) { errors.push_back(render(err)); };
+    // Keeps the scope alive, so that a wrongly armed timer would fire.
+    keeper = *s.spawn({.name = "k"}, worker, &log, "k");
     note(s.set_grace(-1s));
     note(s.fail_after(-1s));
     note(s.move_on_after(-1s));
-    note(s.after(-1ms, [] {}));
+    note(s.after(-1ms, [&ran] { ++ran; }));
     auto nested = s.spawn_scope({.name = "n", .grace = -1s}, [](scope&) {});
     note(nested ? caf::error{} : nested.error());
     auto child = s.spawn({.name = "c", .grace = -1s}, worker, &log, "c");
     note(child ? caf::error{} : child.error());
+    auto fn = s.spawn_fn({.name = "f", .grace = -1s}, [&ran] {
+      ++ran;
+      return 1;
+    });
+    note(fn.ready() ? fn.get().error() : caf::error{});
     grace_after = s.grace();
   });
   run();
+  advance(1s);
   EXPECT_EQ(errors,
             (std::vector<std::string>{
               "scaf::invalid_argument(root: a grace period cannot be negative)",
@@ -1295,9 +1312,89 @@ TEST_F(ScopeTest, NegativeDurationsAreRefusedAndChangeNothing) {
               "scaf::invalid_argument(root: a delay cannot be negative)",
               "scaf::invalid_argument(root: a grace period cannot be negative)",
               "scaf::invalid_argument(root/c: a grace period cannot be "
+              "negative)",
+              "scaf::invalid_argument(root/f: a grace period cannot be "
               "negative)"}));
   EXPECT_EQ(grace_after, caf::timespan{1s});
+  EXPECT_EQ(ran, 0);
   EXPECT_EQ(log.count("start:c"), 0u);
+  EXPECT_EQ(log.count_prefix("cancel:k:"), 0u);
+  EXPECT_EQ(sys.registry().running(), baseline + 2); // the scope and k
+  caf::anon_send(keeper, finish_atom::value);
+  run();
   EXPECT_EQ(report->status, scope_status::succeeded);
+  EXPECT_FALSE(report->cancel_reason);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, DurationsOfTimespanMaxMeanNever) {
+  constexpr auto never = caf::timespan::max();
+  int fired = 0;
+  caf::actor mule;
+  std::vector<std::string> errors;
+  auto root = open([&](scope& s) {
+    auto note = [&](caf::error err) { errors.push_back(render(err)); };
+    note(s.set_grace(never));
+    note(s.fail_after(never));
+    note(s.move_on_after(never));
+    note(s.after(never, [&fired] { ++fired; }));
+    mule = *s.spawn({.name = "mule"}, worker_with, &log, "mule",
+                    on_cancel_mode::stubborn, caf::error{});
+  });
+  run();
+  // The deadlines never come: the scope is not cancelled.
+  advance(24h);
+  EXPECT_EQ(fired, 0);
+  EXPECT_EQ(log.count_prefix("cancel:mule:"), 0u);
+  // Cancelled, the stubborn task is never forced.
+  caf::anon_send(root, cancel_atom::value, "stop");
+  run();
+  advance(24h);
+  EXPECT_EQ(log.count("cancel:mule:scaf::cancelled(root: stop)"), 1u);
+  EXPECT_EQ(log.count("~mule"), 0u);
+  EXPECT_EQ(sys.registry().running(), baseline + 2); // the scope and mule
+  caf::anon_send(mule, finish_atom::value);
+  run();
+  EXPECT_EQ(errors, std::vector<std::string>(4, "none"));
+  EXPECT_EQ(report->status, scope_status::cancelled);
+  EXPECT_TRUE(report->killed.empty());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, ScopeFactoryWhoseBodyFailsIsNeverUp) {
+  handle<void> threw, returned_error;
+  open([&](scope& s) {
+    threw = s.start({.name = "t"}, scope_factory({}, [](scope&) {
+                      throw std::runtime_error("body broke");
+                    }));
+    returned_error = s.start(
+      {.name = "e"}, scope_factory({}, [](scope&) -> caf::expected<void> {
+        return app_error(4, "no");
+      }));
+  });
+  run();
+  ASSERT_TRUE(threw.ready());
+  EXPECT_EQ(render(threw.get().error()),
+            "scaf::task_exception(root/t: body broke)");
+  ASSERT_TRUE(returned_error.ready());
+  EXPECT_EQ(returned_error.get().error(), app_error(4, "no"));
+  EXPECT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, EmptyFunctionsAreRefusedWithAClearError) {
+  caf::error after_error;
+  open([&](scope& s) {
+    after_error = s.after(1ms, {});
+    s.on_no_tasks({});
+  });
+  run();
+  EXPECT_EQ(render(after_error),
+            "scaf::invalid_argument(root: after needs a function, got an "
+            "empty one)");
+  EXPECT_EQ(render(report->failure),
+            "scaf::invalid_argument(root: on_no_tasks needs a function, got "
+            "an empty one)");
+  EXPECT_TRUE(report->suppressed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
 }

@@ -323,6 +323,7 @@ TEST_F(StressTest, HundredThousandChildrenSpawnAndCancel) {
   EXPECT_EQ(report.status, scope_status::cancelled);
   EXPECT_EQ(render(report.cancel_reason), "scaf::cancelled(root: burst done)");
   EXPECT_TRUE(report.killed.empty());
+  EXPECT_EQ(started.load(), n);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -439,6 +440,8 @@ TEST_F(StressTest,
     });
   });
   ASSERT_TRUE(result) << render(result.error());
+  ASSERT_TRUE(result->ready());
+  EXPECT_EQ(result->get(), 3);
   EXPECT_TRUE(stop_seen);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
@@ -482,7 +485,7 @@ TEST_F(StressTest, KilledScopeStopsEveryChildAndResolvesEveryHandle) {
   for (auto h : {&blocking, &queued, &never_ready})
     ASSERT_TRUE(h->wait_for(std::chrono::seconds{30}));
   EXPECT_TRUE(stop_seen);
-  EXPECT_TRUE(blocking.get());
+  EXPECT_EQ(blocking.get(), 1);
   EXPECT_TRUE(is(queued.get().error(), errc::cancelled))
     << render(queued.get().error());
   EXPECT_TRUE(is(never_ready.get().error(), errc::cancelled))
@@ -556,5 +559,8 @@ TEST_F(StressTest, CancelStormWhileAnotherActorSpawnsReachesDone) {
   // were spawned into the cancelled scope.
   EXPECT_GT(started.load(), 1);
   EXPECT_EQ(report->killed.size(), static_cast<size_t>(started.load()));
+  EXPECT_EQ(
+    std::set<std::string>(report->killed.begin(), report->killed.end()).size(),
+    report->killed.size());
   EXPECT_EQ(sys.registry().running(), baseline + 1); // + watcher
 }

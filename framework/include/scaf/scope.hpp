@@ -120,9 +120,12 @@ public:
   /// `f()` runs as a plain job on the scheduler, not as an actor: it cannot
   /// be killed while it runs, so past the grace period it is reported as a
   /// straggler and waited for, and its handle's `task()` is empty.
-  /// `f(task_base*)` runs in a task actor of its own. Spawned into a
+  /// `f(task_base*)` runs in a task actor of its own: while `f` runs,
+  /// `is_cancelled()` turns true when the scope cancels it and
+  /// `cancel_reason()` says why; a kill waits until `f` returns, so past the
+  /// grace period it too is reported as a straggler. Spawned into a
   /// cancelled scope, either kind still runs (it is cleanup work) and
-  /// `f(task_base*)` sees `is_cancelled()`.
+  /// `f(task_base*)` sees `is_cancelled()` from its first line.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f);
 
@@ -182,8 +185,10 @@ public:
   /// Spawns a child from `factory` and returns a handle that resolves once
   /// the child is up: a task when its behavior function has returned, or,
   /// if it called `defer_started()`, when it calls `signal_started()`; a
-  /// nested scope when its body has returned (likewise with the scope's
-  /// `defer_started`). If the child ends before that, as for `start<V>`.
+  /// nested scope when its body has returned without failing it (likewise
+  /// with the scope's `defer_started`); a body that throws or fails its
+  /// scope never brings it up. If the child ends before it is up, as for
+  /// `start<V>`.
   /// OTP's supervisors start their children one after another with this.
   handle<void> start(const spawn_options& opts, const child_factory& factory);
 
@@ -224,7 +229,9 @@ public:
   /// Called from the body of a scope that would finish once its body has
   /// returned and its main children are done (`scaf::run`, nested scopes):
   /// it stays open instead, accepting children, until it is joined, closed
-  /// or cancelled, as a `scaf::spawn_scope` service scope does.
+  /// or cancelled, as a `scaf::spawn_scope` service scope does. Called once
+  /// the body has returned it changes nothing: the body's return already
+  /// joined the scope.
   void keep_open();
 
   /// Fails the scope with `reason` as if a child had failed with it. An
@@ -258,7 +265,8 @@ public:
 
   /// Runs `f` in the scope's context as soon as the scope has no live
   /// children and no queued tasks (at once if that is already so): fuchsia's
-  /// "wait until no tasks". Fires once per call.
+  /// "wait until no tasks". Fires once per call. An empty `f` fails the
+  /// scope with `errc::invalid_argument`.
   void on_no_tasks(std::function<void()> f);
 
   /// Sets the grace period for cancels from now on. A negative one fails
@@ -268,7 +276,9 @@ public:
   // -- supervising children one by one ---------------------------------------
 
   /// Cancels one child: a task hears `reason` (its cancel handler or stop
-  /// token), a nested scope is cancelled with it; past the child's grace
+  /// token), a nested scope is cancelled with it; a `reason` that is not an
+  /// `errc::cancelled` error is wrapped in one naming this scope, and
+  /// `cancel_cause` returns it. Past the child's grace
   /// period (`spawn_options::grace`, else the scope's) it is forced. Neither
   /// is a failure of this scope. Fails with `errc::invalid_argument` if
   /// `child` is not a live child spawned by this scope.
@@ -284,7 +294,8 @@ public:
   /// ends (scopes opened by tasks excepted: they belong to their task), and
   /// the scope itself records no failure of a child and cancels nobody
   /// because of one. What it does not handle is lost: call `fail` for what
-  /// must not be. OTP's supervisors restart children from here.
+  /// must not be. OTP's supervisors restart children from here. If the
+  /// handler throws, the scope fails with `errc::task_exception`.
   void on_child_done(std::function<void(const child_exit&)> handler);
 
   /// From now on, when the scope is cancelled it calls `handler(reason)`
@@ -293,11 +304,15 @@ public:
   /// `cancel_child`), and the scope finishes once they are done. The scope
   /// counts as cancelled all the same (new children start cancelled), and a
   /// parent that forces it (or `abort`) still forces every child at once.
+  /// Whatever the handler leaves running is forced when the grace period
+  /// ends; if it throws, the scope fails with `errc::task_exception` and
+  /// cancels every child at once.
   void on_cancel(std::function<void(const caf::error&)> handler);
 
   /// Runs `f` in the scope's context once `delay` has passed, unless the
-  /// scope has finished by then. A negative delay fails with
-  /// `errc::invalid_argument` and runs nothing.
+  /// scope has finished by then. A negative delay or an empty `f` fails
+  /// with `errc::invalid_argument` and runs nothing. If `f` throws, the
+  /// scope fails with `errc::task_exception`.
   caf::error after(caf::timespan delay, std::function<void()> f);
 
   /// Called from the body: the scope is not "up" when its body returns (what
@@ -377,8 +392,7 @@ private:
 
   template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
   handle<T> spawn_function(const spawn_options& opts, F f,
-                           detail::fallback_t<T> fallback,
-                           std::shared_ptr<std::stop_source> stop);
+                           detail::fallback_t<T> fallback);
 };
 
 } // namespace scaf

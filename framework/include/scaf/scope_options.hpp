@@ -37,6 +37,7 @@ struct scope_options {
   /// How long a cancelled child may take to finish before it is killed.
   /// Defaults to the grace period of the scope or task that opens this one,
   /// else to the configuration value `scaf.grace-period` (5 s if unset).
+  /// `caf::timespan::max()` means children are never forced.
   std::optional<caf::timespan> grace{};
 
   /// What a failing child does to its siblings.

@@ -58,7 +58,7 @@ public:
   void defer_quit();
 
   /// Returns whether the task has been cancelled. A cheap check for long
-  /// computations.
+  /// computations; inside `f(task_base*)` it turns true while `f` runs.
   bool is_cancelled() const noexcept;
 
   /// Returns the reason of the cancel, or an empty error.
@@ -154,6 +154,10 @@ public:
 
   /// @private
   void fail_with_exception(std::exception_ptr eptr);
+
+  /// Makes `is_cancelled` and `cancel_reason` also read `stop`, which must
+  /// outlive the task. @private
+  void watch_stop(const detail::stop_signal* stop) noexcept;
 
   /// Called once the behavior function returned. @private
   void behavior_ready();

@@ -12,6 +12,7 @@
 #include <caf/error.hpp>
 
 #include "scaf/detail/body.hpp"
+#include "scaf/detail/node.hpp"
 #include "scaf/detail/node_path.hpp"
 #include "scaf/detail/task_exception.hpp"
 #include "scaf/errc.hpp"
@@ -143,6 +144,8 @@ struct fn_task_state {
 
   std::shared_ptr<handle_state<T>> handle;
   node_path path;
+  /// How the scope reaches the function while it runs.
+  std::shared_ptr<const stop_signal> stop;
 };
 
 template <class T>
@@ -150,19 +153,22 @@ using fn_task = stateful_task<fn_task_state<T>>;
 
 /// Makes the behavior function of a function task actor that runs `f` once
 /// (also when spawned into a cancelled scope: it then starts cancelled, its
-/// stop token requested) and quits with its error, if any.
+/// stop requested) and quits with its error, if any. While `f` runs, the
+/// scope reaches it through `stop`: `f(std::stop_token)` sees the token,
+/// `f(task_base*)` sees `is_cancelled()` and `cancel_reason()`.
 template <class F, class T = fn_value_t<F>>
 auto make_function_task(F f, std::shared_ptr<handle_state<T>> handle,
                         fallback_t<T> fallback,
-                        std::shared_ptr<std::stop_source> stop) {
+                        std::shared_ptr<const stop_signal> stop) {
   return [f = std::move(f), handle = std::move(handle),
           fallback = std::move(fallback),
           stop = std::move(stop)](fn_task<T>* self) mutable -> caf::behavior {
     auto& st = self->state;
     st.handle = handle;
     st.path = self->tree_path();
-    auto token = stop ? stop->get_token() : std::stop_token{};
-    auto out = call_function<T>(f, self, token, st.path);
+    st.stop = std::move(stop);
+    self->watch_stop(st.stop.get());
+    auto out = call_function<T>(f, self, st.stop->source.get_token(), st.path);
     self->quit(settle_function(*handle, std::move(out), fallback,
                                self->is_cancelled(), st.path));
     return {};

@@ -25,8 +25,8 @@ namespace detail {
 /// (spawn, cancel, force, done) makes one decision per kind.
 enum class child_kind : uint8_t {
   /// An event-based task actor (behavior tasks, function tasks that take
-  /// `task_base*`, supervisors' workers): cancelled by an `exit_msg`, killed
-  /// when forced.
+  /// `task_base*`, supervisors' workers): cancelled by an `exit_msg` (and,
+  /// while a function runs in it, its stop signal), killed when forced.
   task,
   /// A blocking task on a detached actor: cancelled through its stop token;
   /// it cannot be killed, so forcing it makes it a straggler.
@@ -62,11 +62,30 @@ struct node_context {
   std::function<void()> on_started;
 };
 
+/// How a scope reaches a function that runs in an actor of its own (a
+/// blocking task, or `f(task_base*)`): busy in its call, the actor reads no
+/// message until the function returns, so the scope requests stop on a
+/// shared source. Only the scope actor requests; `reason` is written before
+/// the request and read after `stop_requested()` returned true (the stop
+/// source orders the two).
+struct stop_signal {
+  std::stop_source source;
+  caf::error reason;
+
+  /// Requests stop with `why`, unless stop was requested already.
+  void request(const caf::error& why) {
+    if (source.stop_requested())
+      return;
+    reason = why;
+    source.request_stop();
+  }
+};
+
 /// What the spawn path of a scope needs to know about a child beyond its
 /// kind and its options.
 struct spawn_extras {
-  /// The stop source of a blocking task.
-  std::shared_ptr<std::stop_source> stop;
+  /// The stop signal of a function running in an actor of its own.
+  std::shared_ptr<stop_signal> stop;
   /// Runs in the scope's context when the child is done, with its exit
   /// reason, its path and the scope's address (`scope::start` resolves its
   /// handle with it if the child ended before it was up).

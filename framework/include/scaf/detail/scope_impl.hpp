@@ -47,7 +47,7 @@ caf::expected<caf::actor> scope::spawn(const spawn_options& opts, F fun,
 
 template <class F>
 handle<detail::fn_value_t<F>> scope::spawn_fn(const spawn_options& opts, F f) {
-  return spawn_function<caf::no_spawn_options>(opts, std::move(f), {}, nullptr);
+  return spawn_function<caf::no_spawn_options>(opts, std::move(f), {});
 }
 
 template <class T, class F>
@@ -55,7 +55,7 @@ handle<detail::fn_value_t<F>>
 scope::spawn_cancellable(const spawn_options& opts, T fallback, F f) {
   return spawn_function<caf::no_spawn_options>(
     opts, std::move(f),
-    detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, nullptr);
+    detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)});
 }
 
 template <class F>
@@ -63,8 +63,7 @@ handle<detail::fn_value_t<F>> scope::spawn_blocking(const spawn_options& opts,
                                                     F f) {
   static_assert(std::is_invocable_v<F&, std::stop_token>,
                 "a blocking task is callable as f(std::stop_token)");
-  return spawn_function<caf::detached>(opts, std::move(f), {},
-                                       std::make_shared<std::stop_source>());
+  return spawn_function<caf::detached>(opts, std::move(f), {});
 }
 
 template <class F>
@@ -110,12 +109,10 @@ caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
 
 template <caf::spawn_options Os, class F, class T>
 handle<T> scope::spawn_function(const spawn_options& opts, F f,
-                                detail::fallback_t<T> fallback,
-                                std::shared_ptr<std::stop_source> stop) {
+                                detail::fallback_t<T> fallback) {
   auto state = std::make_shared<detail::handle_state<T>>();
   auto start = [this, opts, state, f = std::move(f),
-                fallback = std::move(fallback),
-                stop = std::move(stop)]() mutable -> caf::actor {
+                fallback = std::move(fallback)]() mutable -> caf::actor {
     if constexpr (detail::runs_as_job<F, Os>) {
       auto make = [&](detail::job_context ctx) -> detail::job_ptr {
         return caf::make_counted<detail::fn_job<F, T>>(
@@ -125,6 +122,8 @@ handle<T> scope::spawn_function(const spawn_options& opts, F f,
         state->resolve(std::move(err));
       return {};
     } else {
+      // Busy in its function, the actor hears its scope through this.
+      auto stop = std::make_shared<detail::stop_signal>();
       auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
         return detail::spawn_task<Os>(
           parent, std::move(ctx),

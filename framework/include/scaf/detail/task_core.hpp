@@ -21,6 +21,8 @@ class task_base;
 
 namespace detail {
 
+struct stop_signal;
+
 /// A scope opened by a task, with what to do when it is done.
 struct nested_scope {
   caf::actor handle;
@@ -54,6 +56,9 @@ private:
   std::optional<caf::error> pending_quit_;
   /// See node_context::on_started; empty once called.
   std::unique_ptr<std::function<void()>> on_started_;
+  /// Set for a function running in this actor: how its scope reaches it
+  /// while it runs (owned by the function task's state).
+  const stop_signal* stop_ = nullptr;
   bool cancelled_ = false;
   bool start_cancelled_ = false;
   bool defer_quit_ = false;
