@@ -35,6 +35,8 @@ void scope_state::cancel_scope(caf::error reason, bool external) {
     return;
   cancelled_ = true;
   cancel_reason_ = std::move(reason);
+  if (shared_)
+    shared_->set_cancelled(cancel_reason_);
   detail::log().debug("{}: cancelled ({})", path_, rendered{cancel_reason_});
   drop_queued(cancel_reason_);
   if (job_cancel_)
@@ -103,8 +105,44 @@ void scope_state::cancel_one(child_record& c, const caf::error& reason) {
   send_after(grace, scope_event{child_grace_event{c.id}});
 }
 
+void scope_state::control_child(child_record& c, const cancel_request& x) {
+  if (c.kind == child_kind::adopted)
+    return; // its owner task decides
+  if (x.abort) {
+    force(c, "aborted through its handle");
+    return;
+  }
+  auto reason = x.reason ? cancel_reason_for(x.reason)
+                         : make_cancel_error(child_path(c).str(),
+                                             "cancelled through its handle");
+  // A job hears it before it starts (the scope's own cancel reaches jobs
+  // through the scope's cancel state).
+  if (c.kind == child_kind::job && !c.cancelled)
+    c.job->cancel(reason);
+  cancel_one(c, reason);
+}
+
+void scope_state::on_event(child_control_event& x) {
+  if (auto c = children_.find(x.key))
+    control_child(*c, x.request);
+}
+
+namespace {
+
+/// A cancellable task's handle resolves with its fallback now.
+void yield_fallback(child_record& c) {
+  if (c.extra && c.extra->on_cancelled) {
+    auto f = std::move(c.extra->on_cancelled);
+    c.extra->on_cancelled = nullptr;
+    f();
+  }
+}
+
+} // namespace
+
 void scope_state::deliver_cancel(child_record& c, const caf::error& reason,
                                  time_point force_at) {
+  yield_fallback(c);
   switch (c.kind) {
   case child_kind::task:
     // An abort kills tasks at once (OTP's brutal kill): no cancel handler
@@ -144,6 +182,7 @@ void scope_state::force(child_record& c, const char* why) {
   c.forced = true;
   c.forced_at = now();
   c.forced_why = why;
+  yield_fallback(c);
   switch (c.kind) {
   case child_kind::task:
     if (c.stop)
@@ -167,6 +206,8 @@ void scope_state::force(child_record& c, const char* why) {
     return;
   case child_kind::job:
     // A job that has not started yet sees the cancel and never runs.
+    if (!c.cancelled)
+      c.job->cancel(forced_reason(why));
     if (c.job->started())
       mark_straggler(c);
     return;
@@ -238,6 +279,8 @@ void scope_state::on_event(child_grace_event& x) {
 
 void scope_state::abort_all() {
   closed_ = true;
+  if (shared_)
+    shared_->set_closed();
   aborting_ = true;
   cancel_scope(make_cancel_error(path_.str(), "aborted"), true);
   for (auto c = children_.first(); c != nullptr; c = c->next)

@@ -33,6 +33,8 @@ struct child_extra {
   std::function<void(const caf::error&, const node_path&,
                      const caf::actor_addr&)>
     on_end;
+  /// Runs when the child is cancelled or forced (see spawn_extras).
+  std::function<void()> on_cancelled;
   /// What the child's subtree reported: a nested scope's report, or, for a
   /// task, the outcomes of the scopes it opened.
   std::shared_ptr<nested_report> report;
@@ -81,6 +83,8 @@ struct child_record {
   job_ptr job;
   /// The stop signal of a function running in an actor of its own.
   std::shared_ptr<stop_signal> stop;
+  /// Its handle, published when it is done.
+  std::shared_ptr<handle_control> result;
   std::string name;
   std::unique_ptr<child_extra> extra;
   /// Neighbours in spawn order.

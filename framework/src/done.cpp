@@ -58,6 +58,8 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     --main_running_;
   if (c.limited)
     limiter_.release();
+  // No longer counted before its handle can resolve.
+  count(c, false);
   // Forced, yet it ended on its own: it overstayed its grace period all the
   // same, busy in a call that the kill waited for (a task), or started only
   // after it was forced (a job).
@@ -126,6 +128,13 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
   }
   if (c.extra && c.extra->on_end)
     guarded([&] { c.extra->on_end(reason, child_path(c), self_->address()); });
+  if (c.result) {
+    // Killed by this scope is cancelled, as far as its handle is concerned.
+    auto ended = status == node_status::killed
+                   ? make_cancel_error(child_path(c).str(), render(reason))
+                   : reason;
+    guarded([&] { c.result->publish(ended, self_->address()); });
+  }
   start_queued();
   notify_no_tasks();
   check_progress();

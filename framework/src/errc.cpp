@@ -28,6 +28,8 @@ const char* to_string(errc x) {
     return "invalid_argument";
   case errc::restart_limit:
     return "restart_limit";
+  case errc::would_deadlock:
+    return "would_deadlock";
   }
   return "<unknown scaf::errc>";
 }

@@ -26,10 +26,13 @@ caf::resumable::subtype_t job::subtype() const {
 caf::resumable::resume_result job::resume(caf::execution_unit* ctx, size_t) {
   // Cancelled before it started: it never runs, unless it was spawned into
   // the cancelled scope as cleanup work. Nothing runs once the scope died.
+  // Cancelled on its own (through its handle), it never runs either.
   const caf::error* skipped = nullptr;
-  if (cancel_->cancelled.load(std::memory_order_acquire) &&
-      (!spawned_cancelled_ ||
-       cancel_->abandoned.load(std::memory_order_relaxed)))
+  if (cancelled_.load(std::memory_order_acquire))
+    skipped = &reason_;
+  else if (cancel_->cancelled.load(std::memory_order_acquire) &&
+           (!spawned_cancelled_ ||
+            cancel_->abandoned.load(std::memory_order_relaxed)))
     skipped = &cancel_->reason;
   result_ = run(skipped);
   // The scheduler keeps its own reference until we return; the message holds

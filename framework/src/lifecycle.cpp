@@ -6,7 +6,10 @@
 #include <string>
 #include <utility>
 
+#include "scaf/atoms.hpp"
 #include "scaf/detail/continuation.hpp"
+#include "scaf/scope_owner.hpp"
+#include "scaf/scope_ref.hpp"
 
 #include "scope_state.hpp"
 
@@ -50,7 +53,15 @@ void scope::abort() {
 
 void scope::close() {
   auto& st = state_of(*this);
-  st.closed_ = true;
+  if (!st.closed_) {
+    st.closed_ = true;
+    if (st.shared_)
+      st.shared_->set_closed();
+    // Its child scopes close with it (scopes of its tasks belong to them).
+    for (auto c = st.children_.first(); c != nullptr; c = c->next)
+      if (c->kind == detail::child_kind::scope)
+        self_->send(c->handle, close_atom::value);
+  }
   st.joined_ = true;
   st.check_progress();
 }
@@ -79,11 +90,16 @@ void scope::fail(caf::error reason) {
   st.fail_with(std::move(reason));
 }
 
-caf::error scope::refuse_negative(caf::timespan x, const char* what) const {
+caf::error detail::refuse_negative(caf::timespan x, std::string path,
+                                   const char* what) {
   if (x.count() >= 0)
     return {};
-  return make_error(errc::invalid_argument, path(),
+  return make_error(errc::invalid_argument, std::move(path),
                     std::string{what} + " cannot be negative");
+}
+
+caf::error scope::refuse_negative(caf::timespan x, const char* what) const {
+  return detail::refuse_negative(x, path(), what);
 }
 
 caf::error scope::fail_after(caf::timespan timeout) {
@@ -143,7 +159,7 @@ caf::error scope::cancel_child(const caf::actor& child, caf::error reason) {
   if (!reason)
     return make_error(errc::invalid_argument, st.path_.str(),
                       "cancel_child needs a reason, got an empty caf::error");
-  st.cancel_one(*c, st.cancel_reason_for(std::move(reason)));
+  st.control_child(*c, {std::move(reason), false});
   return {};
 }
 
@@ -206,6 +222,28 @@ bool scope::is_closed() const noexcept {
 
 size_t scope::running() const noexcept {
   return state_of(*this).children_.size();
+}
+
+scope_ref scope::ref() {
+  return scope_ref{state_of(*this).shared()};
+}
+
+scope_owner scope::open_child(scope_options opts) {
+  auto shared = std::make_shared<detail::scope_shared>();
+  if (auto err = open_child_scope(std::move(opts), shared))
+    shared->fail_to_start(err);
+  return scope_owner{std::move(shared)};
+}
+
+child_counts scope::children() const noexcept {
+  auto& st = state_of(*this);
+  child_counts x;
+  x.behaviors = st.live_[0];
+  x.functions = st.live_[1];
+  x.blocking = st.live_[2];
+  x.scopes = st.live_[3];
+  x.queued = st.limiter_.queued();
+  return x;
 }
 
 } // namespace scaf

@@ -17,6 +17,7 @@
 #include "scaf/atoms.hpp"
 #include "scaf/detail/continuation.hpp"
 #include "scaf/run.hpp"
+#include "scaf/scope_ref.hpp"
 #include "scaf/spawn_in.hpp"
 
 #include "log.hpp"
@@ -53,7 +54,8 @@ caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg) {
 
 caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
                               scope_options opts,
-                              std::function<void(scope&)> body) {
+                              std::function<void(scope&)> body,
+                              std::shared_ptr<scope_shared> shared) {
   if (!opts.grace)
     opts.grace = ctx.grace;
   opts.record_outcomes |= ctx.record_outcomes;
@@ -63,6 +65,8 @@ caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
   cfg.report_to = ctx.parent;
   cfg.context = std::move(ctx);
   cfg.body = std::move(body);
+  cfg.join_after_body = shared == nullptr;
+  cfg.shared = std::move(shared);
   return spawn_scope_actor(parent, std::move(cfg));
 }
 
@@ -125,14 +129,20 @@ scope_state::~scope_state() {
       c->extra->on_end(why, child_path(*c), caf::actor_addr{});
   }
   drop_queued(why);
-  if (report_) {
+  for (auto c = children_.first(); c != nullptr; c = c->next)
+    if (c->result)
+      c->result->abandon();
+  if (report_ || shared_) {
     auto report = outcome_.finish();
     if (!report.failure)
       report.failure =
         died ? died
              : make_error(errc::task_exception, path_.str(), "the scope died");
     report.status = scope_status::failed;
-    *report_ = std::move(report);
+    if (shared_)
+      shared_->set_report(report);
+    if (report_)
+      *report_ = std::move(report);
   }
 }
 
@@ -154,6 +164,12 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
                                  caf::timespan{default_grace});
   if (cfg.context.on_started)
     hooks().on_started = std::move(cfg.context.on_started);
+  std::vector<scope_call_ptr> early_calls;
+  if (cfg.shared) {
+    shared_ = std::move(cfg.shared);
+    early_calls =
+      shared_->attach(caf::actor_cast<caf::actor>(self_), path_.str());
+  }
   self_->set_exit_handler([this](caf::exit_msg& msg) {
     // A normal exit notification (reason none) is not a cancel.
     if (msg.reason)
@@ -174,6 +190,9 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
     cancel_scope(std::move(cfg.context.cancelled), true);
   if (cfg.body)
     guarded([&] { cfg.body(*this); });
+  // Calls made through references before the scope ran come first.
+  for (auto& call : early_calls)
+    guarded([&] { call->run(*this); });
   in_body_ = false;
   if (cfg.join_after_body && !keep_open_)
     joined_ = true;
@@ -192,6 +211,7 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
     [this](cancel_atom, caf::error& cause) {
       guarded([&] { cancel(std::move(cause)); });
     },
+    [this](ref_atom) { return ref(); },
     [this](caf::atom_value command) -> caf::result<void> {
       switch (static_cast<uint64_t>(command)) {
       case abort_atom::uint_value():
@@ -271,6 +291,23 @@ void scope_state::on_event(job_done_event& x) {
     child_done(*c, x.job->result());
 }
 
+void scope_state::on_event(call_event& x) {
+  x.call->run(*this);
+}
+
+const std::shared_ptr<scope_shared>& scope_state::shared() {
+  if (!shared_) {
+    shared_ = std::make_shared<scope_shared>();
+    shared_->attach(caf::actor_cast<caf::actor>(self_), path_.str());
+    if (cancelled_)
+      shared_->set_cancelled(cancel_reason_);
+    if (closed_)
+      shared_->set_closed();
+    share_counts();
+  }
+  return shared_;
+}
+
 // -- finishing
 // ------------------------------------------------------------------
 
@@ -305,6 +342,8 @@ void scope_state::finish() {
   auto reason = report.reason();
   detail::log().debug("{}: scope done: {} ({})", path_,
                       to_string(report.status), rendered{reason});
+  if (shared_)
+    shared_->set_report(report);
   if (auto to = caf::actor_cast<caf::actor>(report_to_)) {
     // The subtree's failures, kills and stragglers go up, ahead of the down
     // message (same sender, same receiver: ordered).

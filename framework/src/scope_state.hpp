@@ -9,6 +9,7 @@
 //   child_registry.*, limiter.hpp, outcome.* hold the data they work on.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -93,6 +94,8 @@ public:
   void on_event(child_grace_event& x);
   void on_event(deadline_event& x);
   void on_event(job_done_event& x);
+  void on_event(child_control_event& x);
+  void on_event(call_event& x);
 
   scope_hooks& hooks();
 
@@ -101,6 +104,9 @@ public:
   void check_progress();
 
   void finish();
+
+  /// The part shared with scope references, made on first use.
+  const std::shared_ptr<scope_shared>& shared();
 
   // -- spawning (spawn.cpp) --------------------------------------------------
 
@@ -112,7 +118,8 @@ public:
                                               child_kind kind, actor_maker make,
                                               spawn_extras extras);
 
-  caf::error spawn_job_child(const spawn_options& opts, job_maker make);
+  caf::error spawn_job_child(const spawn_options& opts, job_maker make,
+                             spawn_extras extras);
 
   /// Spawns from a factory; `on_started` runs once the child is up.
   caf::expected<caf::actor> spawn_from(const spawn_options& opts,
@@ -121,9 +128,16 @@ public:
                                        std::function<void()> on_started);
 
   /// Applies what every new child gets: its name, main or background, the
-  /// limit, and the spawn-while-cancelled rule (it starts cancelled).
+  /// limit, its handle and hooks, its count, and the spawn-while-cancelled
+  /// rule (it starts cancelled).
   void admit(child_record& c, const spawn_options& opts, std::string name,
-             bool limited);
+             spawn_extras extras);
+
+  /// Counts `c` in or out of the live children by kind.
+  void count(const child_record& c, bool alive);
+
+  /// Tells the scope's references the new counts (if it has references).
+  void share_counts();
 
   void adopt(caf::actor nested, std::string name);
 
@@ -154,6 +168,10 @@ public:
 
   /// Cancels `c` on its own, with its own grace period.
   void cancel_one(child_record& c, const caf::error& reason);
+
+  /// Cancels or aborts `c` on its own, as asked through its handle or
+  /// `cancel_child`/`abort_child`: never a failure of this scope.
+  void control_child(child_record& c, const cancel_request& x);
 
   /// Sends `c` its cancel, the one decision per kind.
   void deliver_cancel(child_record& c, const caf::error& reason,
@@ -238,6 +256,10 @@ public:
   caf::actor keep_alive_;
   std::shared_ptr<job_cancel_state> job_cancel_;
   std::unique_ptr<scope_hooks> hooks_;
+  /// Shared with references and owners; null while there are none.
+  std::shared_ptr<scope_shared> shared_;
+  /// Live children by kind: behaviors, functions, blocking, scopes.
+  std::array<size_t, 4> live_{};
   /// What every child hears once the scope is cancelled.
   caf::error cancel_reason_;
   /// Set when the parent cancelled this scope: when it forces this scope

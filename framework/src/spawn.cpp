@@ -81,15 +81,12 @@ scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
     return std::move(hdl.error());
   auto& c = children_.add(hdl->id(), kind);
   c.handle = std::move(*hdl);
-  c.stop = std::move(extras.stop);
-  if (extras.on_end)
-    c.ext().on_end = std::move(extras.on_end);
-  admit(c, opts, std::move(name), extras.limited);
+  admit(c, opts, std::move(name), std::move(extras));
   return c.handle;
 }
 
 caf::error scope_state::spawn_job_child(const spawn_options& opts,
-                                        job_maker make) {
+                                        job_maker make, spawn_extras extras) {
   auto name = child_name(opts, next_seq_);
   if (auto err = check_spawn(opts, name))
     return err;
@@ -104,7 +101,7 @@ caf::error scope_state::spawn_job_child(const spawn_options& opts,
     return std::move(j.error());
   auto& c = children_.add(key, child_kind::job);
   c.job = *j;
-  admit(c, opts, std::move(name), true);
+  admit(c, opts, std::move(name), std::move(extras));
   // The registry keeps one reference, the scheduler gets another.
   if (auto eu = self_->context(); eu != nullptr)
     eu->exec_later(j->release());
@@ -129,7 +126,7 @@ scope_state::spawn_from(const spawn_options& opts, const child_factory& factory,
 }
 
 void scope_state::admit(child_record& c, const spawn_options& opts,
-                        std::string name, bool limited) {
+                        std::string name, spawn_extras extras) {
   ++next_seq_;
   c.name = std::move(name);
   c.background = opts.background;
@@ -137,14 +134,56 @@ void scope_state::admit(child_record& c, const spawn_options& opts,
     c.grace = *opts.grace;
   if (!c.background)
     ++main_running_;
-  if (limited) {
+  if (extras.limited) {
     c.limited = true;
     limiter_.acquire();
+  }
+  c.stop = std::move(extras.stop);
+  if (extras.on_end)
+    c.ext().on_end = std::move(extras.on_end);
+  if (extras.on_cancelled)
+    c.ext().on_cancelled = std::move(extras.on_cancelled);
+  count(c, true);
+  std::optional<cancel_request> early;
+  if (extras.result) {
+    early = extras.result->bind(self_->address(), c.id, c.handle);
+    c.result = std::move(extras.result);
   }
   // Cleanup work spawned during shutdown starts cancelled (Trio, zksync),
   // with a grace period of its own.
   if (cancelled_)
     cancel_with_all(c);
+  // Cancelled through its handle while it waited in the queue.
+  if (early)
+    control_child(c, *early);
+}
+
+void scope_state::count(const child_record& c, bool alive) {
+  auto slot = [&]() -> size_t {
+    switch (c.kind) {
+    case child_kind::task:
+      // A function running in an actor of its own has a stop signal.
+      return c.stop ? 1 : 0;
+    case child_kind::job:
+      return 1;
+    case child_kind::blocking:
+      return 2;
+    case child_kind::scope:
+    case child_kind::adopted:
+      break;
+    }
+    return 3;
+  }();
+  if (alive)
+    ++live_[slot];
+  else
+    --live_[slot];
+  share_counts();
+}
+
+void scope_state::share_counts() {
+  if (shared_)
+    shared_->set_counts(children());
 }
 
 const std::shared_ptr<job_cancel_state>& scope_state::job_cancel() {
@@ -166,6 +205,7 @@ void scope_state::start_queued() {
       --main_running_;
     next.start();
   }
+  share_counts();
 }
 
 void scope_state::drop_queued(const caf::error& why) {
@@ -175,6 +215,7 @@ void scope_state::drop_queued(const caf::error& why) {
       --main_running_;
     q.drop(why);
   }
+  share_counts();
 }
 
 // -- scopes opened by child tasks
@@ -195,6 +236,7 @@ void scope_state::adopt(caf::actor nested, std::string name) {
   c.background = owner->background;
   if (!c.background)
     ++main_running_;
+  count(c, true);
   if (hooks_) {
     auto& early = hooks_->early_reports;
     if (auto i = early.find(c.id); i != early.end()) {
@@ -247,8 +289,9 @@ caf::expected<caf::actor> scope::spawn_actor(const spawn_options& opts,
   return state_of(*this).spawn_actor_child(opts, kind, make, std::move(extras));
 }
 
-caf::error scope::spawn_job(const spawn_options& opts, job_maker make) {
-  return state_of(*this).spawn_job_child(opts, make);
+caf::error scope::spawn_job(const spawn_options& opts, job_maker make,
+                            detail::spawn_extras extras) {
+  return state_of(*this).spawn_job_child(opts, make, std::move(extras));
 }
 
 caf::expected<caf::actor> scope::spawn(const spawn_options& opts,
@@ -256,18 +299,64 @@ caf::expected<caf::actor> scope::spawn(const spawn_options& opts,
   return state_of(*this).spawn_from(opts, factory, {}, {});
 }
 
+caf::expected<caf::actor> scope::spawn_child(const spawn_options& opts,
+                                             const child_factory& factory,
+                                             detail::spawn_extras extras) {
+  return state_of(*this).spawn_from(opts, factory, std::move(extras), {});
+}
+
 handle<void> scope::start(const spawn_options& opts,
                           const child_factory& factory) {
   auto state = std::make_shared<detail::handle_state<void>>();
   detail::spawn_extras extras;
   extras.on_end = detail::resolve_unless_up(state);
+  extras.result = state;
   auto hdl = state_of(*this).spawn_from(opts, factory, std::move(extras),
                                         [state] { state->resolve(caf::unit); });
-  if (!hdl) {
+  if (!hdl)
     state->resolve(hdl.error());
-    return {std::move(state), caf::actor{}};
+  return handle<void>{std::move(state)};
+}
+
+caf::expected<handle<void>> scope::handle_of(const caf::actor& child) {
+  auto& st = state_of(*this);
+  auto c = child ? st.children_.find(child.id()) : nullptr;
+  if (c == nullptr ||
+      (c->kind != detail::child_kind::task &&
+       c->kind != detail::child_kind::scope) ||
+      c->stop != nullptr)
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "handle_of needs a live behavior task or nested scope "
+                      "of this scope");
+  if (c->result) {
+    // Asked for before (or started with `start`): one handle per child.
+    if (auto x =
+          std::dynamic_pointer_cast<detail::handle_state<void>>(c->result))
+      return handle<void>{std::move(x)};
+    return make_error(errc::invalid_argument, st.path_.str(),
+                      "the child already has a handle of another type");
   }
-  return {std::move(state), std::move(*hdl)};
+  auto state = std::make_shared<detail::handle_state<void>>();
+  state->bind(st.self_->address(), c->id, c->handle);
+  c->result = state;
+  return handle<void>{std::move(state)};
+}
+
+caf::error
+scope::open_child_scope(scope_options opts,
+                        std::shared_ptr<detail::scope_shared> shared) {
+  if (opts.grace)
+    if (auto err = refuse_negative(*opts.grace, "a grace period"))
+      return err;
+  auto child_opts = spawn_options{opts.name, false};
+  auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
+    return detail::spawn_nested_scope(parent, std::move(ctx), std::move(opts),
+                                      nullptr, shared);
+  };
+  auto hdl = spawn_actor(child_opts, detail::child_kind::scope, make, {});
+  if (!hdl)
+    return std::move(hdl.error());
+  return {};
 }
 
 bool scope::must_queue() const noexcept {

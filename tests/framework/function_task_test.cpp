@@ -786,7 +786,7 @@ TEST_F(ThreadedTaskTest, NoTasksWaiterNeverMissesAWakeup) {
         });
       self->request(svc, caf::infinite, spawn_atom::value, std::move(req))
         .receive([](caf::actor&) {}, [](caf::error&) {});
-      hs.emplace_back(state, caf::actor{});
+      hs.emplace_back(state);
     }
     bool answered = false;
     self->request(svc, std::chrono::seconds{10}, no_tasks_atom::value)

@@ -12,5 +12,7 @@
 #include "scaf/scheduler.hpp"
 #include "scaf/scope.hpp"
 #include "scaf/scope_options.hpp"
+#include "scaf/scope_owner.hpp"
+#include "scaf/scope_ref.hpp"
 #include "scaf/spawn_in.hpp"
 #include "scaf/task.hpp"

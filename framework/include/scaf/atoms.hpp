@@ -32,6 +32,10 @@ using spawn_atom = caf::atom_constant<caf::atom("scafspawn")>;
 /// tasks"); at once if that is already so.
 using no_tasks_atom = caf::atom_constant<caf::atom("scafnotask")>;
 
+/// `(ref_atom)`, a request: the scope answers with a `scaf::scope_ref` to
+/// itself (see `scope_ref::of`).
+using ref_atom = caf::atom_constant<caf::atom("scafref")>;
+
 namespace detail {
 
 /// Never sent: keeps a behavior non-empty while a task waits to quit.

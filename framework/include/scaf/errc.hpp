@@ -43,6 +43,11 @@ enum class errc : unsigned char {
   /// A supervisor's children ended more often than its restart intensity
   /// allows within its period: it stopped all of them and failed with this.
   restart_limit,
+  /// A blocking call (`handle::wait`, `scaf::run`, a `scope_owner` join,
+  /// ...) was made on a CAF scheduler thread, where waiting could deadlock
+  /// the actors it waits for; nothing waited. Use the call's continuation
+  /// form (`handle::then`) inside actors.
+  would_deadlock,
 };
 
 /// The CAF error category of `errc`.

@@ -5,6 +5,8 @@ namespace scaf {
 
 class child_factory;
 class scope;
+class scope_owner;
+class scope_ref;
 class stealing_policy;
 class task_base;
 
@@ -18,6 +20,8 @@ enum class failure_policy;
 enum class node_status;
 enum class scope_status;
 
+struct cancel_notice;
+struct child_counts;
 struct child_exit;
 struct limit_counts;
 struct node_outcome;

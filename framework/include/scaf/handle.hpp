@@ -16,6 +16,7 @@
 #include <caf/local_actor.hpp>
 #include <caf/timespan.hpp>
 
+#include "scaf/detail/blocking.hpp"
 #include "scaf/detail/continuation.hpp"
 #include "scaf/errc.hpp"
 
@@ -28,10 +29,58 @@ namespace detail {
 /// Returns the next number of a process-wide sequence, starting at 1.
 uint64_t next_resolution();
 
-/// The shared result of a function or blocking task. Resolved exactly once;
-/// safe to use from any thread.
+/// A cancel or abort asked for through a handle.
+struct cancel_request {
+  /// Empty for a cancel without a reason of its own.
+  caf::error reason;
+  bool abort = false;
+};
+
+/// The part of a handle's state that its scope knows without knowing `T`:
+/// which child it belongs to (so that `handle::cancel` can reach it), and
+/// the end of that child (the scope publishes the result once it has
+/// stopped counting the child).
+class handle_control {
+public:
+  virtual ~handle_control() = default;
+
+  /// Called by the scope when it admits the child `key` (`task` is empty
+  /// for a job). Returns a cancel that was asked for before, if any: the
+  /// scope applies it at once.
+  std::optional<cancel_request> bind(caf::actor_addr scope, caf::actor_id key,
+                                     caf::actor task);
+
+  /// Asks the child's scope to cancel (or abort) the child; remembered until
+  /// the child is admitted if it is still queued. Any thread.
+  void request_cancel(cancel_request x);
+
+  /// Called by the scope once the child is done and no longer counted:
+  /// makes the result the task staged visible, or, if it staged none,
+  /// resolves with `ended` (how the child ended; success for an empty one).
+  virtual void publish(const caf::error& ended,
+                       const caf::actor_addr& here) = 0;
+
+  /// Called when the scope died: results staged from now on are published at
+  /// once. Any thread.
+  virtual void abandon() = 0;
+
+  /// Returns the child's actor; empty for a job or a task not yet started.
+  caf::actor task() const;
+
+protected:
+  mutable std::mutex mtx_;
+
+private:
+  caf::actor_addr scope_;
+  caf::actor_id key_ = 0;
+  caf::actor task_;
+  std::optional<cancel_request> early_;
+};
+
+/// The shared result of a task. Resolved exactly once; safe to use from any
+/// thread.
 template <class T>
-class handle_state {
+class handle_state final : public handle_control {
 public:
   using result_type = caf::expected<T>;
 
@@ -45,6 +94,7 @@ public:
       if (result_)
         return false;
       result_ = std::move(x);
+      staged_.reset();
       order_ = next_resolution();
       targets.swap(targets_);
     }
@@ -54,18 +104,68 @@ public:
     return true;
   }
 
+  /// Stores what the task produced, to be published by its scope once the
+  /// scope no longer counts the task (`publish`); at once if the scope is
+  /// gone. The first staged result wins.
+  void stage(result_type x) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (result_ || staged_)
+        return;
+      if (!publish_now_) {
+        staged_ = std::move(x);
+        return;
+      }
+    }
+    resolve(std::move(x));
+  }
+
+  void publish(const caf::error& ended, const caf::actor_addr& here) override {
+    std::optional<result_type> x;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      publish_now_ = true;
+      x.swap(staged_);
+    }
+    if (x)
+      resolve(std::move(*x), here);
+    else if (ended)
+      resolve(ended, here);
+    else if constexpr (std::is_void_v<T>)
+      resolve(caf::unit, here);
+    else
+      resolve(
+        make_error(errc::cancelled, "", "the task ended without a result"),
+        here);
+  }
+
+  void abandon() override {
+    std::optional<result_type> x;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      publish_now_ = true;
+      x.swap(staged_);
+    }
+    if (x)
+      resolve(std::move(*x));
+  }
+
   bool ready() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return result_.has_value();
   }
 
   result_type wait() const {
+    if (auto err = refuse_blocking("handle::wait"))
+      return err;
     std::unique_lock<std::mutex> guard{mtx_};
     cv_.wait(guard, [this] { return result_.has_value(); });
     return *result_;
   }
 
   std::optional<result_type> wait_for(caf::timespan timeout) const {
+    if (auto err = refuse_blocking("handle::wait_for"))
+      return result_type{std::move(err)};
     std::unique_lock<std::mutex> guard{mtx_};
     if (!cv_.wait_for(guard, timeout, [this] { return result_.has_value(); }))
       return std::nullopt;
@@ -98,9 +198,11 @@ public:
   }
 
 private:
-  mutable std::mutex mtx_;
   mutable std::condition_variable cv_;
   std::optional<result_type> result_;
+  /// What the task produced, until its scope publishes it.
+  std::optional<result_type> staged_;
+  bool publish_now_ = false;
   uint64_t order_ = 0;
   std::vector<continuation_target> targets_;
 };
@@ -111,17 +213,27 @@ private:
 ///
 /// - A function or blocking task (`scope::spawn_fn`, `spawn_cancellable`,
 ///   `spawn_blocking`) resolves it with its value; with `errc::cancelled` if
-///   it was cancelled, killed, or failed (its error goes to the scope, which
-///   reports it once, as zksync's scopes do); with its fallback
-///   (`spawn_cancellable`) if it was cancelled; with `errc::scope_closed` if
-///   the scope refused it.
+///   it was cancelled before it produced one, killed, or failed (its error
+///   goes to the scope, which reports it once, as zksync's scopes do); with
+///   its fallback (`spawn_cancellable`) as soon as it is cancelled; with
+///   `errc::scope_closed` if the scope refused it.
+/// - A behavior task (`scope::handle_of`, `scope_ref::spawn`) resolves it
+///   when it ends: with success, its failure, or its cancel reason (an
+///   `errc::cancelled` error, also when its scope killed it).
 /// - A task started with `scope::start` resolves it once it is ready or up;
 ///   if it ends first, with its own exit reason (its error, which the scope
 ///   reports too), or with `errc::cancelled` if it ended without one.
 ///
+/// Counts and handles agree: a task's handle resolves only once its scope no
+/// longer counts it (`scope::children`), so whoever saw the handle resolve
+/// never sees the task still counted. A cancellable task's fallback is the
+/// exception: it resolves the handle when the cancel arrives, while the
+/// scope still waits for the function.
+///
 /// A handle is a cheap shared reference, safe to copy and to use from any
-/// thread. `wait` blocks: call it from plain threads only, never from an
-/// actor. Inside a scaf task, use `then`.
+/// thread. `wait` blocks: call it from plain threads (or blocking tasks),
+/// never from an actor: on a CAF scheduler thread it fails at once with
+/// `errc::would_deadlock`. Inside an actor, use `then`.
 template <class T>
 class handle {
 public:
@@ -129,8 +241,8 @@ public:
 
   handle() = default;
 
-  handle(std::shared_ptr<detail::handle_state<T>> state, caf::actor task)
-    : state_(std::move(state)), task_(std::move(task)) {
+  explicit handle(std::shared_ptr<detail::handle_state<T>> state)
+    : state_(std::move(state)) {
     // nop
   }
 
@@ -179,14 +291,35 @@ public:
     return state_->order();
   }
 
-  /// Returns the task's actor; empty if the task has not started.
-  const caf::actor& task() const noexcept {
-    return task_;
+  /// Returns the task's actor; empty while the task has not started (it is
+  /// queued, or was spawned through a `scope_ref` and the scope has not
+  /// spawned it yet) and for a function task run as a job.
+  caf::actor task() const {
+    return state_->task();
+  }
+
+  /// Cancels this one task, from any thread: it hears `reason` (its cancel
+  /// handler, stop token or `is_cancelled`), gets its grace period, then is
+  /// forced; a queued task is cancelled once its turn comes and never runs.
+  /// Not a failure of its scope. The handle resolves with `errc::cancelled`,
+  /// with the task's value if it produced one first, or with the fallback of
+  /// a cancellable task. An empty `reason` means "cancelled through its
+  /// handle"; one that is not an `errc::cancelled` error becomes the cause
+  /// of one (see `cancel_cause`). Nothing happens once the task is done.
+  void cancel(caf::error reason = {}) const {
+    state_->request_cancel({std::move(reason), false});
+  }
+
+  /// Aborts this one task at once, from any thread: an actor task is killed
+  /// without running its cancel handler, a blocking task asked to stop and
+  /// waited for, a job that has not started never runs. Not a failure of
+  /// its scope; the handle resolves as for `cancel`.
+  void abort() const {
+    state_->request_cancel({{}, true});
   }
 
 private:
   std::shared_ptr<detail::handle_state<T>> state_;
-  caf::actor task_;
 };
 
 /// What a task started with `scope::start` calls once it is ready; resolves

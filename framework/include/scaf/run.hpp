@@ -8,6 +8,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "scaf/detail/blocking.hpp"
 #include "scaf/detail/body.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/scope_options.hpp"
@@ -36,10 +37,14 @@ void run_scope(caf::actor_system& sys, scope_config cfg);
 ///
 /// Because `run` returns only after everything it started has stopped, the
 /// root and its tasks may capture the caller's locals by reference. Must not
-/// be called from inside an actor: it blocks the calling thread.
+/// be called from inside an actor: it blocks the calling thread, and on a
+/// CAF scheduler thread it fails at once with `errc::would_deadlock`
+/// (blocking tasks may call it).
 template <class F>
 caf::expected<detail::body_value_t<F>> run(caf::actor_system& sys, F&& root,
                                            run_options opts = {}) {
+  if (auto err = detail::refuse_blocking("scaf::run"))
+    return err;
   using raw_type = detail::body_raw_t<F>;
   auto slot = std::make_shared<detail::value_slot<raw_type>>();
   auto report = std::make_shared<scope_report>();

@@ -32,6 +32,9 @@ class scope_state;
 
 } // namespace detail
 
+class scope_owner;
+class scope_ref;
+
 /// How one child of a scope ended, as a handler installed with
 /// `scope::on_child_done` sees it.
 struct child_exit {
@@ -55,9 +58,10 @@ struct child_exit {
 /// `scope` is the state of the scope actor: every member function runs in
 /// that actor's context, inside the body passed to `scaf::run`,
 /// `scaf::spawn_scope`, `task_base::open_scope` or `scope::spawn_scope`, or
-/// in a continuation or handler that runs there. Other actors talk to a
-/// scope through its handle with the messages of `scaf/atoms.hpp` or
-/// `caf::exit_msg`.
+/// in a continuation or handler that runs there: it is the fast path. From
+/// anywhere else (a plain thread, another actor, a task) hold the scope
+/// through a `scope_ref` (`ref()`), or talk to its actor with the messages
+/// of `scaf/atoms.hpp` or `caf::exit_msg`.
 ///
 /// Life of a scope: it runs its body, accepts children, and
 /// - finishes once it is joined (automatically after the body for `run` and
@@ -111,19 +115,21 @@ public:
   }
 
   /// Spawns a function task: `f()` (or `f(task_base*)`, to check
-  /// `is_cancelled()`) runs once on CAF's scheduler and returns `T`,
-  /// `caf::expected<T>` or `void`. The handle resolves with the value, or
-  /// with `errc::cancelled` if the task failed (its error goes to this
-  /// scope), was cancelled before it ran, or was killed. A refused spawn
-  /// (closed scope) resolves it with `errc::scope_closed`.
+  /// `is_cancelled()`, or `f(std::stop_token)`) runs once on CAF's scheduler
+  /// and returns `T`, `caf::expected<T>` or `void`. The handle resolves with
+  /// the value, or with `errc::cancelled` if the task failed (its error goes
+  /// to this scope), was cancelled before it ran, or was killed. A refused
+  /// spawn (closed scope) resolves it with `errc::scope_closed`. The handle
+  /// can cancel or abort this one task (`handle::cancel`).
   ///
   /// `f()` runs as a plain job on the scheduler, not as an actor: it cannot
   /// be killed while it runs, so past the grace period it is reported as a
   /// straggler and waited for, and its handle's `task()` is empty.
-  /// `f(task_base*)` runs in a task actor of its own: while `f` runs,
-  /// `is_cancelled()` turns true when the scope cancels it and
-  /// `cancel_reason()` says why; a kill waits until `f` returns, so past the
-  /// grace period it too is reported as a straggler. Spawned into a
+  /// `f(task_base*)` and `f(std::stop_token)` run in a task actor of their
+  /// own: while `f` runs, `is_cancelled()` turns true (stop is requested on
+  /// the token) when the scope cancels it and `cancel_reason()` says why; a
+  /// kill waits until `f` returns, so past the grace period it too is
+  /// reported as a straggler. Spawned into a
   /// cancelled scope, either kind still runs (it is cleanup work) and
   /// `f(task_base*)` sees `is_cancelled()` from its first line.
   template <class F>
@@ -134,11 +140,12 @@ public:
     return spawn_fn(spawn_options{}, std::move(f));
   }
 
-  /// Spawns a function task that yields `fallback` instead of its own
-  /// outcome if it is cancelled: before it runs, or by being spawned into a
-  /// cancelled scope (it then still runs), or, for `f(task_base*)`, when
-  /// `is_cancelled()` is true once it returns. Uncancelled, it yields its own
-  /// value.
+  /// Spawns a function task whose handle resolves with `fallback` as soon as
+  /// the task is cancelled (by its scope, or through its handle), whether or
+  /// not the function has started; uncancelled, with its own outcome. The
+  /// function still runs to its end (spawned into a cancelled scope it still
+  /// starts: it is cleanup work) and the scope waits for it; taking a
+  /// `std::stop_token` (or `task_base*`) it sees the cancel while it runs.
   template <class T, class F>
   handle<detail::fn_value_t<F>> spawn_cancellable(const spawn_options& opts,
                                                   T fallback, F f);
@@ -148,6 +155,13 @@ public:
     return spawn_cancellable(spawn_options{}, std::move(fallback),
                              std::move(f));
   }
+
+  /// The blocking form of `spawn_cancellable`: `f(std::stop_token)` runs on
+  /// a thread of its own; the handle resolves with `fallback` as soon as the
+  /// task is cancelled, and the scope waits for `f` to return.
+  template <class T, class F>
+  handle<detail::fn_value_t<F>>
+  spawn_blocking_cancellable(const spawn_options& opts, T fallback, F f);
 
   /// Spawns a blocking task: `f(std::stop_token)` runs on a thread of its own
   /// (a detached actor). Cancel requests stop on the token; spawned into a
@@ -172,6 +186,19 @@ public:
   caf::expected<handle<detail::fn_value_t<F>>> try_spawn_fn(F f) {
     return try_spawn_fn(spawn_options{}, std::move(f));
   }
+
+  /// Like `spawn_blocking`, but says no instead of queueing when the limit
+  /// is reached: fails with `errc::limit_reached` (counted as rejected).
+  template <class F>
+  caf::expected<handle<detail::fn_value_t<F>>>
+  try_spawn_blocking(const spawn_options& opts, F f);
+
+  /// Returns a handle for `child`, a live behavior task or nested scope of
+  /// this scope: it resolves when the child ends (success, its failure, or
+  /// `errc::cancelled`), after the scope stopped counting it, and cancels or
+  /// aborts that one child. Function and blocking tasks have theirs from
+  /// their spawn. Fails with `errc::invalid_argument` for anything else.
+  caf::expected<handle<void>> handle_of(const caf::actor& child);
 
   /// Spawns the task `fun(self, ready, xs...)` and returns a handle that
   /// resolves when the task calls `ready(value)` (Trio's `nursery.start`),
@@ -201,6 +228,20 @@ public:
   caf::expected<caf::actor> spawn_scope(scope_options opts, F body,
                                         bool background = false);
 
+  /// Opens a child scope that lives until it is joined (fuchsia's
+  /// `new_child`): part of this scope's tree (this scope's cancel reaches
+  /// it, and this scope does not finish before it), it accepts tasks and
+  /// child scopes of its own until it is joined, closed, cancelled or
+  /// aborted. The returned owner holds it; destroying the owner of a child
+  /// scope that has not finished and was not detached cancels it. If this
+  /// scope refuses it (closed), the owner's `done()` resolves with
+  /// `errc::scope_closed` and its calls are refused.
+  scope_owner open_child(scope_options opts = {});
+
+  /// Returns a reference to this scope that any thread or actor may use
+  /// (see `scope_ref`).
+  scope_ref ref();
+
   // -- lifecycle --------------------------------------------------------------
 
   /// Cancels the scope cooperatively: the cancel reason is
@@ -219,7 +260,8 @@ public:
   void abort();
 
   /// The scope accepts no new children and finishes when its main children
-  /// are done.
+  /// are done. Its child and nested scopes are closed with it (scopes that
+  /// its tasks opened belong to those tasks and are not).
   void close();
 
   /// The scope finishes when its main children are done; until then it still
@@ -342,6 +384,9 @@ public:
   /// scopes, scopes opened by child tasks included; queued tasks are not.
   size_t running() const noexcept;
 
+  /// Returns the live children by kind, and the queued tasks.
+  child_counts children() const noexcept;
+
   /// Returns the scope actor.
   caf::event_based_actor* self() const noexcept {
     return self_;
@@ -358,6 +403,7 @@ protected:
 
 private:
   friend class detail::scope_state;
+  friend class scope_ref;
 
   // -- the spawn path, for the templates above (src/spawn.cpp) ---------------
 
@@ -374,7 +420,8 @@ private:
                                         detail::spawn_extras extras);
 
   /// Spawns a function task as a job made by `make`.
-  caf::error spawn_job(const spawn_options& opts, job_maker make);
+  caf::error spawn_job(const spawn_options& opts, job_maker make,
+                       detail::spawn_extras extras);
 
   /// Whether a limited task spawned now must wait in the queue.
   bool must_queue() const noexcept;
@@ -390,11 +437,32 @@ private:
   /// Returns `errc::invalid_argument` naming `what` if `x` is negative.
   caf::error refuse_negative(caf::timespan x, const char* what) const;
 
+  /// Spawns the function task `f` whose handle state is `state`, queueing it
+  /// if the limit is reached.
+  template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
+  void spawn_function(std::shared_ptr<detail::handle_state<T>> state,
+                      const spawn_options& opts, F f,
+                      detail::fallback_t<T> fallback);
+
   template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
   handle<T> spawn_function(const spawn_options& opts, F f,
-                           detail::fallback_t<T> fallback);
+                           detail::fallback_t<T> fallback) {
+    auto state = std::make_shared<detail::handle_state<T>>();
+    spawn_function<Os>(state, opts, std::move(f), std::move(fallback));
+    return handle<T>{std::move(state)};
+  }
+
+  /// Spawns a child from `factory` with `extras` (a `scope_ref` spawn).
+  caf::expected<caf::actor> spawn_child(const spawn_options& opts,
+                                        const child_factory& factory,
+                                        detail::spawn_extras extras);
+
+  /// The child scope of `open_child`, sharing `shared`.
+  caf::error open_child_scope(scope_options opts,
+                              std::shared_ptr<detail::scope_shared> shared);
 };
 
 } // namespace scaf
 
 #include "scaf/detail/scope_impl.hpp"
+#include "scaf/scope_owner.hpp"

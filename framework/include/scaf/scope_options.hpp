@@ -76,6 +76,34 @@ struct limit_counts {
   size_t rejected = 0;
 };
 
+/// The live children of a scope by kind (see `scope::children`). A task is
+/// counted from its spawn until its scope has seen it end, which happens
+/// before its handle resolves.
+struct child_counts {
+  /// Behavior tasks (`scope::spawn`, `start`, child factories).
+  size_t behaviors = 0;
+  /// Function tasks (`spawn_fn`, `spawn_cancellable`), running or about to.
+  size_t functions = 0;
+  /// Blocking tasks (`spawn_blocking`), each on a thread of its own.
+  size_t blocking = 0;
+  /// Nested and child scopes, and scopes that tasks of this scope opened.
+  size_t scopes = 0;
+  /// Limited tasks waiting for a slot (not yet alive, not in the sum).
+  size_t queued = 0;
+
+  /// Returns the number of live children, queued tasks not included.
+  size_t alive() const noexcept {
+    return behaviors + functions + blocking + scopes;
+  }
+};
+
+/// What `scope_ref::when_cancelled` resolves with.
+struct cancel_notice {
+  /// The scope's cancel reason (an `errc::cancelled` error; `cancel_cause`
+  /// tells why).
+  caf::error reason;
+};
+
 /// How a node ended, as its scope saw it.
 enum class node_status {
   /// Finished normally.

@@ -13,6 +13,7 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/child_factory.hpp"
+#include "scaf/detail/blocking.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scope_options.hpp"
 
@@ -51,6 +52,8 @@ template <class F, class... Ts>
 caf::expected<caf::actor> spawn_in(caf::actor_system& sys,
                                    const caf::actor& scope_hdl,
                                    spawn_options opts, F fun, Ts&&... xs) {
+  if (auto err = detail::refuse_blocking("scaf::spawn_in"))
+    return err;
   caf::scoped_actor self{sys};
   caf::expected<caf::actor> result{caf::actor{}};
   self

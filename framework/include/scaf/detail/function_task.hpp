@@ -49,13 +49,16 @@ template <class T>
 using fallback_t =
   std::optional<std::conditional_t<std::is_void_v<T>, caf::unit_t, T>>;
 
-/// Resolves `handle` with the fallback `x`.
+/// Resolves `handle` with the fallback `x` (at most once: it moves it).
 template <class T>
 void resolve_fallback(handle_state<T>& handle, fallback_t<T>& x) {
+  if (!x)
+    return;
   if constexpr (std::is_void_v<T>)
     handle.resolve(caf::unit);
   else
     handle.resolve(std::move(*x));
+  x.reset();
 }
 
 /// Calls `f` the way it wants to be called.
@@ -107,39 +110,36 @@ fn_outcome<T> call_function(F& f, task_base* self, const std::stop_token& stop,
 }
 
 /// The one place where what a function task did becomes its handle's value
-/// and its scope's error: a value resolves the handle; a failure goes to the
-/// scope (returned) and the handle resolves with `errc::cancelled` saying so
-/// (zksync: the scope reports a failure once). A cancellable task that was
-/// cancelled yields its `fallback` instead.
+/// and its scope's error: a value goes to the handle; a failure goes to the
+/// scope (returned) and the handle gets `errc::cancelled` saying so (zksync:
+/// the scope reports a failure once). The handle's result is staged: the
+/// scope publishes it once it no longer counts the task. (A cancellable
+/// task's fallback is not here: its scope resolves it when the cancel
+/// arrives.)
 template <class T>
 caf::error settle_function(handle_state<T>& handle, fn_outcome<T> out,
-                           fallback_t<T>& fallback, bool cancelled,
                            const node_path& path) {
-  if (fallback && cancelled) {
-    resolve_fallback(handle, fallback);
-    return {};
-  }
   if (out.value) {
-    handle.resolve(std::move(*out.value));
+    handle.stage(std::move(*out.value));
     return {};
   }
   if (out.why.empty())
     out.why = "the task failed: " + render(out.failure);
-  handle.resolve(make_error(errc::cancelled, path.str(), std::move(out.why)));
+  handle.stage(make_error(errc::cancelled, path.str(), std::move(out.why)));
   return std::move(out.failure);
 }
 
 /// State of a function task that runs in a task actor of its own (blocking
-/// tasks, and `f(task_base*)`). If the actor ends before its handle resolved
-/// (killed, or its scope died), the destructor resolves it.
+/// tasks, `f(task_base*)` and `f(std::stop_token)`). If the actor ends
+/// without a result (killed), the destructor stages one saying so.
 template <class T>
 struct fn_task_state {
   fn_task_state() = default;
 
   ~fn_task_state() {
     if (handle)
-      handle->resolve(make_error(errc::cancelled, path.str(),
-                                 "the task ended without a result"));
+      handle->stage(make_error(errc::cancelled, path.str(),
+                               "the task ended without a result"));
   }
 
   std::shared_ptr<handle_state<T>> handle;
@@ -158,10 +158,8 @@ using fn_task = stateful_task<fn_task_state<T>>;
 /// `f(task_base*)` sees `is_cancelled()` and `cancel_reason()`.
 template <class F, class T = fn_value_t<F>>
 auto make_function_task(F f, std::shared_ptr<handle_state<T>> handle,
-                        fallback_t<T> fallback,
                         std::shared_ptr<const stop_signal> stop) {
   return [f = std::move(f), handle = std::move(handle),
-          fallback = std::move(fallback),
           stop = std::move(stop)](fn_task<T>* self) mutable -> caf::behavior {
     auto& st = self->state;
     st.handle = handle;
@@ -169,8 +167,7 @@ auto make_function_task(F f, std::shared_ptr<handle_state<T>> handle,
     st.stop = std::move(stop);
     self->watch_stop(st.stop.get());
     auto out = call_function<T>(f, self, st.stop->source.get_token(), st.path);
-    self->quit(settle_function(*handle, std::move(out), fallback,
-                               self->is_cancelled(), st.path));
+    self->quit(settle_function(*handle, std::move(out), st.path));
     return {};
   };
 }

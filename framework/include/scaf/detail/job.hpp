@@ -80,6 +80,15 @@ public:
     return started_.load(std::memory_order_relaxed);
   }
 
+  /// Cancels this job alone (through its handle): if it has not started, it
+  /// never runs. Only its scope calls it.
+  void cancel(caf::error why) {
+    if (cancelled_.load(std::memory_order_relaxed))
+      return;
+    reason_ = std::move(why);
+    cancelled_.store(true, std::memory_order_release);
+  }
+
   /// The job's result; valid once its scope received its done message.
   const caf::error& result() const noexcept {
     return result_;
@@ -110,10 +119,6 @@ protected:
   /// the scope.
   virtual caf::error run(const caf::error* skipped) = 0;
 
-  bool spawned_cancelled() const noexcept {
-    return spawned_cancelled_;
-  }
-
   void mark_started() noexcept {
     started_.store(true, std::memory_order_relaxed);
   }
@@ -127,6 +132,9 @@ private:
   caf::error result_;
   bool spawned_cancelled_;
   std::atomic<bool> started_{false};
+  /// Set by `cancel`; `reason_` is written before.
+  std::atomic<bool> cancelled_{false};
+  caf::error reason_;
 };
 
 using job_ptr = caf::intrusive_ptr<job>;
@@ -135,10 +143,8 @@ using job_ptr = caf::intrusive_ptr<job>;
 template <class F, class T>
 class fn_job final : public job {
 public:
-  fn_job(job_context ctx, F f, std::shared_ptr<handle_state<T>> handle,
-         fallback_t<T> fallback)
-    : job(std::move(ctx)), f_(std::move(f)), handle_(std::move(handle)),
-      fallback_(std::move(fallback)) {
+  fn_job(job_context ctx, F f, std::shared_ptr<handle_state<T>> handle)
+    : job(std::move(ctx)), f_(std::move(f)), handle_(std::move(handle)) {
     // nop
   }
 
@@ -146,10 +152,7 @@ protected:
   caf::error run(const caf::error* skipped) override {
     if (skipped != nullptr) {
       f_.reset();
-      if (fallback_)
-        resolve_fallback(*handle_, fallback_);
-      else
-        handle_->resolve(*skipped);
+      handle_->stage(*skipped);
       return *skipped;
     }
     mark_started();
@@ -157,14 +160,12 @@ protected:
     // The function (and what it captured) is gone before anyone can see the
     // task as done.
     f_.reset();
-    return settle_function(*handle_, std::move(out), fallback_,
-                           spawned_cancelled(), path());
+    return settle_function(*handle_, std::move(out), path());
   }
 
 private:
   std::optional<F> f_;
   std::shared_ptr<handle_state<T>> handle_;
-  fallback_t<T> fallback_;
 };
 
 /// Whether a function task `F` spawned with CAF options `Os` runs as a job:

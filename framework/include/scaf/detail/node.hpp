@@ -21,6 +21,9 @@ class scope;
 
 namespace detail {
 
+class handle_control;
+class scope_shared;
+
 /// The kinds of children a scope has. Every step of the node protocol
 /// (spawn, cancel, force, done) makes one decision per kind.
 enum class child_kind : uint8_t {
@@ -92,6 +95,13 @@ struct spawn_extras {
   std::function<void(const caf::error&, const node_path&,
                      const caf::actor_addr&)>
     on_end;
+  /// The child's handle, if it has one: bound to the child when the scope
+  /// admits it (so that `handle::cancel` reaches it), published when the
+  /// child is done.
+  std::shared_ptr<handle_control> result;
+  /// Runs in the scope's context when the child is cancelled or forced (a
+  /// cancellable task resolves its handle with its fallback).
+  std::function<void()> on_cancelled;
   /// Counts against the scope's limit (`scope::set_limit`).
   bool limited = false;
 };
@@ -115,6 +125,9 @@ struct scope_config {
   /// Whether the scope keeps itself alive until it finishes even if nobody
   /// holds its handle (top-level scopes).
   bool keep_alive = false;
+  /// What the scope shares with its `scope_owner` and references, if it was
+  /// opened with one (`scope::open_child`, `scaf::make_scope`).
+  std::shared_ptr<scope_shared> shared;
 };
 
 /// Spawns a scope actor as a monitored child of `parent`.
@@ -124,13 +137,19 @@ caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config cfg);
 caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg);
 
 /// Spawns a nested scope running `body` as a monitored child of the scope
-/// `parent`, with the context that scope made for it.
+/// `parent`, with the context that scope made for it. With `shared`, it is
+/// a child scope that stays open until joined, closed or cancelled.
 caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
                               scope_options opts,
-                              std::function<void(scope&)> body);
+                              std::function<void(scope&)> body,
+                              std::shared_ptr<scope_shared> shared = nullptr);
 
 /// Fails the scope `s` with `reason` as if a child had failed with it.
 void fail_scope(scope& s, caf::error reason);
+
+/// Returns `errc::invalid_argument` for the node at `path`, saying that
+/// `what` cannot be negative, if `x` is negative; else an empty error.
+caf::error refuse_negative(caf::timespan x, std::string path, const char* what);
 
 } // namespace detail
 } // namespace scaf

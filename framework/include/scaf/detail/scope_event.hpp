@@ -13,6 +13,8 @@
 #include <caf/timespan.hpp>
 
 #include "scaf/detail/job.hpp"
+#include "scaf/detail/scope_shared.hpp"
+#include "scaf/handle.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf::detail {
@@ -92,13 +94,24 @@ struct job_done_event {
   job_ptr job;
 };
 
+/// A cancel or abort of one child, asked for through its handle.
+struct child_control_event {
+  caf::actor_id key;
+  cancel_request request;
+};
+
+/// A call into the scope through a `scope_ref`.
+struct call_event {
+  scope_call_ptr call;
+};
+
 /// scaf's own messages to a scope, as one message type: every case of a CAF
 /// behavior costs each actor that has it about 40 bytes (measured: 624 bytes
 /// for 14 cases, 144 for 2), and a scope is a node of every tree.
 using scope_event =
   std::variant<cancel_event, adopt_event, detach_event, task_died_event,
                report_event, sweep_event, child_grace_event, deadline_event,
-               job_done_event>;
+               job_done_event, child_control_event, call_event>;
 
 } // namespace scaf::detail
 

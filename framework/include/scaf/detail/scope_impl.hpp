@@ -66,6 +66,16 @@ handle<detail::fn_value_t<F>> scope::spawn_blocking(const spawn_options& opts,
   return spawn_function<caf::detached>(opts, std::move(f), {});
 }
 
+template <class T, class F>
+handle<detail::fn_value_t<F>>
+scope::spawn_blocking_cancellable(const spawn_options& opts, T fallback, F f) {
+  static_assert(std::is_invocable_v<F&, std::stop_token>,
+                "a blocking task is callable as f(std::stop_token)");
+  return spawn_function<caf::detached>(
+    opts, std::move(f),
+    detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)});
+}
+
 template <class F>
 caf::expected<handle<detail::fn_value_t<F>>>
 scope::try_spawn_fn(const spawn_options& opts, F f) {
@@ -74,22 +84,29 @@ scope::try_spawn_fn(const spawn_options& opts, F f) {
   return spawn_fn(opts, std::move(f));
 }
 
+template <class F>
+caf::expected<handle<detail::fn_value_t<F>>>
+scope::try_spawn_blocking(const spawn_options& opts, F f) {
+  if (auto err = refuse_if_full())
+    return err;
+  return spawn_blocking(opts, std::move(f));
+}
+
 template <class V, class F, class... Ts>
 handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
   auto state = std::make_shared<detail::handle_state<V>>();
   detail::spawn_extras extras;
   extras.on_end = detail::resolve_unless_up(state);
+  extras.result = state;
   auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_task(parent, std::move(ctx), std::move(fun),
                               ready_signal<V>{state}, std::forward<Ts>(xs)...);
   };
   auto hdl =
     spawn_actor(opts, detail::child_kind::task, make, std::move(extras));
-  if (!hdl) {
+  if (!hdl)
     state->resolve(hdl.error());
-    return {std::move(state), caf::actor{}};
-  }
-  return {std::move(state), std::move(*hdl)};
+  return handle<V>{std::move(state)};
 }
 
 template <class F>
@@ -108,46 +125,54 @@ caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
 }
 
 template <caf::spawn_options Os, class F, class T>
-handle<T> scope::spawn_function(const spawn_options& opts, F f,
-                                detail::fallback_t<T> fallback) {
-  auto state = std::make_shared<detail::handle_state<T>>();
-  auto start = [this, opts, state, f = std::move(f),
-                fallback = std::move(fallback)]() mutable -> caf::actor {
+void scope::spawn_function(std::shared_ptr<detail::handle_state<T>> state,
+                           const spawn_options& opts, F f,
+                           detail::fallback_t<T> fallback) {
+  // A cancellable task's fallback resolves its handle when the cancel
+  // arrives, queued or running; only the scope's context touches it.
+  std::function<void()> yield_fallback;
+  if (fallback)
+    yield_fallback = [state, x = std::make_shared<detail::fallback_t<T>>(
+                               std::move(fallback))] {
+      detail::resolve_fallback(*state, *x);
+    };
+  auto start = [this, opts, state, f = std::move(f), yield_fallback]() mutable {
+    detail::spawn_extras extras;
+    extras.result = state;
+    extras.on_cancelled = std::move(yield_fallback);
+    extras.limited = true;
     if constexpr (detail::runs_as_job<F, Os>) {
       auto make = [&](detail::job_context ctx) -> detail::job_ptr {
-        return caf::make_counted<detail::fn_job<F, T>>(
-          std::move(ctx), std::move(f), state, std::move(fallback));
+        return caf::make_counted<detail::fn_job<F, T>>(std::move(ctx),
+                                                       std::move(f), state);
       };
-      if (auto err = spawn_job(opts, make))
+      if (auto err = spawn_job(opts, make, std::move(extras)))
         state->resolve(std::move(err));
-      return {};
     } else {
       // Busy in its function, the actor hears its scope through this.
-      auto stop = std::make_shared<detail::stop_signal>();
+      extras.stop = std::make_shared<detail::stop_signal>();
       auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
         return detail::spawn_task<Os>(
           parent, std::move(ctx),
-          detail::make_function_task(std::move(f), state, std::move(fallback),
-                                     stop));
+          detail::make_function_task(std::move(f), state, extras.stop));
       };
       constexpr auto kind = Os == caf::detached ? detail::child_kind::blocking
                                                 : detail::child_kind::task;
-      auto hdl = spawn_actor(opts, kind, make, {stop, {}, true});
-      if (!hdl) {
+      if (auto hdl = spawn_actor(opts, kind, make, extras); !hdl)
         state->resolve(hdl.error());
-        return {};
-      }
-      return std::move(*hdl);
     }
   };
   if (must_queue()) {
     enqueue(
       opts.background, [start]() mutable { start(); },
-      [state](const caf::error& why) { state->resolve(why); });
-    return {std::move(state), caf::actor{}};
+      [state, yield_fallback](const caf::error& why) {
+        if (yield_fallback)
+          yield_fallback();
+        state->resolve(why);
+      });
+    return;
   }
-  auto hdl = start();
-  return {std::move(state), std::move(hdl)};
+  start();
 }
 
 } // namespace scaf

@@ -1,0 +1,290 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/timespan.hpp>
+
+#include "scaf/child_factory.hpp"
+#include "scaf/detail/scope_shared.hpp"
+#include "scaf/handle.hpp"
+#include "scaf/scope.hpp"
+#include "scaf/scope_options.hpp"
+
+namespace scaf {
+
+class scope_owner;
+
+/// A reference to a scope that any thread and any actor may hold and use: a
+/// plain thread, another actor, a task of the scope or of another one.
+///
+/// It does what the scope's own `scope&` does inside its body: spawn every
+/// kind of task (getting the same handles; a behavior task gets a
+/// `handle<void>` that resolves when it ends), open child scopes, cancel,
+/// close, abort, join, set the limit, grace period and deadlines, and read
+/// the scope's state. Each call is sent to the scope and runs there, in the
+/// order the caller made them; the calls return at once, and what the scope
+/// decides arrives through the returned handle. A spawn the scope refuses
+/// resolves its handle with the error (`errc::scope_closed` once the scope
+/// is closed, finishing, gone or never started; `errc::limit_reached` for a
+/// `try_` spawn at the limit).
+///
+/// A reference is cheap to copy (one shared pointer) and does not keep the
+/// scope alive: it stays valid after the scope is gone, and every spawn
+/// through it is then refused. Get one with `scope::ref()` inside the scope,
+/// from a `scope_owner`, or with `of` (or the `ref_atom` request) from the
+/// scope's actor handle.
+///
+/// The state it reads (`is_cancelled`, `children`, ...) is what the scope
+/// last published: a task's handle resolves only after the scope has
+/// stopped counting it. Blocking calls (`of`, waits on the handles) fail
+/// with `errc::would_deadlock` on a CAF scheduler thread; use the handles'
+/// `then` inside actors.
+class scope_ref {
+public:
+  // -- constructors, destructors, and assignment operators -------------------
+
+  /// A reference to no scope: only `operator bool` may be called.
+  scope_ref() = default;
+
+  /// @private
+  explicit scope_ref(std::shared_ptr<detail::scope_shared> shared)
+    : shared_(std::move(shared)) {
+    // nop
+  }
+
+  /// Asks the scope actor `scope` for a reference and waits for the answer
+  /// (from a plain thread; an actor sends `ref_atom` as a request instead).
+  /// Fails with `errc::scope_closed` if the scope is gone,
+  /// `errc::invalid_argument` if `scope` is no scope, and
+  /// `errc::would_deadlock` on a CAF scheduler thread.
+  static caf::expected<scope_ref> of(caf::actor_system& sys,
+                                     const caf::actor& scope);
+
+  /// Returns whether this refers to a scope.
+  explicit operator bool() const noexcept {
+    return shared_ != nullptr;
+  }
+
+  // -- spawning ---------------------------------------------------------------
+
+  /// Spawns the behavior task `fun(self, xs...)` (see `scope::spawn`); the
+  /// arguments are copied into the call. The handle resolves when the task
+  /// ends: success, its failure (which its scope also sees), or
+  /// `errc::cancelled`.
+  template <class F, class... Ts>
+  handle<void> spawn(const spawn_options& opts, F fun, Ts&&... xs) const {
+    auto state = std::make_shared<detail::handle_state<void>>();
+    call(state, [opts, state,
+                 factory = task_factory(std::move(fun),
+                                        std::forward<Ts>(xs)...)](scope& s) {
+      detail::spawn_extras extras;
+      extras.result = state;
+      if (auto hdl = s.spawn_child(opts, factory, std::move(extras)); !hdl)
+        state->resolve(hdl.error());
+    });
+    return handle<void>{std::move(state)};
+  }
+
+  template <class F, class... Ts>
+  requires(!std::is_same_v<std::decay_t<F>, spawn_options>) handle<void> spawn(
+    F fun, Ts&&... xs)
+  const {
+    return spawn(spawn_options{}, std::move(fun), std::forward<Ts>(xs)...);
+  }
+
+  /// Spawns a function task (see `scope::spawn_fn`).
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f) const {
+    return function<caf::no_spawn_options>(opts, std::move(f), {}, false);
+  }
+
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_fn(F f) const {
+    return spawn_fn(spawn_options{}, std::move(f));
+  }
+
+  /// Spawns a blocking task (see `scope::spawn_blocking`).
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_blocking(const spawn_options& opts,
+                                               F f) const {
+    static_assert(std::is_invocable_v<F&, std::stop_token>,
+                  "a blocking task is callable as f(std::stop_token)");
+    return function<caf::detached>(opts, std::move(f), {}, false);
+  }
+
+  template <class F>
+  handle<detail::fn_value_t<F>> spawn_blocking(F f) const {
+    return spawn_blocking(spawn_options{}, std::move(f));
+  }
+
+  /// Spawns a cancellable function task (see `scope::spawn_cancellable`).
+  template <class T, class F>
+  handle<detail::fn_value_t<F>> spawn_cancellable(const spawn_options& opts,
+                                                  T fallback, F f) const {
+    return function<caf::no_spawn_options>(
+      opts, std::move(f),
+      detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, false);
+  }
+
+  template <class T, class F>
+  handle<detail::fn_value_t<F>> spawn_cancellable(T fallback, F f) const {
+    return spawn_cancellable(spawn_options{}, std::move(fallback),
+                             std::move(f));
+  }
+
+  /// Spawns a cancellable blocking task (see
+  /// `scope::spawn_blocking_cancellable`).
+  template <class T, class F>
+  handle<detail::fn_value_t<F>>
+  spawn_blocking_cancellable(const spawn_options& opts, T fallback, F f) const {
+    static_assert(std::is_invocable_v<F&, std::stop_token>,
+                  "a blocking task is callable as f(std::stop_token)");
+    return function<caf::detached>(
+      opts, std::move(f),
+      detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, false);
+  }
+
+  template <class T, class F>
+  handle<detail::fn_value_t<F>> spawn_blocking_cancellable(T fallback,
+                                                           F f) const {
+    return spawn_blocking_cancellable(spawn_options{}, std::move(fallback),
+                                      std::move(f));
+  }
+
+  /// Like `spawn_fn`, but if the scope's limit is reached when the call
+  /// arrives, the handle resolves with `errc::limit_reached` and nothing runs.
+  template <class F>
+  handle<detail::fn_value_t<F>> try_spawn_fn(const spawn_options& opts,
+                                             F f) const {
+    return function<caf::no_spawn_options>(opts, std::move(f), {}, true);
+  }
+
+  /// Like `spawn_blocking`, refusing like `try_spawn_fn`.
+  template <class F>
+  handle<detail::fn_value_t<F>> try_spawn_blocking(const spawn_options& opts,
+                                                   F f) const {
+    static_assert(std::is_invocable_v<F&, std::stop_token>,
+                  "a blocking task is callable as f(std::stop_token)");
+    return function<caf::detached>(opts, std::move(f), {}, true);
+  }
+
+  /// Opens a child scope of this scope (see `scope::open_child`). The owner
+  /// is usable at once: calls through it wait for the child scope to start.
+  scope_owner open_child(scope_options opts = {}) const;
+
+  // -- lifecycle --------------------------------------------------------------
+
+  /// Cancels the scope (see `scope::cancel`).
+  void cancel(std::string why) const;
+
+  /// Cancels the scope because of `cause` (see `scope::cancel`).
+  void cancel(caf::error cause) const;
+
+  /// Closes the scope: no new children; it finishes when its main children
+  /// are done.
+  void close() const;
+
+  /// Aborts the scope: cancels it and forces its children at once.
+  void abort() const;
+
+  /// Joins the scope (it finishes when its main children are done) and
+  /// returns `done()`.
+  handle<scope_report> join() const;
+
+  /// Sets the scope's limit (see `scope::set_limit`). Fails at once with
+  /// `errc::invalid_argument` for `n == 0`.
+  caf::error set_limit(size_t n) const;
+
+  /// Sets the scope's grace period. Fails at once with
+  /// `errc::invalid_argument` for a negative one.
+  caf::error set_grace(caf::timespan grace) const;
+
+  /// See `scope::fail_after`; a negative timeout fails at once.
+  caf::error fail_after(caf::timespan timeout) const;
+
+  /// See `scope::move_on_after`; a negative timeout fails at once.
+  caf::error move_on_after(caf::timespan timeout) const;
+
+  // -- properties -------------------------------------------------------------
+
+  /// Returns the scope's path; empty until it has started.
+  std::string path() const;
+
+  bool is_cancelled() const;
+
+  bool is_closed() const;
+
+  /// Returns whether the scope actor has terminated (with every actor under
+  /// it).
+  bool is_finished() const;
+
+  /// Returns the scope's live children by kind (see `scope::children`).
+  child_counts children() const;
+
+  /// Resolves with the cancel reason once the scope is cancelled (at once if
+  /// it is); with `errc::scope_closed` if it finishes without being
+  /// cancelled. `wait_for` it from a thread, `then` from an actor.
+  handle<cancel_notice> when_cancelled() const;
+
+  /// Resolves once the scope has no live children and no queued tasks
+  /// (fuchsia's "wait until no tasks"); at once for a scope that is gone.
+  handle<void> when_no_tasks() const;
+
+  /// Resolves with the scope's report once the scope actor has terminated,
+  /// and with it every actor under it; with an error if it never started.
+  handle<scope_report> done() const;
+
+  /// Returns the scope's actor (to monitor it, or to send it messages);
+  /// empty before it starts and once it is gone.
+  caf::actor actor() const;
+
+private:
+  /// Sends `f` to the scope; if it never runs there, `state` resolves with
+  /// `errc::scope_closed`.
+  template <class T, class F>
+  void call(const std::shared_ptr<detail::handle_state<T>>& state, F f) const {
+    shared_->post(std::make_shared<detail::scope_call>(
+      std::move(f), [state, path = shared_->path()](const caf::error&) {
+        state->resolve(make_error(errc::scope_closed, path,
+                                  "the scope has finished or never started"));
+      }));
+  }
+
+  /// Sends a call that has nothing to resolve.
+  void post(std::function<void(scope&)> f) const;
+
+  /// Refuses a negative `x`, else sends `apply(scope, x)`.
+  caf::error post_duration(caf::timespan x, const char* what,
+                           void (*apply)(scope&, caf::timespan)) const;
+
+  template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
+  handle<T> function(const spawn_options& opts, F f,
+                     detail::fallback_t<T> fallback, bool try_only) const {
+    auto state = std::make_shared<detail::handle_state<T>>();
+    call(state, [opts, state, f = std::move(f), fallback = std::move(fallback),
+                 try_only](scope& s) mutable {
+      if (try_only)
+        if (auto err = s.refuse_if_full()) {
+          state->resolve(std::move(err));
+          return;
+        }
+      s.spawn_function<Os>(state, opts, std::move(f), std::move(fallback));
+    });
+    return handle<T>{std::move(state)};
+  }
+
+  std::shared_ptr<detail::scope_shared> shared_;
+};
+
+} // namespace scaf
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(scaf::scope_ref)

@@ -1,0 +1,245 @@
+// scope_ref and scope_owner: holding a scope from outside its actor. Every
+// call becomes a scope_call that runs in the scope's context.
+#include "scaf/scope_ref.hpp"
+
+#include <string>
+#include <utility>
+
+#include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
+
+#include "scaf/atoms.hpp"
+#include "scaf/detail/blocking.hpp"
+#include "scaf/scope_owner.hpp"
+
+namespace scaf {
+
+using detail::refuse_negative;
+
+// -- scope_ref ----------------------------------------------------------------
+
+caf::expected<scope_ref> scope_ref::of(caf::actor_system& sys,
+                                       const caf::actor& scope) {
+  if (auto err = detail::refuse_blocking("scope_ref::of"))
+    return err;
+  if (!scope)
+    return make_error(errc::invalid_argument, "",
+                      "scope_ref::of needs a scope actor, got none");
+  caf::scoped_actor self{sys};
+  caf::expected<scope_ref> result{scope_ref{}};
+  self->request(scope, caf::infinite, ref_atom::value)
+    .receive([&](scope_ref& x) { result = std::move(x); },
+             [&](caf::error& err) {
+               if (err == caf::sec::request_receiver_down)
+                 result =
+                   make_error(errc::scope_closed, "", "the scope has finished");
+               else if (err == caf::sec::unexpected_message)
+                 result = make_error(errc::invalid_argument, "",
+                                     "the actor is not a scaf scope");
+               else
+                 result = std::move(err);
+             });
+  return result;
+}
+
+void scope_ref::post(std::function<void(scope&)> f) const {
+  shared_->post(std::make_shared<detail::scope_call>(std::move(f), nullptr));
+}
+
+scope_owner scope_ref::open_child(scope_options opts) const {
+  auto child = std::make_shared<detail::scope_shared>();
+  shared_->post(std::make_shared<detail::scope_call>(
+    [opts = std::move(opts), child](scope& s) mutable {
+      if (auto err = s.open_child_scope(std::move(opts), child))
+        child->fail_to_start(err);
+    },
+    [child](const caf::error& err) { child->fail_to_start(err); }));
+  return scope_owner{std::move(child)};
+}
+
+void scope_ref::cancel(std::string why) const {
+  post([why = std::move(why)](scope& s) { s.cancel(why); });
+}
+
+void scope_ref::cancel(caf::error cause) const {
+  post([cause = std::move(cause)](scope& s) { s.cancel(cause); });
+}
+
+void scope_ref::close() const {
+  post([](scope& s) { s.close(); });
+}
+
+void scope_ref::abort() const {
+  post([](scope& s) { s.abort(); });
+}
+
+handle<scope_report> scope_ref::join() const {
+  post([](scope& s) { s.join(); });
+  return done();
+}
+
+caf::error scope_ref::set_limit(size_t n) const {
+  if (n == 0)
+    return make_error(errc::invalid_argument, path(),
+                      "the task limit must be at least 1");
+  post([n](scope& s) { s.set_limit(n); });
+  return {};
+}
+
+caf::error scope_ref::post_duration(caf::timespan x, const char* what,
+                                    void (*apply)(scope&,
+                                                  caf::timespan)) const {
+  if (auto err = refuse_negative(x, path(), what))
+    return err;
+  post([x, apply](scope& s) { apply(s, x); });
+  return {};
+}
+
+caf::error scope_ref::set_grace(caf::timespan grace) const {
+  return post_duration(grace, "a grace period",
+                       [](scope& s, caf::timespan x) { s.set_grace(x); });
+}
+
+caf::error scope_ref::fail_after(caf::timespan timeout) const {
+  return post_duration(timeout, "a deadline",
+                       [](scope& s, caf::timespan x) { s.fail_after(x); });
+}
+
+caf::error scope_ref::move_on_after(caf::timespan timeout) const {
+  return post_duration(timeout, "a deadline",
+                       [](scope& s, caf::timespan x) { s.move_on_after(x); });
+}
+
+std::string scope_ref::path() const {
+  return shared_->path();
+}
+
+bool scope_ref::is_cancelled() const {
+  return shared_->cancelled();
+}
+
+bool scope_ref::is_closed() const {
+  return shared_->closed();
+}
+
+bool scope_ref::is_finished() const {
+  return shared_->done_state()->ready();
+}
+
+child_counts scope_ref::children() const {
+  return shared_->counts();
+}
+
+handle<cancel_notice> scope_ref::when_cancelled() const {
+  return handle<cancel_notice>{shared_->cancel_state()};
+}
+
+handle<void> scope_ref::when_no_tasks() const {
+  auto state = std::make_shared<detail::handle_state<void>>();
+  shared_->post(std::make_shared<detail::scope_call>(
+    [state](scope& s) {
+      s.on_no_tasks([state] { state->resolve(caf::unit); });
+    },
+    // A scope that is gone has no tasks.
+    [state](const caf::error&) { state->resolve(caf::unit); }));
+  return handle<void>{std::move(state)};
+}
+
+handle<scope_report> scope_ref::done() const {
+  return handle<scope_report>{shared_->done_state()};
+}
+
+caf::actor scope_ref::actor() const {
+  return shared_->actor();
+}
+
+// -- scope_owner --------------------------------------------------------------
+
+scope_owner::scope_owner(std::shared_ptr<detail::scope_shared> shared)
+  : shared_(std::move(shared)) {
+  // nop
+}
+
+scope_owner::scope_owner(scope_owner&& other) noexcept
+  : shared_(std::move(other.shared_)) {
+  // nop
+}
+
+scope_owner& scope_owner::operator=(scope_owner&& other) noexcept {
+  if (this != &other) {
+    release();
+    shared_ = std::move(other.shared_);
+  }
+  return *this;
+}
+
+scope_owner::~scope_owner() {
+  release();
+}
+
+void scope_owner::release() noexcept {
+  if (!shared_)
+    return;
+  auto shared = std::move(shared_);
+  if (shared->done_state()->ready())
+    return;
+  try {
+    scope_ref{shared}.cancel(std::string{"its owner was destroyed"});
+    // Inside an actor the wait could deadlock; the parent scope still
+    // waits for this one.
+    if (!detail::on_scheduler_thread())
+      shared->done_state()->wait();
+  } catch (...) {
+    // Out of memory while posting: nothing else to do in a destructor.
+  }
+}
+
+handle<scope_report> scope_owner::join() {
+  return ref().join();
+}
+
+handle<scope_report> scope_owner::close() {
+  auto r = ref();
+  r.close();
+  return r.done();
+}
+
+void scope_owner::cancel(std::string why) {
+  ref().cancel(std::move(why));
+}
+
+void scope_owner::abort() {
+  ref().abort();
+}
+
+void scope_owner::detach() noexcept {
+  shared_ = nullptr;
+}
+
+scope_ref scope_owner::ref() const {
+  return scope_ref{shared_};
+}
+
+handle<scope_report> scope_owner::done() const {
+  return handle<scope_report>{shared_->done_state()};
+}
+
+scope_owner make_scope(caf::actor_system& sys, scope_options opts) {
+  auto shared = std::make_shared<detail::scope_shared>();
+  if (opts.grace)
+    if (auto err = refuse_negative(*opts.grace, opts.name, "a grace period")) {
+      shared->fail_to_start(err);
+      return scope_owner{std::move(shared)};
+    }
+  detail::scope_config cfg;
+  cfg.options = std::move(opts);
+  if (cfg.options.name.empty())
+    cfg.options.name = "scope";
+  cfg.join_after_body = false;
+  cfg.keep_alive = true;
+  cfg.shared = shared;
+  detail::spawn_scope_actor(sys, std::move(cfg));
+  return scope_owner{std::move(shared)};
+}
+
+} // namespace scaf

@@ -1,0 +1,240 @@
+// What a scope shares with the threads and actors that hold it from outside:
+// handles' control, scope references' calls, and the check that keeps
+// blocking calls off CAF's scheduler threads.
+#include "scaf/detail/scope_shared.hpp"
+
+#include <pthread.h>
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
+#include "scaf/detail/blocking.hpp"
+#include "scaf/detail/scope_event.hpp"
+#include "scaf/errc.hpp"
+
+namespace scaf::detail {
+
+// -- blocking calls -----------------------------------------------------------
+
+bool on_scheduler_thread() noexcept {
+  // CAF 0.17 names its worker threads "caf.multiplexer" (the I/O loop has
+  // the same name) and its clock "caf.clock"; detached actors run on
+  // "caf.actor" threads, where blocking is what they are for.
+  char name[16] = {};
+  if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0)
+    return false;
+  return std::strcmp(name, "caf.multiplexer") == 0 ||
+         std::strcmp(name, "caf.clock") == 0;
+}
+
+caf::error refuse_blocking(const char* call) {
+  if (!on_scheduler_thread())
+    return {};
+  return make_error(errc::would_deadlock, "",
+                    std::string{call} +
+                      " blocks, and this is a CAF scheduler thread: use the "
+                      "continuation form inside actors");
+}
+
+// -- handles ------------------------------------------------------------------
+
+std::optional<cancel_request> handle_control::bind(caf::actor_addr scope,
+                                                   caf::actor_id key,
+                                                   caf::actor task) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  scope_ = std::move(scope);
+  key_ = key;
+  task_ = std::move(task);
+  std::optional<cancel_request> early;
+  early.swap(early_);
+  return early;
+}
+
+void handle_control::request_cancel(cancel_request x) {
+  caf::actor scope;
+  caf::actor_id key = 0;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (key_ == 0) {
+      // Not admitted yet (queued, or on its way through a scope_ref).
+      if (!early_ || x.abort)
+        early_ = std::move(x);
+      return;
+    }
+    scope = caf::actor_cast<caf::actor>(scope_);
+    key = key_;
+  }
+  if (scope)
+    caf::anon_send(scope, scope_event{child_control_event{key, std::move(x)}});
+}
+
+caf::actor handle_control::task() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return task_;
+}
+
+// -- calls through scope references -------------------------------------------
+
+scope_call::scope_call(std::function<void(scope&)> run,
+                       std::function<void(const caf::error&)> refuse)
+  : run_(std::move(run)), refuse_(std::move(refuse)) {
+  // nop
+}
+
+scope_call::~scope_call() {
+  if (refuse_)
+    refuse_(make_error(errc::scope_closed, "",
+                       "the scope has finished or never started"));
+}
+
+void scope_call::run(scope& s) {
+  refuse_ = nullptr;
+  auto f = std::move(run_);
+  run_ = nullptr;
+  if (f)
+    f(s);
+}
+
+// -- the shared part of a scope -----------------------------------------------
+
+scope_shared::scope_shared()
+  : cancelled_(std::make_shared<handle_state<cancel_notice>>()),
+    done_(std::make_shared<handle_state<scope_report>>()) {
+  // nop
+}
+
+std::vector<scope_call_ptr> scope_shared::attach(caf::actor self,
+                                                 std::string path) {
+  std::vector<scope_call_ptr> calls;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (phase_ != phase::pending)
+      return calls;
+    phase_ = phase::running;
+    addr_ = self.address();
+    path_ = std::move(path);
+    calls.swap(buffered_);
+  }
+  // Runs when the actor has terminated, after its state (and with it every
+  // child) is gone.
+  self->attach_functor([shared = shared_from_this()](const caf::error& reason) {
+    shared->terminated(reason);
+  });
+  return calls;
+}
+
+} // namespace scaf::detail
+
+namespace scaf::detail {
+
+void scope_shared::fail_to_start(const caf::error& why) {
+  std::vector<scope_call_ptr> calls;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (phase_ != phase::pending)
+      return;
+    phase_ = phase::gone;
+    closed_ = true;
+    calls.swap(buffered_);
+  }
+  calls.clear(); // refused
+  cancelled_->resolve(caf::error{why});
+  done_->resolve(why);
+}
+
+void scope_shared::set_cancelled(const caf::error& reason) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    cancelled_flag_ = true;
+  }
+  cancelled_->resolve(cancel_notice{reason});
+}
+
+void scope_shared::set_closed() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  closed_ = true;
+}
+
+void scope_shared::set_counts(const child_counts& x) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  counts_ = x;
+}
+
+void scope_shared::set_report(scope_report report) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  closed_ = true;
+  report_ = std::move(report);
+}
+
+void scope_shared::terminated(const caf::error& reason) {
+  std::optional<scope_report> report;
+  std::string path;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    phase_ = phase::gone;
+    closed_ = true;
+    counts_ = child_counts{};
+    report.swap(report_);
+    path = path_;
+  }
+  cancelled_->resolve(make_error(errc::scope_closed, path,
+                                 "the scope finished without being cancelled"));
+  if (!report) {
+    // Killed before it could write a report.
+    report.emplace();
+    report->status = scope_status::failed;
+    report->failure = reason;
+  }
+  done_->resolve(std::move(*report));
+}
+
+void scope_shared::post(scope_call_ptr call) {
+  caf::actor target;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    switch (phase_) {
+    case phase::pending:
+      buffered_.push_back(std::move(call));
+      return;
+    case phase::running:
+      target = caf::actor_cast<caf::actor>(addr_);
+      break;
+    case phase::gone:
+      break;
+    }
+  }
+  // A scope that is gone drops the message, and with it the call: refused.
+  if (target)
+    caf::anon_send(target, scope_event{call_event{std::move(call)}});
+}
+
+bool scope_shared::cancelled() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return cancelled_flag_;
+}
+
+bool scope_shared::closed() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return closed_;
+}
+
+child_counts scope_shared::counts() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return counts_;
+}
+
+std::string scope_shared::path() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return path_;
+}
+
+caf::actor scope_shared::actor() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return caf::actor_cast<caf::actor>(addr_);
+}
+
+} // namespace scaf::detail

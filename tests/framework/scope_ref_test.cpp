@@ -1,0 +1,547 @@
+// Tests of scaf/scope_ref.hpp and of the per-task control of
+// scaf/handle.hpp: a scope held from outside its actor, deterministic first,
+// then from plain threads and other actors on the real scheduler.
+#include "scaf/scope_ref.hpp"
+
+#include <atomic>
+#include <future>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "../common/fixture.hpp"
+#include "../common/tasks.hpp"
+
+using namespace scaf;
+using namespace scaf::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using ScopeRefTest = deterministic_test;
+using ThreadedScopeRefTest = threaded_test;
+
+/// A task that waits for `finish_atom` and ignores its cancel until the
+/// grace period ends (it defers quitting forever).
+caf::behavior stubborn(traced_task* self, event_log* log, std::string name) {
+  return worker_with(self, log, std::move(name), on_cancel_mode::stubborn,
+                     caf::error{});
+}
+
+} // namespace
+
+// -- deterministic: calls, handles, refusals ---------------------------------
+
+TEST_F(ScopeRefTest, ThreadSpawnsBehaviorAndFunctionTasksAndGetsTheirHandles) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto hb = ref.spawn(worker, &log, std::string{"b"});
+  auto hf = ref.spawn_fn([] { return 6 * 7; });
+  auto hc = ref.spawn_cancellable(-1, [] { return 5; });
+  run();
+  EXPECT_EQ(ref.path(), "svc");
+  ASSERT_TRUE(hf.ready());
+  EXPECT_EQ(hf.get(), 42);
+  EXPECT_EQ(hc.get(), 5);
+  ASSERT_TRUE(hb.task());
+  EXPECT_FALSE(hb.ready());
+  EXPECT_EQ(ref.children().behaviors, 1u);
+  EXPECT_EQ(ref.children().functions, 0u);
+  caf::anon_send(hb.task(), finish_atom::value);
+  run();
+  ASSERT_TRUE(hb.ready());
+  EXPECT_TRUE(hb.get());
+  EXPECT_EQ(ref.children().alive(), 0u);
+  auto done = owner.join();
+  run();
+  ASSERT_TRUE(done.ready());
+  EXPECT_EQ(done.get()->status, scope_status::succeeded);
+  EXPECT_TRUE(ref.is_finished());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeRefTest, SpawnsThroughAReferenceToAGoneScopeAreRefused) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  owner.join();
+  run();
+  ASSERT_TRUE(ref.is_finished());
+  auto ran = 0;
+  auto hf = ref.spawn_fn([&] { return ++ran; });
+  auto hb = ref.spawn(worker, &log, std::string{"late"});
+  auto child = ref.open_child({"late"});
+  run();
+  ASSERT_TRUE(hf.ready());
+  EXPECT_TRUE(is(hf.get().error(), errc::scope_closed))
+    << render(hf.get().error());
+  ASSERT_TRUE(hb.ready());
+  EXPECT_TRUE(is(hb.get().error(), errc::scope_closed));
+  ASSERT_TRUE(child.done().ready());
+  EXPECT_TRUE(is(child.done().get().error(), errc::scope_closed));
+  EXPECT_EQ(ran, 0);
+  EXPECT_EQ(log.count("start:late"), 0u);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeRefTest, ClosedScopeRefusesButKeepsRunningWhatItHas) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto a = ref.spawn(worker, &log, std::string{"a"});
+  ref.close();
+  auto late = ref.spawn_fn([] { return 1; });
+  run();
+  EXPECT_TRUE(ref.is_closed());
+  ASSERT_TRUE(late.ready());
+  EXPECT_TRUE(is(late.get().error(), errc::scope_closed));
+  EXPECT_FALSE(ref.is_finished());
+  caf::anon_send(a.task(), finish_atom::value);
+  run();
+  EXPECT_TRUE(ref.is_finished());
+  EXPECT_EQ(owner.done().get()->status, scope_status::succeeded);
+}
+
+TEST_F(ScopeRefTest, BadArgumentsFailAtOnceAndChangeNothing) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  EXPECT_TRUE(is(ref.set_limit(0), errc::invalid_argument));
+  EXPECT_TRUE(is(ref.set_grace(-1s), errc::invalid_argument));
+  EXPECT_TRUE(is(ref.fail_after(-1ms), errc::invalid_argument));
+  EXPECT_TRUE(is(ref.move_on_after(-1ms), errc::invalid_argument));
+  auto bad = make_scope(sys, {"bad", -5s});
+  run();
+  ASSERT_TRUE(bad.done().ready());
+  EXPECT_TRUE(is(bad.done().get().error(), errc::invalid_argument));
+  EXPECT_FALSE(ref.is_cancelled());
+  owner.join();
+  run();
+  EXPECT_EQ(owner.done().get()->status, scope_status::succeeded);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeRefTest, ReferenceSetsLimitAndDeadlines) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  ASSERT_FALSE(ref.set_limit(1));
+  auto first = ref.spawn(worker, &log, std::string{"a"});
+  ASSERT_FALSE(ref.fail_after(100ms));
+  run();
+  EXPECT_FALSE(ref.is_cancelled());
+  advance(100ms);
+  EXPECT_TRUE(ref.is_cancelled());
+  run();
+  ASSERT_TRUE(owner.done().ready());
+  auto report = *owner.done().get();
+  EXPECT_EQ(report.status, scope_status::failed);
+  EXPECT_TRUE(is(report.failure, errc::timeout)) << render(report.failure);
+  EXPECT_EQ(log.count_prefix("cancel:a:"), 1u);
+  EXPECT_TRUE(first.ready());
+}
+
+TEST_F(ScopeRefTest, WhenCancelledResolvesWithTheReasonOrSaysItNeverCame) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto notice = ref.when_cancelled();
+  run();
+  EXPECT_FALSE(notice.ready());
+  ref.cancel("stop now");
+  run();
+  ASSERT_TRUE(notice.ready());
+  EXPECT_EQ(render(notice.get()->reason), "scaf::cancelled(svc: stop now)");
+  auto other = make_scope(sys, {"calm"});
+  auto calm = other.ref().when_cancelled();
+  other.join();
+  run();
+  ASSERT_TRUE(calm.ready());
+  EXPECT_TRUE(is(calm.get().error(), errc::scope_closed));
+}
+
+TEST_F(ScopeRefTest, WhenNoTasksResolvesOnceTheLastTaskIsDone) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto a = ref.spawn(worker, &log, std::string{"a"});
+  auto idle = ref.when_no_tasks();
+  run();
+  EXPECT_FALSE(idle.ready());
+  caf::anon_send(a.task(), finish_atom::value);
+  run();
+  EXPECT_TRUE(idle.ready());
+  EXPECT_FALSE(ref.is_finished());
+  owner.join();
+  run();
+  EXPECT_TRUE(ref.is_finished());
+}
+
+TEST_F(ScopeRefTest, ActorsAskAScopeForItsReferenceWithRefAtom) {
+  auto svc = spawn_scope(sys, {"svc"}, [](scope&) {});
+  std::optional<scope_ref> got;
+  sys.spawn([&](caf::event_based_actor* self) {
+    self->request(svc, caf::infinite, ref_atom::value).then([&](scope_ref& r) {
+      got = r;
+    });
+  });
+  run();
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(got->path(), "svc");
+  auto h = got->spawn_fn([] { return 3; });
+  run();
+  EXPECT_EQ(h.get(), 3);
+  got->cancel("bye");
+  run();
+  EXPECT_TRUE(got->is_finished());
+  EXPECT_EQ(got->done().get()->status, scope_status::cancelled);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- per-task control through handles ----------------------------------------
+
+TEST_F(ScopeRefTest, CancellingOneTaskThroughItsHandleFailsNothing) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto a = ref.spawn(worker, &log, std::string{"a"});
+  auto b = ref.spawn(worker, &log, std::string{"b"});
+  run();
+  a.cancel(caf::error{});
+  run();
+  ASSERT_TRUE(a.ready());
+  EXPECT_TRUE(is(a.get().error(), errc::cancelled));
+  EXPECT_EQ(log.count("cancel:a:scaf::cancelled(svc/0: cancelled through its "
+                      "handle)"),
+            1u);
+  EXPECT_EQ(log.count_prefix("cancel:b:"), 0u);
+  EXPECT_FALSE(ref.is_cancelled());
+  EXPECT_EQ(ref.children().behaviors, 1u);
+  caf::anon_send(b.task(), finish_atom::value);
+  owner.join();
+  run();
+  auto report = *owner.done().get();
+  EXPECT_EQ(report.status, scope_status::succeeded);
+  EXPECT_FALSE(report.failure);
+  EXPECT_TRUE(report.killed.empty());
+}
+
+TEST_F(ScopeRefTest, CancelReasonThroughAHandleIsTheTasksCause) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto a = ref.spawn(worker, &log, std::string{"a"});
+  run();
+  a.cancel(app_error(7, "rebalance"));
+  run();
+  ASSERT_TRUE(a.ready());
+  EXPECT_EQ(cancel_cause(a.get().error()), app_error(7, "rebalance"));
+  owner.join();
+  run();
+  EXPECT_EQ(owner.done().get()->status, scope_status::succeeded);
+}
+
+TEST_F(ScopeRefTest, AbortingOneTaskKillsItAtOnceWithoutItsHandler) {
+  auto owner = make_scope(sys, {"svc", 10s});
+  auto ref = owner.ref();
+  auto a = ref.spawn(stubborn, &log, std::string{"a"});
+  auto b = ref.spawn(worker, &log, std::string{"b"});
+  run();
+  a.abort();
+  run();
+  ASSERT_TRUE(a.ready());
+  EXPECT_TRUE(is(a.get().error(), errc::cancelled)) << render(a.get().error());
+  EXPECT_EQ(log.count_prefix("cancel:a:"), 0u);
+  EXPECT_FALSE(ref.is_cancelled());
+  caf::anon_send(b.task(), finish_atom::value);
+  owner.join();
+  run();
+  auto report = *owner.done().get();
+  EXPECT_EQ(report.status, scope_status::succeeded);
+  EXPECT_EQ(report.killed, std::vector<std::string>{"svc/0"});
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeRefTest, CancelledStubbornTaskIsKilledAfterItsGracePeriod) {
+  auto owner = make_scope(sys, {"svc", 1s});
+  auto ref = owner.ref();
+  auto a = ref.spawn(stubborn, &log, std::string{"a"});
+  run();
+  a.cancel();
+  run();
+  EXPECT_EQ(log.count_prefix("cancel:a:"), 1u);
+  EXPECT_FALSE(a.ready());
+  advance(1s);
+  ASSERT_TRUE(a.ready());
+  EXPECT_TRUE(is(a.get().error(), errc::cancelled));
+  owner.join();
+  run();
+  EXPECT_EQ(owner.done().get()->killed, std::vector<std::string>{"svc/0"});
+}
+
+TEST_F(ScopeRefTest, FunctionTaskCancelledBeforeItRunsNeverRuns) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto ran = 0;
+  auto h = ref.spawn_fn([&] { return ++ran; });
+  h.cancel(); // before the scope has even admitted it
+  run();
+  ASSERT_TRUE(h.ready());
+  EXPECT_TRUE(is(h.get().error(), errc::cancelled)) << render(h.get().error());
+  EXPECT_EQ(ran, 0);
+  EXPECT_FALSE(ref.is_cancelled());
+  owner.join();
+  run();
+  EXPECT_EQ(owner.done().get()->status, scope_status::succeeded);
+}
+
+TEST_F(ScopeRefTest, QueuedTaskCancelledThroughItsHandleNeverRuns) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  ASSERT_FALSE(ref.set_limit(1));
+  auto ran = std::vector<int>{};
+  auto first = ref.spawn_fn([&] { ran.push_back(1); });
+  auto queued = ref.spawn_cancellable(-1, [&] {
+    ran.push_back(2);
+    return 2;
+  });
+  auto third = ref.spawn_fn([&] { ran.push_back(3); });
+  queued.cancel();
+  run();
+  EXPECT_EQ(queued.get(), -1);
+  EXPECT_EQ(ran, (std::vector<int>{1, 3}));
+  EXPECT_TRUE(first.get() && third.get());
+  owner.join();
+  run();
+  EXPECT_EQ(owner.done().get()->status, scope_status::succeeded);
+}
+
+TEST_F(ScopeRefTest, HandleOfGivesABehaviorTaskAHandleInsideTheScope) {
+  handle<void> h;
+  caf::error not_a_child;
+  auto svc = spawn_scope(sys, {"svc"}, [&](scope& s) {
+    auto t = s.spawn(worker, &log, std::string{"a"});
+    h = *s.handle_of(*t);
+    auto again = s.handle_of(*t);
+    EXPECT_EQ(again->task(), h.task());
+    not_a_child = s.handle_of(caf::actor{}).error();
+  });
+  run();
+  EXPECT_TRUE(is(not_a_child, errc::invalid_argument));
+  ASSERT_TRUE(h);
+  caf::anon_send(h.task(), fail_atom::value, app_error(1, "bad"));
+  run();
+  ASSERT_TRUE(h.ready());
+  EXPECT_EQ(h.get().error(), app_error(1, "bad"));
+  caf::anon_send(svc, cancel_atom::value, std::string{"done"});
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeRefTest, ChildrenCountsEachKindSeparately) {
+  child_counts seen;
+  caf::actor svc = spawn_scope(sys, {"svc"}, [&](scope& s) {
+    s.spawn(worker, &log, std::string{"a"});
+    s.spawn_fn([](task_base* self) { return self->is_cancelled(); });
+    s.spawn_fn([] {});
+    s.spawn_scope({"nested"}, [&](scope& n) {
+      n.spawn(worker, &log, std::string{"inner"});
+    });
+    auto child = s.open_child({"child"});
+    child.detach();
+    seen = s.children();
+  });
+  run();
+  EXPECT_EQ(seen.behaviors, 1u);
+  EXPECT_EQ(seen.functions, 2u);
+  EXPECT_EQ(seen.blocking, 0u);
+  EXPECT_EQ(seen.scopes, 2u);
+  EXPECT_EQ(seen.alive(), 5u);
+  caf::anon_send(svc, cancel_atom::value, std::string{"done"});
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- threaded: plain threads and other actors --------------------------------
+
+TEST_F(ThreadedScopeRefTest, PlainThreadsSpawnEveryKindIntoAHeldScope) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  std::atomic<int> sum{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([ref, &sum, i] {
+      auto f = ref.spawn_fn([i] { return i; });
+      auto b = ref.spawn_blocking([i](std::stop_token) { return 10 * i; });
+      auto t = ref.spawn_fn([i](task_base*) { return 100 * i; });
+      auto c = ref.spawn_blocking_cancellable(
+        -1, [i](std::stop_token) { return 1000 * i; });
+      sum += *f.wait() + *b.wait() + *t.wait() + *c.wait();
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(sum, 1111 * (0 + 1 + 2 + 3));
+  auto report = owner.join().wait();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest, CancellableYieldsItsFallbackWhileItsFunctionRuns) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  std::atomic<bool> started{false};
+  std::atomic<bool> returned{false};
+  auto h = ref.spawn_blocking_cancellable(-1, [&](std::stop_token stop) {
+    started = true;
+    while (!stop.stop_requested())
+      std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(20ms);
+    returned = true;
+    return 5;
+  });
+  while (!started)
+    std::this_thread::sleep_for(1ms);
+  h.cancel();
+  EXPECT_EQ(h.wait(), -1);
+  // The scope still waits for the function.
+  auto report = owner.join().wait();
+  EXPECT_TRUE(returned);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest, StopTokenFunctionTaskSeesItsCancel) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  std::atomic<bool> started{false};
+  auto h = ref.spawn_cancellable(-1, [&](std::stop_token stop) {
+    started = true;
+    while (!stop.stop_requested())
+      std::this_thread::sleep_for(1ms);
+    return 5;
+  });
+  while (!started)
+    std::this_thread::sleep_for(1ms);
+  ref.cancel("enough");
+  EXPECT_EQ(h.wait(), -1);
+  auto report = owner.done().wait();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->status, scope_status::cancelled);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest, AbortingABlockingTaskStopsItAndWaitsForIt) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  std::atomic<bool> started{false};
+  auto h = ref.spawn_blocking([&](std::stop_token stop) {
+    started = true;
+    while (!stop.stop_requested())
+      std::this_thread::sleep_for(1ms);
+    return 1;
+  });
+  auto other = ref.spawn_blocking([](std::stop_token) { return 2; });
+  while (!started)
+    std::this_thread::sleep_for(1ms);
+  h.abort();
+  EXPECT_EQ(h.wait(), 1); // it produced a value before it ended
+  EXPECT_EQ(other.wait(), 2);
+  EXPECT_FALSE(ref.is_cancelled());
+  auto report = owner.join().wait();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->status, scope_status::succeeded);
+}
+
+TEST_F(ThreadedScopeRefTest, WaitingThreadWakesWhenTheScopeIsCancelled) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  std::optional<caf::expected<cancel_notice>> seen;
+  std::thread waiter{[&] { seen = ref.when_cancelled().wait_for(30s); }};
+  std::this_thread::sleep_for(10ms);
+  ref.cancel(app_error(3, "maintenance"));
+  waiter.join();
+  ASSERT_TRUE(seen && *seen);
+  EXPECT_EQ(cancel_cause((*seen)->reason), app_error(3, "maintenance"));
+  owner.done().wait();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest, AnotherActorHoldsTheReferenceAndUsesThen) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto result = std::make_shared<std::promise<int>>();
+  auto fut = result->get_future();
+  // A scaf task outside any scope: `then` posts to it.
+  auto client = sys.spawn([ref, result](task_actor* self) -> caf::behavior {
+    auto h = ref.spawn_fn([] { return 21; });
+    // A blocking wait inside an actor fails at once instead of hanging.
+    auto refused = h.wait();
+    if (refused || !is(refused.error(), errc::would_deadlock)) {
+      result->set_value(-1);
+      self->quit();
+      return {};
+    }
+    h.then(self, [self, result](caf::expected<int> x) {
+      result->set_value(*x * 2);
+      self->quit();
+    });
+    return {[](finish_atom) {}};
+  });
+  (void)client;
+  ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), 42);
+}
+
+TEST_F(ThreadedScopeRefTest, BlockingCallsInsideActorsFailFast) {
+  std::atomic<int> refused{0};
+  auto r = run(sys, [&](scope& s) {
+    s.spawn_fn([&] {
+      // A job on a scheduler thread.
+      auto nested = scaf::run(sys, [](scope&) { return 1; });
+      if (!nested && is(nested.error(), errc::would_deadlock))
+        ++refused;
+    });
+    s.spawn_blocking([&](std::stop_token) {
+      // A blocking task has a thread of its own: it may wait.
+      auto nested = scaf::run(sys, [](scope&) { return 1; });
+      if (nested && *nested == 1)
+        ++refused;
+    });
+  });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(refused, 2);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest, HandlesNeverResolveWhileTheirTaskIsCounted) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  std::mt19937 rng{20261129};
+  auto mismatches = 0;
+  for (int i = 0; i < 2000; ++i) {
+    child_counts after;
+    switch (rng() % 4) {
+    case 0:
+      ref.spawn_fn([] { return 1; }).wait();
+      after = ref.children();
+      mismatches += after.functions != 0;
+      break;
+    case 1:
+      ref.spawn_fn([](task_base*) { return 1; }).wait();
+      after = ref.children();
+      mismatches += after.functions != 0;
+      break;
+    case 2:
+      ref.spawn_blocking([](std::stop_token) { return 1; }).wait();
+      after = ref.children();
+      mismatches += after.blocking != 0;
+      break;
+    default: {
+      auto h = ref.spawn([](task_actor* self) -> caf::behavior {
+        self->quit();
+        return {};
+      });
+      h.wait();
+      after = ref.children();
+      mismatches += after.behaviors != 0;
+    }
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+  owner.join().wait();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
