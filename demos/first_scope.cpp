@@ -43,6 +43,7 @@ caf::behavior worker(task* self, int steps) {
   say(self->path(), "started");
   self->on_cancel([self](const caf::error& why) {
     say(self->path(), "cancelled: " + scaf::render(why));
+    self->quit(why);
   });
   self->delayed_send(self, 10ms, tick_atom::value, steps);
   return {[self](tick_atom, int left) {
@@ -71,8 +72,7 @@ caf::behavior stubborn(task* self) {
   self->state.path = self->path();
   say(self->path(), "started");
   self->on_cancel([self](const caf::error&) {
-    say(self->path(), "ignores the cancel");
-    self->defer_quit();
+    say(self->path(), "ignores the cancel"); // and does not quit
   });
   return {[](tick_atom, int) {}};
 }

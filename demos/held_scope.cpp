@@ -29,6 +29,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 caf::behavior heartbeat(scaf::task_actor* self) {
   self->on_cancel([self](const caf::error& why) {
     say(self->path(), "cancelled: " + scaf::render(why));
+    self->quit(why);
   });
   self->send(self, tick_atom::value);
   return {

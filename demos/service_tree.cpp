@@ -25,8 +25,9 @@ using demo::say;
 /// One client connection: echoes packets, closes when cancelled.
 caf::behavior session(scaf::task_actor* self, int conn) {
   say(self->path(), "session for connection " + std::to_string(conn));
-  self->on_cancel([self](const caf::error&) {
+  self->on_cancel([self](const caf::error& why) {
     say(self->path(), "closing the connection");
+    self->quit(why);
   });
   return {[](packet_atom, const std::string& bytes) { return bytes; }};
 }
@@ -36,14 +37,16 @@ caf::behavior acceptor(scaf::task_actor* self) {
   say(self->path(), "listening");
   self->on_cancel([self](const caf::error& why) {
     say(self->path(), "stops listening: " + scaf::render(why));
+    self->quit(why);
   });
   self->delayed_send(self, 10ms, connect_atom::value, 0);
   return {[=](connect_atom, int conn) {
     auto server = caf::actor_cast<caf::actor>(self->parent_scope());
-    self->request(server, caf::infinite, scaf::spawn_atom::value,
-                  scaf::make_spawn_request(
-                    {.name = "conn-" + std::to_string(conn), .background = true},
-                    session, conn))
+    self
+      ->request(server, caf::infinite, scaf::spawn_atom::value,
+                scaf::make_spawn_request(
+                  {.name = "conn-" + std::to_string(conn), .background = true},
+                  session, conn))
       .then([](caf::actor&) {}, [](caf::error&) {});
     if (conn < 3)
       self->delayed_send(self, 10ms, connect_atom::value, conn + 1);

@@ -31,7 +31,10 @@ caf::behavior service(scaf::task_actor* self, std::string what,
                       std::atomic<int>* starts) {
   ++*starts;
   say(self->path(), "up: " + what);
-  self->on_cancel([self](const caf::error&) { say(self->path(), "stopping"); });
+  self->on_cancel([self](const caf::error& why) {
+    say(self->path(), "stopping");
+    self->quit(why);
+  });
   return {[](crash_atom) {}};
 }
 
@@ -39,7 +42,10 @@ caf::behavior service(scaf::task_actor* self, std::string what,
 caf::behavior database(scaf::task_actor* self, std::atomic<int>* starts) {
   auto n = ++*starts;
   say(self->path(), "connected");
-  self->on_cancel([self](const caf::error&) { say(self->path(), "closing"); });
+  self->on_cancel([self](const caf::error& why) {
+    say(self->path(), "closing");
+    self->quit(why);
+  });
   if (n <= 2)
     self->delayed_send(self, 20ms, crash_atom::value);
   return {[self](crash_atom) {
@@ -61,16 +67,16 @@ int main() {
   std::atomic<int> api_starts{0};
 
   auto app = scaf::spawn_scope(sys, {.name = "app"}, [&](scaf::scope& s) {
-    s.spawn({.name = "sup"},
-            scaf::supervisor(
-              {.strategy = scaf::restart_strategy::rest_for_one,
-               .intensity = 3,
-               .period = 1s},
-              {scaf::child({.name = "db"}, database, &db_starts),
-               scaf::child({.name = "cache"}, service, "cache over db",
-                           &cache_starts),
-               scaf::child({.name = "api", .shutdown = 100ms}, service,
-                           "api over cache", &api_starts)}));
+    s.spawn(
+      {.name = "sup"},
+      scaf::supervisor({.strategy = scaf::restart_strategy::rest_for_one,
+                        .intensity = 3,
+                        .period = 1s},
+                       {scaf::child({.name = "db"}, database, &db_starts),
+                        scaf::child({.name = "cache"}, service, "cache over db",
+                                    &cache_starts),
+                        scaf::child({.name = "api", .shutdown = 100ms}, service,
+                                    "api over cache", &api_starts)}));
   });
 
   caf::scoped_actor client{sys};
@@ -86,7 +92,7 @@ int main() {
   std::printf("database connections made: %d\n", db_starts.load());
   auto left = sys.registry().running() - baseline - 1; // minus `client`
   std::printf("actors still running under the application: %zu\n", left);
-  auto ok = left == 0 && db_starts.load() == 3 && cache_starts.load() == 3
-            && api_starts.load() == 3;
+  auto ok = left == 0 && db_starts.load() == 3 && cache_starts.load() == 3 &&
+            api_starts.load() == 3;
   return ok ? 0 : 1;
 }

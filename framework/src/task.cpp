@@ -109,10 +109,6 @@ void task_base::on_cancel(std::function<void(const caf::error&)> handler) {
   core_->on_cancel_ = std::move(handler);
 }
 
-void task_base::defer_quit() {
-  core_->defer_quit_ = true;
-}
-
 bool task_base::is_cancelled() const noexcept {
   auto& core = *core_;
   return core.cancelled_ || core.start_cancelled_ ||
@@ -259,11 +255,11 @@ void task_base::cancel(caf::error reason) {
     for (auto& ns : core.nested_)
       detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
   if (core.on_cancel_) {
-    // Move the handler out: it may replace itself or quit the task.
+    // Move the handler out: it may replace itself. The task runs on until
+    // it quits; its scope forces it once the grace period is over.
     auto handler = std::move(core.on_cancel_);
     handler(reason);
-    if (has_quit() || core.pending_quit_ || core.defer_quit_)
-      return;
+    return;
   }
   quit(std::move(reason));
 }

@@ -54,8 +54,9 @@ inline caf::behavior worker_with(traced_task* self, event_log* log,
       log->add("cancel:" + name + ":" + render(why));
       if (mode == on_cancel_mode::fail)
         self->quit(fail_reason);
-      else if (mode == on_cancel_mode::stubborn)
-        self->defer_quit();
+      else if (mode == on_cancel_mode::log_and_quit)
+        self->quit(why);
+      // stubborn: runs on until it is killed
     });
   return {
     [=](finish_atom) { self->quit(); },

@@ -52,7 +52,10 @@ caf::actor spawn_yield_loop(scope& s, Counter* steps) {
       self->yield(*step);
     };
     self->yield(*step);
-    self->on_cancel([step](const caf::error&) { *step = nullptr; });
+    self->on_cancel([self, step](const caf::error& why) {
+      *step = nullptr;
+      self->quit(why);
+    });
     return {[](finish_atom) {}};
   });
 }
@@ -218,7 +221,6 @@ TEST_F(FunctionTaskTest, FirstErrorWinsWhileTaskSpawnedAfterCancelStillRuns) {
     // cleanup task runs, fails, and its error is suppressed.
     s.spawn([&, e2](task_actor* self) -> caf::behavior {
       self->on_cancel([=, &log = this->log](const caf::error&) {
-        self->defer_quit();
         auto scope_hdl = caf::actor_cast<caf::actor>(self->parent_scope());
         self
           ->request(

@@ -358,7 +358,7 @@ TEST_F(ScopeTest, ForcedTaskIsKilledOnlyAfterTheScopeItOpened) {
         self->state.log = &log;
         self->state.name = "owner";
         // Ignores cancel beyond logging: it will be killed.
-        self->on_cancel([=](const caf::error&) { self->defer_quit(); });
+        self->on_cancel([](const caf::error&) {});
         nested =
           self->open_scope({.name = "sub", .grace = 1h}, [&](scope& sub) {
             leaf = *sub.spawn(worker_with, &log, "leaf",
@@ -480,7 +480,6 @@ TEST_F(ScopeTest, CancelledScopeStillAcceptsChildrenThatStartCancelled) {
     // starts cancelled and its cancel handler runs at once.
     a = *s.spawn({.name = "a"}, [&](task_actor* self) -> caf::behavior {
       self->on_cancel([=, &log = this->log](const caf::error&) {
-        self->defer_quit();
         auto scope_hdl = caf::actor_cast<caf::actor>(self->parent_scope());
         self
           ->request(scope_hdl, caf::infinite, spawn_atom::value,
@@ -863,8 +862,9 @@ TEST_F(ScopeTest, ExceptionOutranksAnEarlierOrdinaryError) {
 TEST_F(ScopeTest, TasksHearTheCauseOfTheirCancel) {
   std::vector<std::string> causes;
   auto listener = [&causes](task_actor* self) -> caf::behavior {
-    self->on_cancel([&causes](const caf::error& why) {
+    self->on_cancel([self, &causes](const caf::error& why) {
       causes.push_back(render(cancel_cause(why)));
+      self->quit(why);
     });
     return {[](finish_atom) {}};
   };
@@ -925,8 +925,10 @@ TEST_F(ScopeTest, EveryKindSpawnedIntoACancelledScopeStartsCancelledAndRuns) {
     s.cancel("stop");
     s.spawn({.name = "task"}, [&](task_actor* self) -> caf::behavior {
       task_saw = self->is_cancelled(); // from its first line
-      self->on_cancel(
-        [&](const caf::error& why) { log.add("handler:" + render(why)); });
+      self->on_cancel([&, self](const caf::error& why) {
+        log.add("handler:" + render(why));
+        self->quit(why);
+      });
       return {[](finish_atom) {}};
     });
     job = s.spawn_fn([&job_runs] { return ++job_runs; });

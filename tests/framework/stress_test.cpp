@@ -132,12 +132,12 @@ caf::behavior random_node(probed_task* self, tree_probe* probe, int depth,
       });
     return {[](finish_atom) {}};
   case node_kind::cooperative:
-    self->on_cancel([](const caf::error&) {});
+    self->on_cancel([self](const caf::error& why) { self->quit(why); });
     return {[](finish_atom) {}};
   case node_kind::bare:
     return {[](finish_atom) {}};
   case node_kind::stubborn:
-    self->on_cancel([=](const caf::error&) { self->defer_quit(); });
+    self->on_cancel([](const caf::error&) {}); // runs on: killed at grace end
     return {[](finish_atom) {}};
   case node_kind::job:
   case node_kind::failing_job:
@@ -375,7 +375,7 @@ namespace {
 /// A task that ignores its cancel: it is killed after the grace period.
 caf::behavior stubborn_task(task_actor* self, std::atomic<int>* started) {
   ++*started;
-  self->on_cancel([self](const caf::error&) { self->defer_quit(); });
+  self->on_cancel([](const caf::error&) {}); // runs on: killed at grace end
   return {[](finish_atom) {}};
 }
 

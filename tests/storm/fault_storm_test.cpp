@@ -268,17 +268,18 @@ caf::behavior cleanup_task(task_actor* self, storm* st) {
 caf::behavior storm_task(task_actor* self, storm* st, const plan* p) {
   switch (p->what) {
   case fault::stubborn:
-    self->on_cancel([self](const caf::error&) { self->defer_quit(); });
+    self->on_cancel([](const caf::error&) {}); // runs on: killed at grace end
     break;
   case fault::fail_in_cleanup:
     self->on_cancel(
       [self, st, p](const caf::error&) { self->quit(st->fail(*p)); });
     break;
   case fault::spawn_in_shutdown:
-    self->on_cancel([self, st](const caf::error&) {
+    self->on_cancel([self, st](const caf::error& why) {
       caf::anon_send(caf::actor_cast<caf::actor>(self->parent_scope()),
                      spawn_atom::value,
                      make_spawn_request({.name = "cleanup"}, cleanup_task, st));
+      self->quit(why);
     });
     break;
   default:
@@ -322,7 +323,7 @@ caf::behavior opener_task(task_actor* self, storm* st, const plan* p) {
 /// is stopped. Its failures are the supervisor's business, not recorded.
 caf::behavior worker_task(task_actor* self, storm* st, const plan* p) {
   if (p->what == fault::stubborn)
-    self->on_cancel([self](const caf::error&) { self->defer_quit(); });
+    self->on_cancel([](const caf::error&) {}); // runs on: killed at grace end
   self->delayed_send(self, std::chrono::milliseconds{p->at_ms},
                      fire_atom::value);
   return {[=](fire_atom) {

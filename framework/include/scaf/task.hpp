@@ -29,9 +29,11 @@ namespace scaf {
 ///
 /// Cancel: a scope cancels a task by sending it a `caf::exit_msg` (at high
 /// priority) whose reason is an `errc::cancelled` error. The task then cancels
-/// the scopes it opened and runs its cancel handler; when the handler returns
-/// the task quits with the cancel reason, unless the handler quit on its own
-/// or called `defer_quit()`. A task without a handler quits at once.
+/// the scopes it opened and runs its cancel handler. A task without a handler
+/// quits at once with the cancel reason. A task with one runs on after the
+/// handler returned, until it quits (typically `self->quit(reason)`, at once
+/// in the handler or once its cleanup is done): past its grace period its
+/// scope kills it, and the report names it as killed.
 ///
 /// Do not install exit, down or exception handlers on a task with CAF's
 /// `set_*_handler`: scaf owns them. Use `on_cancel` and `on_down` instead. All
@@ -49,13 +51,11 @@ public:
   // -- cancellation -----------------------------------------------------------
 
   /// Installs the handler that runs when the task is cancelled. It receives
-  /// the cancel reason (an `errc::cancelled` error naming the origin).
+  /// the cancel reason (an `errc::cancelled` error naming the origin). The
+  /// handler decides when the task ends: it calls `quit(reason)` now, or
+  /// once its cleanup is done; a task that has not quit within its grace
+  /// period is killed.
   void on_cancel(std::function<void(const caf::error&)> handler);
-
-  /// Called from a cancel handler: the task keeps running after the handler
-  /// returns, finishes its cleanup and quits on its own. It must do so within
-  /// its scope's grace period, or it is killed.
-  void defer_quit();
 
   /// Returns whether the task has been cancelled. A cheap check for long
   /// computations; inside `f(task_base*)` it turns true while `f` runs.
@@ -76,7 +76,11 @@ public:
   /// Ends the task with `reason` (empty for success). If scopes the task
   /// opened are still running, they are cancelled first and the task
   /// terminates only after all of them are done, so its done signal always
-  /// follows theirs. Shadows `caf::scheduled_actor::quit`.
+  /// follows theirs. Shadows `caf::scheduled_actor::quit`, which is not
+  /// virtual in CAF 0.17: code that calls CAF's `quit` through a plain
+  /// `caf::event_based_actor*` ends the task at once; its open scopes are
+  /// then aborted and still waited for by the task's scope, but the task's
+  /// done comes before theirs.
   void quit(caf::error reason = caf::error{});
 
   // -- properties -------------------------------------------------------------

@@ -61,7 +61,6 @@ private:
   const stop_signal* stop_ = nullptr;
   bool cancelled_ = false;
   bool start_cancelled_ = false;
-  bool defer_quit_ = false;
   bool own_nested_shutdown_ = false;
   bool defer_started_ = false;
 };
