@@ -2,8 +2,10 @@
 // (exact, repeatable message orderings), one on the real threaded scheduler.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -101,13 +103,14 @@ protected:
       for (auto& target : targets)
         self->monitor(target.first);
       auto remaining = std::make_shared<size_t>(targets.size());
-      self->set_down_handler([this, self, targets, remaining](caf::down_msg& msg) {
-        for (auto& [hdl, name] : targets)
-          if (hdl.address() == msg.source)
-            log.add("down:" + name);
-        if (--*remaining == 0)
-          self->quit();
-      });
+      self->set_down_handler(
+        [this, self, targets, remaining](caf::down_msg& msg) {
+          for (auto& [hdl, name] : targets)
+            if (hdl.address() == msg.source)
+              log.add("down:" + name);
+          if (--*remaining == 0)
+            self->quit();
+        });
       return caf::behavior{[](caf::atom_constant<caf::atom("never")>) {}};
     });
   }
@@ -118,6 +121,18 @@ protected:
   size_t baseline;
   event_log log;
 };
+
+/// Waits (at most 30 s) until `sys` runs `baseline` actors again; false if it
+/// never did. For threaded tests, where an actor's last reference may go a
+/// moment after the handle that waited for it resolved.
+inline bool back_to_baseline(caf::actor_system& sys, size_t baseline) {
+  for (int i = 0; i < 30000; ++i) {
+    if (sys.registry().running() == baseline)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  return false;
+}
 
 /// Runs scaf on the real threaded scheduler (scaf's work-stealing policy).
 class threaded_test : public ::testing::Test {

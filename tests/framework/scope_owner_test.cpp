@@ -15,8 +15,19 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using ScopeOwnerTest = deterministic_test;
-using ThreadedScopeOwnerTest = threaded_test;
+/// Every test leaves no actor behind.
+struct ScopeOwnerTest : deterministic_test {
+  void TearDown() override {
+    run();
+    EXPECT_EQ(sys.registry().running(), baseline);
+  }
+};
+
+struct ThreadedScopeOwnerTest : threaded_test {
+  void TearDown() override {
+    EXPECT_TRUE(back_to_baseline(sys, baseline));
+  }
+};
 
 } // namespace
 
@@ -104,6 +115,28 @@ TEST_F(ScopeOwnerTest, ChildFailureReachesItsJoinWithSuppressedErrors) {
   run();
   EXPECT_EQ(root_report.get()->status, scope_status::failed);
   EXPECT_EQ(root_report.get()->failure, app_error(2, "first"));
+}
+
+TEST_F(ScopeOwnerTest, AbortingAChildScopeKillsItsTasksAndSparesItsParent) {
+  auto root = make_scope(sys, {"root", 10s});
+  auto child = root.ref().open_child({"child"});
+  child.ref().spawn(worker_with, &log, std::string{"stubborn"},
+                    on_cancel_mode::stubborn, caf::error{});
+  auto sibling = root.ref().spawn(worker, &log, std::string{"sibling"});
+  run();
+  child.abort();
+  run();
+  ASSERT_TRUE(child.done().ready());
+  auto report = *child.done().get();
+  EXPECT_EQ(report.status, scope_status::cancelled);
+  EXPECT_EQ(report.killed, std::vector<std::string>{"root/child/0"});
+  EXPECT_EQ(log.count_prefix("cancel:stubborn:"), 0u); // no handler ran
+  EXPECT_FALSE(root.ref().is_cancelled());
+  EXPECT_FALSE(sibling.ready());
+  caf::anon_send(sibling.task(), finish_atom::value);
+  root.join();
+  run();
+  EXPECT_EQ(root.done().get()->status, scope_status::succeeded);
 }
 
 TEST_F(ScopeOwnerTest, ClosingAScopeClosesItsChildScopes) {
@@ -214,6 +247,12 @@ TEST_F(ThreadedScopeOwnerTest, ManyThreadsOpenChildScopesAndJoinThem) {
         auto grand = child.ref().open_child();
         auto h1 = child.ref().spawn_fn([] { return 1; });
         auto h2 = grand.ref().spawn_blocking([](std::stop_token) { return 2; });
+        // A task of the grandchild spawns into the child, through a
+        // reference it was handed (a blocking task may wait).
+        auto h3 =
+          grand.ref().spawn_blocking([cr = child.ref()](std::stop_token) {
+            return *cr.spawn_fn([] { return 4; }).wait();
+          });
         if (j % 2 == 0) {
           grand.join().wait(); // child-first
           child.join().wait();
@@ -222,12 +261,12 @@ TEST_F(ThreadedScopeOwnerTest, ManyThreadsOpenChildScopesAndJoinThem) {
           grand.join();
           child.done().wait();
         }
-        values += *h1.wait() + *h2.wait();
+        values += *h1.wait() + *h2.wait() + *h3.wait();
       }
     });
   for (auto& t : threads)
     t.join();
-  EXPECT_EQ(values, 4 * 25 * 3);
+  EXPECT_EQ(values, 4 * 25 * 7);
   auto report = root.join().wait();
   ASSERT_TRUE(report);
   EXPECT_EQ(report->status, scope_status::succeeded);

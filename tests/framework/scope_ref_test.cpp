@@ -18,8 +18,19 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using ScopeRefTest = deterministic_test;
-using ThreadedScopeRefTest = threaded_test;
+/// Every test leaves no actor behind.
+struct ScopeRefTest : deterministic_test {
+  void TearDown() override {
+    run();
+    EXPECT_EQ(sys.registry().running(), baseline);
+  }
+};
+
+struct ThreadedScopeRefTest : threaded_test {
+  void TearDown() override {
+    EXPECT_TRUE(back_to_baseline(sys, baseline));
+  }
+};
 
 /// A task that waits for `finish_atom` and ignores its cancel until the
 /// grace period ends (it defers quitting forever).
@@ -505,6 +516,71 @@ TEST_F(ThreadedScopeRefTest, BlockingCallsInsideActorsFailFast) {
   ASSERT_TRUE(r);
   EXPECT_EQ(refused, 2);
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest,
+       EveryKindIsCancelledOrAbortedAloneWithoutAFailure) {
+  for (auto abort : {false, true}) {
+    SCOPED_TRACE(abort ? "abort" : "cancel");
+    scaf::scope_options opts;
+    opts.name = "svc";
+    opts.grace = 50ms;
+    auto owner = make_scope(sys, opts);
+    auto ref = owner.ref();
+    std::atomic<bool> go{false};
+    std::atomic<bool> job_started{false};
+    auto behavior = ref.spawn([](task_actor* self) -> caf::behavior {
+      self->on_cancel([self](const caf::error& why) { self->quit(why); });
+      return {[](finish_atom) {}};
+    });
+    // A job runs to its end once started: it keeps its value.
+    auto job = ref.spawn_fn([&go, &job_started] {
+      job_started = true;
+      while (!go)
+        std::this_thread::sleep_for(1ms);
+      return 1;
+    });
+    auto polling = ref.spawn_fn([](task_base* self) {
+      while (!self->is_cancelled())
+        std::this_thread::sleep_for(1ms);
+      return 2;
+    });
+    auto blocking = ref.spawn_blocking([](std::stop_token stop) {
+      while (!stop.stop_requested())
+        std::this_thread::sleep_for(1ms);
+      return 3;
+    });
+    auto cancellable = ref.spawn_cancellable(-4, [](std::stop_token stop) {
+      while (!stop.stop_requested())
+        std::this_thread::sleep_for(1ms);
+      return 4;
+    });
+    // Running (or at least admitted) before they are stopped.
+    while (ref.children().alive() < 5 || !job_started)
+      std::this_thread::sleep_for(1ms);
+    auto stop = [abort](const auto& h) {
+      if (abort)
+        h.abort();
+      else
+        h.cancel();
+    };
+    stop(behavior);
+    stop(job);
+    stop(polling);
+    stop(blocking);
+    stop(cancellable);
+    EXPECT_TRUE(is(behavior.wait().error(), errc::cancelled));
+    EXPECT_EQ(cancellable.wait(), -4);
+    EXPECT_EQ(polling.wait(), 2);
+    EXPECT_EQ(blocking.wait(), 3);
+    go = true;
+    EXPECT_EQ(job.wait(), 1);
+    EXPECT_FALSE(ref.is_cancelled());
+    auto report = owner.join().wait();
+    ASSERT_TRUE(report);
+    EXPECT_EQ(report->status, scope_status::succeeded);
+    EXPECT_FALSE(report->failure);
+  }
 }
 
 TEST_F(ThreadedScopeRefTest, HandlesNeverResolveWhileTheirTaskIsCounted) {
