@@ -310,11 +310,12 @@ handle<void> scope::start(const spawn_options& opts,
   auto state = std::make_shared<detail::handle_state<void>>();
   detail::spawn_extras extras;
   extras.on_end = detail::resolve_unless_up(state);
-  extras.result = state;
   auto hdl = state_of(*this).spawn_from(opts, factory, std::move(extras),
                                         [state] { state->resolve(caf::unit); });
   if (!hdl)
     state->resolve(hdl.error());
+  else
+    state->bind(self_->address(), hdl->id(), *hdl);
   return handle<void>{std::move(state)};
 }
 
@@ -328,14 +329,11 @@ caf::expected<handle<void>> scope::handle_of(const caf::actor& child) {
     return make_error(errc::invalid_argument, st.path_.str(),
                       "handle_of needs a live behavior task or nested scope "
                       "of this scope");
-  if (c->result) {
-    // Asked for before (or started with `start`): one handle per child.
-    if (auto x =
-          std::dynamic_pointer_cast<detail::handle_state<void>>(c->result))
-      return handle<void>{std::move(x)};
-    return make_error(errc::invalid_argument, st.path_.str(),
-                      "the child already has a handle of another type");
-  }
+  // Asked for before (or spawned through a scope_ref): one handle per
+  // child, and behavior tasks and scopes only have `handle<void>`s.
+  if (c->result)
+    return handle<void>{
+      std::static_pointer_cast<detail::handle_state<void>>(c->result)};
   auto state = std::make_shared<detail::handle_state<void>>();
   state->bind(st.self_->address(), c->id, c->handle);
   c->result = state;

@@ -341,6 +341,27 @@ TEST_F(ScopeRefTest, HandleOfGivesABehaviorTaskAHandleInsideTheScope) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(ScopeRefTest, StartedChildHasAnUpHandleAndAnEndHandle) {
+  handle<void> up;
+  handle<void> end;
+  auto svc = spawn_scope(sys, {"svc"}, [&](scope& s) {
+    up = s.start({.name = "w"}, task_factory(worker, &log, std::string{"w"}));
+    end = *s.handle_of(up.task());
+  });
+  run();
+  ASSERT_TRUE(up.ready());
+  EXPECT_TRUE(up.get());
+  EXPECT_FALSE(end.ready());
+  up.cancel(); // the start handle controls its child too
+  run();
+  ASSERT_TRUE(end.ready());
+  EXPECT_TRUE(is(end.get().error(), errc::cancelled));
+  EXPECT_EQ(log.count("cancel:w:scaf::cancelled(svc/w: cancelled through its "
+                      "handle)"),
+            1u);
+  caf::anon_send(svc, cancel_atom::value, std::string{"done"});
+}
+
 TEST_F(ScopeRefTest, ChildrenCountsEachKindSeparately) {
   child_counts seen;
   caf::actor svc = spawn_scope(sys, {"svc"}, [&](scope& s) {

@@ -97,7 +97,6 @@ handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
   auto state = std::make_shared<detail::handle_state<V>>();
   detail::spawn_extras extras;
   extras.on_end = detail::resolve_unless_up(state);
-  extras.result = state;
   auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_task(parent, std::move(ctx), std::move(fun),
                               ready_signal<V>{state}, std::forward<Ts>(xs)...);
@@ -106,6 +105,8 @@ handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
     spawn_actor(opts, detail::child_kind::task, make, std::move(extras));
   if (!hdl)
     state->resolve(hdl.error());
+  else
+    state->bind(self_->address(), hdl->id(), *hdl);
   return handle<V>{std::move(state)};
 }
 
