@@ -497,22 +497,23 @@ TEST_F(ThreadedScopeRefTest, AnotherActorHoldsTheReferenceAndUsesThen) {
   auto ref = owner.ref();
   auto result = std::make_shared<std::promise<int>>();
   auto fut = result->get_future();
-  // A scaf task outside any scope: `then` posts to it.
-  auto client = sys.spawn([ref, result](task_actor* self) -> caf::behavior {
-    auto h = ref.spawn_fn([] { return 21; });
-    // A blocking wait inside an actor fails at once instead of hanging.
-    auto refused = h.wait();
-    if (refused || !is(refused.error(), errc::would_deadlock)) {
-      result->set_value(-1);
-      self->quit();
-      return {};
-    }
-    h.then(self, [self, result](caf::expected<int> x) {
-      result->set_value(*x * 2);
-      self->quit();
+  // A plain CAF actor: `then` posts to it, its behavior runs the posts.
+  auto client =
+    sys.spawn([ref, result](caf::event_based_actor* self) -> caf::behavior {
+      auto h = ref.spawn_fn([] { return 21; });
+      // A blocking wait inside an actor fails at once instead of hanging.
+      auto refused = h.wait();
+      if (refused || !is(refused.error(), errc::would_deadlock)) {
+        result->set_value(-1);
+        self->quit();
+        return {};
+      }
+      h.then(self, [self, result](caf::expected<int> x) {
+        result->set_value(*x * 2);
+        self->quit();
+      });
+      return {[](finish_atom) {}, continuation_handler()};
     });
-    return {[](finish_atom) {}};
-  });
   (void)client;
   ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(fut.get(), 42);

@@ -273,10 +273,11 @@ public:
     return state_->get();
   }
 
-  /// Runs `f(caf::expected<T>)` in the context of `self`, a scaf task or
-  /// scope actor (`scope::self()`), once the result is there, without
-  /// blocking (a continuation). `f` runs at most once; not at all if `self`
-  /// is gone by then.
+  /// Runs `f(caf::expected<T>)` in the context of `self` once the result is
+  /// there, without blocking (a continuation). `self` is a scaf task or
+  /// scope actor (`scope::self()`), or a plain CAF actor whose behavior
+  /// includes `scaf::continuation_handler()`. `f` runs at most once; not at
+  /// all if `self` is gone by then.
   template <class F>
   void then(caf::local_actor* self, F f) const {
     auto state = state_;
@@ -321,6 +322,14 @@ public:
 private:
   std::shared_ptr<detail::handle_state<T>> state_;
 };
+
+/// Returns the message handler that runs the continuations `handle::then`
+/// posts to an actor. Add it to the behavior of a plain CAF actor that calls
+/// `then`: `return {..., scaf::continuation_handler()};`. scaf tasks and
+/// scopes have it already.
+inline auto continuation_handler() {
+  return [](detail::continuation& k) { k.fn(); };
+}
 
 /// What a task started with `scope::start` calls once it is ready; resolves
 /// the spawner's handle with `value`. Calls after the first are ignored.
