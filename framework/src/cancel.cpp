@@ -112,9 +112,7 @@ void scope_state::control_child(child_record& c, const cancel_request& x) {
     force(c, "aborted through its handle");
     return;
   }
-  auto reason = x.reason ? cancel_reason_for(x.reason)
-                         : make_cancel_error(child_path(c).str(),
-                                             "cancelled through its handle");
+  auto reason = handle_cancel_reason(child_path(c).str(), x);
   // A job hears it before it starts (the scope's own cancel reaches jobs
   // through the scope's cancel state).
   if (c.kind == child_kind::job && !c.cancelled)
@@ -122,9 +120,28 @@ void scope_state::control_child(child_record& c, const cancel_request& x) {
   cancel_one(c, reason);
 }
 
+caf::error scope_state::handle_cancel_reason(std::string path,
+                                             const cancel_request& x) const {
+  if (x.reason)
+    return cancel_reason_for(x.reason);
+  return make_cancel_error(std::move(path), x.abort
+                                              ? "aborted through its handle"
+                                              : "cancelled through its handle");
+}
+
 void scope_state::on_event(child_control_event& x) {
-  if (auto c = children_.find(x.key))
+  if (auto c = children_.find(x.key)) {
     control_child(*c, x.request);
+    return;
+  }
+  // Still waiting for a slot: it never runs.
+  if (auto q = limiter_.take(x.key)) {
+    if (!q->background)
+      --main_running_;
+    share_counts(); // before its handle resolves
+    q->drop(handle_cancel_reason(path_.str(), x.request));
+    check_progress();
+  }
 }
 
 namespace {

@@ -7,7 +7,9 @@
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduler/coordinator.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
+#include <caf/thread_hook.hpp>
 
+#include "scaf/detail/blocking.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scheduler.hpp"
 
@@ -35,6 +37,22 @@ std::string render_scaf_error(uint8_t code, caf::atom_value,
   return render(caf::error{code, errc_category, ctx});
 }
 
+/// Tells blocking calls which threads are the scheduler's.
+class thread_marker : public caf::thread_hook {
+public:
+  void init(caf::actor_system&) override {
+    // nop
+  }
+
+  void thread_started() override {
+    detail::mark_scheduler_thread();
+  }
+
+  void thread_terminates() override {
+    // nop
+  }
+};
+
 } // namespace
 
 void init(caf::actor_system_config& cfg) {
@@ -49,6 +67,7 @@ void init(caf::actor_system_config& cfg) {
   if (current == caf::defaults::scheduler::max_throughput)
     cfg.set("scheduler.max-throughput", default_max_throughput);
   cfg.module_factories.push_back(make_scheduler);
+  cfg.add_thread_hook<thread_marker>();
 }
 
 } // namespace scaf

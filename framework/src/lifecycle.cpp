@@ -229,8 +229,13 @@ scope_ref scope::ref() {
 }
 
 scope_owner scope::open_child(scope_options opts) {
+  return open_child_with(std::move(opts), nullptr);
+}
+
+scope_owner scope::open_child_with(scope_options opts,
+                                   std::function<void(scope&)> body) {
   auto shared = std::make_shared<detail::scope_shared>();
-  if (auto err = open_child_scope(std::move(opts), shared))
+  if (auto err = open_child_scope(std::move(opts), shared, std::move(body)))
     shared->fail_to_start(err);
   return scope_owner{std::move(shared)};
 }

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <functional>
 #include <list>
+#include <optional>
 
+#include <caf/actor_addr.hpp>
 #include <caf/error.hpp>
 
 #include "scaf/scope_options.hpp"
@@ -15,6 +17,8 @@ namespace scaf::detail {
 /// A limited task waiting for a free slot.
 struct queued_task {
   bool background;
+  /// Names it while it waits (`handle::cancel` finds it by this key).
+  caf::actor_id key;
   /// Spawns the task (through the scope's spawn path).
   std::function<void()> start;
   /// Resolves its handle with why it never runs.
@@ -67,6 +71,17 @@ public:
     auto x = std::move(queue_.front());
     queue_.pop_front();
     return x;
+  }
+
+  /// Takes the task `key` out of the queue, if it is there.
+  std::optional<queued_task> take(caf::actor_id key) {
+    for (auto i = queue_.begin(); i != queue_.end(); ++i)
+      if (i->key == key) {
+        auto x = std::move(*i);
+        queue_.erase(i);
+        return x;
+      }
+    return std::nullopt;
   }
 
   /// Takes every queued task out of the queue.

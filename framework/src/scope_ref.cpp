@@ -19,23 +19,31 @@ using detail::refuse_negative;
 // -- scope_ref ----------------------------------------------------------------
 
 caf::expected<scope_ref> scope_ref::of(caf::actor_system& sys,
-                                       const caf::actor& scope) {
+                                       const caf::actor& scope,
+                                       caf::timespan timeout) {
   if (auto err = detail::refuse_blocking("scope_ref::of"))
     return err;
   if (!scope)
     return make_error(errc::invalid_argument, "",
                       "scope_ref::of needs a scope actor, got none");
+  auto not_a_scope = [](const char* why) {
+    return make_error(errc::invalid_argument, "",
+                      std::string{"the actor is not a scaf scope ("} + why +
+                        ")");
+  };
   caf::scoped_actor self{sys};
   caf::expected<scope_ref> result{scope_ref{}};
-  self->request(scope, caf::infinite, ref_atom::value)
+  self->request(scope, timeout, ref_atom::value)
     .receive([&](scope_ref& x) { result = std::move(x); },
              [&](caf::error& err) {
                if (err == caf::sec::request_receiver_down)
                  result =
                    make_error(errc::scope_closed, "", "the scope has finished");
-               else if (err == caf::sec::unexpected_message)
-                 result = make_error(errc::invalid_argument, "",
-                                     "the actor is not a scaf scope");
+               else if (err == caf::sec::request_timeout)
+                 result = not_a_scope("no answer in time");
+               else if (err == caf::sec::unexpected_message ||
+                        err == caf::sec::unexpected_response)
+                 result = not_a_scope("it does not understand scaf::ref_atom");
                else
                  result = std::move(err);
              });
@@ -78,10 +86,19 @@ handle<scope_report> scope_ref::join() const {
   return done();
 }
 
+caf::error scope_ref::refuse_if_gone() const {
+  if (!shared_->gone())
+    return {};
+  return make_error(errc::scope_closed, path(),
+                    "the scope has finished or never started");
+}
+
 caf::error scope_ref::set_limit(size_t n) const {
   if (n == 0)
     return make_error(errc::invalid_argument, path(),
                       "the task limit must be at least 1");
+  if (auto err = refuse_if_gone())
+    return err;
   post([n](scope& s) { s.set_limit(n); });
   return {};
 }
@@ -90,6 +107,8 @@ caf::error scope_ref::post_duration(caf::timespan x, const char* what,
                                     void (*apply)(scope&,
                                                   caf::timespan)) const {
   if (auto err = refuse_negative(x, path(), what))
+    return err;
+  if (auto err = refuse_if_gone())
     return err;
   post([x, apply](scope& s) { apply(s, x); });
   return {};
@@ -194,22 +213,39 @@ void scope_owner::release() noexcept {
   }
 }
 
+namespace {
+
+/// What the calls of an owner that owns nothing return.
+handle<scope_report> owns_nothing() {
+  auto state = std::make_shared<detail::handle_state<scope_report>>();
+  state->resolve(make_error(errc::invalid_argument, "",
+                            "the scope_owner owns no scope (empty, moved "
+                            "from or detached)"));
+  return handle<scope_report>{std::move(state)};
+}
+
+} // namespace
+
 handle<scope_report> scope_owner::join() {
-  return ref().join();
+  return shared_ ? ref().join() : owns_nothing();
 }
 
 handle<scope_report> scope_owner::close() {
+  if (!shared_)
+    return owns_nothing();
   auto r = ref();
   r.close();
   return r.done();
 }
 
 void scope_owner::cancel(std::string why) {
-  ref().cancel(std::move(why));
+  if (shared_)
+    ref().cancel(std::move(why));
 }
 
 void scope_owner::abort() {
-  ref().abort();
+  if (shared_)
+    ref().abort();
 }
 
 void scope_owner::detach() noexcept {
@@ -221,7 +257,7 @@ scope_ref scope_owner::ref() const {
 }
 
 handle<scope_report> scope_owner::done() const {
-  return handle<scope_report>{shared_->done_state()};
+  return shared_ ? handle<scope_report>{shared_->done_state()} : owns_nothing();
 }
 
 scope_owner make_scope(caf::actor_system& sys, scope_options opts) {

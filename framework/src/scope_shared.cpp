@@ -20,15 +20,28 @@ namespace scaf::detail {
 
 // -- blocking calls -----------------------------------------------------------
 
-bool on_scheduler_thread() noexcept {
+namespace {
+
+/// Set on the threads the actor system started for its scheduler. Not a
+/// thread name: threads started from a worker inherit the worker's name.
+thread_local bool scheduler_thread = false;
+
+} // namespace
+
+void mark_scheduler_thread() noexcept {
   // CAF 0.17 names its worker threads "caf.multiplexer" (the I/O loop has
-  // the same name) and its clock "caf.clock"; detached actors run on
-  // "caf.actor" threads, where blocking is what they are for.
+  // the same name) and its clock "caf.clock" before it calls the thread
+  // hooks; detached actors run on "caf.actor" threads, where blocking is
+  // what they are for.
   char name[16] = {};
   if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0)
-    return false;
-  return std::strcmp(name, "caf.multiplexer") == 0 ||
-         std::strcmp(name, "caf.clock") == 0;
+    return;
+  scheduler_thread = std::strcmp(name, "caf.multiplexer") == 0 ||
+                     std::strcmp(name, "caf.clock") == 0;
+}
+
+bool on_scheduler_thread() noexcept {
+  return scheduler_thread;
 }
 
 caf::error refuse_blocking(const char* call) {
@@ -59,12 +72,13 @@ void handle_control::request_cancel(cancel_request x) {
   caf::actor_id key = 0;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (key_ == 0) {
-      // Not admitted yet (queued, or on its way through a scope_ref).
-      if (!early_ || x.abort)
-        early_ = std::move(x);
+    // Kept for the next bind: a task on its way through a scope_ref, or
+    // one that leaves the queue before this request reaches its scope (the
+    // request names its place in the queue), hears it when admitted.
+    if (!early_ || x.abort)
+      early_ = x;
+    if (key_ == 0)
       return;
-    }
     scope = caf::actor_cast<caf::actor>(scope_);
     key = key_;
   }
@@ -234,7 +248,14 @@ std::string scope_shared::path() const {
 
 caf::actor scope_shared::actor() const {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (phase_ != phase::running)
+    return {};
   return caf::actor_cast<caf::actor>(addr_);
+}
+
+bool scope_shared::gone() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return phase_ == phase::gone;
 }
 
 } // namespace scaf::detail

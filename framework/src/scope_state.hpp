@@ -173,6 +173,11 @@ public:
   /// `cancel_child`/`abort_child`: never a failure of this scope.
   void control_child(child_record& c, const cancel_request& x);
 
+  /// What a task cancelled through its handle hears: the reason given (as
+  /// the cause of a cancel, unless it is one), else a cancel naming `path`.
+  caf::error handle_cancel_reason(std::string path,
+                                  const cancel_request& x) const;
+
   /// Sends `c` its cancel, the one decision per kind.
   void deliver_cancel(child_record& c, const caf::error& reason,
                       time_point force_at);

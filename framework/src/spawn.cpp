@@ -26,7 +26,8 @@ std::string child_name(const spawn_options& opts, uint64_t seq) {
   return opts.name.empty() ? std::to_string(seq) : opts.name;
 }
 
-/// Jobs have no actor id; theirs come from a range no actor id reaches.
+/// Jobs and queued tasks have no actor id; theirs come from a range no
+/// actor id reaches.
 caf::actor_id job_key(uint64_t n) {
   return (caf::actor_id{1} << 63) | n;
 }
@@ -209,13 +210,15 @@ void scope_state::start_queued() {
 }
 
 void scope_state::drop_queued(const caf::error& why) {
-  // Tasks that never started: they never run, their handles say why.
-  for (auto& q : limiter_.take_all()) {
+  // Tasks that never started: they never run, their handles say why (once
+  // they are no longer counted).
+  auto dropped = limiter_.take_all();
+  share_counts();
+  for (auto& q : dropped) {
     if (!q.background)
       --main_running_;
     q.drop(why);
   }
-  share_counts();
 }
 
 // -- scopes opened by child tasks
@@ -340,16 +343,16 @@ caf::expected<handle<void>> scope::handle_of(const caf::actor& child) {
   return handle<void>{std::move(state)};
 }
 
-caf::error
-scope::open_child_scope(scope_options opts,
-                        std::shared_ptr<detail::scope_shared> shared) {
+caf::error scope::open_child_scope(scope_options opts,
+                                   std::shared_ptr<detail::scope_shared> shared,
+                                   std::function<void(scope&)> body) {
   if (opts.grace)
     if (auto err = refuse_negative(*opts.grace, "a grace period"))
       return err;
   auto child_opts = spawn_options{opts.name, false};
   auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_nested_scope(parent, std::move(ctx), std::move(opts),
-                                      nullptr, shared);
+                                      std::move(body), shared);
   };
   auto hdl = spawn_actor(child_opts, detail::child_kind::scope, make, {});
   if (!hdl)
@@ -363,11 +366,20 @@ bool scope::must_queue() const noexcept {
 }
 
 void scope::enqueue(bool background, std::function<void()> start,
-                    std::function<void(const caf::error&)> drop) {
+                    std::function<void(const caf::error&)> drop,
+                    std::shared_ptr<detail::handle_control> result) {
   auto& st = state_of(*this);
+  auto key = detail::job_key(++st.next_job_);
+  auto early = result->bind(self_->address(), key, caf::actor{});
+  if (early) {
+    // Cancelled through its handle before the scope saw it: never queued.
+    drop(st.handle_cancel_reason(st.path_.str(), *early));
+    return;
+  }
   if (!background)
     ++st.main_running_;
-  st.limiter_.push({background, std::move(start), std::move(drop)});
+  st.limiter_.push({background, key, std::move(start), std::move(drop)});
+  st.share_counts();
 }
 
 caf::error scope::refuse_if_full() {

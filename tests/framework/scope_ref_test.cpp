@@ -74,9 +74,15 @@ TEST_F(ScopeRefTest, ThreadSpawnsBehaviorAndFunctionTasksAndGetsTheirHandles) {
 TEST_F(ScopeRefTest, SpawnsThroughAReferenceToAGoneScopeAreRefused) {
   auto owner = make_scope(sys, {"svc"});
   auto ref = owner.ref();
+  run();
+  caf::actor held = ref.actor(); // keeps the actor object, not the scope
+  ASSERT_TRUE(held);
   owner.join();
   run();
   ASSERT_TRUE(ref.is_finished());
+  EXPECT_FALSE(ref.actor());
+  EXPECT_TRUE(is(ref.set_limit(2), errc::scope_closed));
+  EXPECT_TRUE(is(ref.set_grace(1s), errc::scope_closed));
   auto ran = 0;
   auto hf = ref.spawn_fn([&] { return ++ran; });
   auto hb = ref.spawn(worker, &log, std::string{"late"});
@@ -127,6 +133,27 @@ TEST_F(ScopeRefTest, BadArgumentsFailAtOnceAndChangeNothing) {
   run();
   EXPECT_EQ(owner.done().get()->status, scope_status::succeeded);
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeRefTest, AnOwnerThatOwnsNothingSaysSo) {
+  scope_owner empty;
+  EXPECT_FALSE(empty);
+  EXPECT_FALSE(empty.ref());
+  empty.cancel(); // nothing to cancel
+  empty.abort();
+  for (auto h : {empty.join(), empty.close(), empty.done()}) {
+    ASSERT_TRUE(h.ready());
+    EXPECT_TRUE(is(h.get().error(), errc::invalid_argument));
+  }
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto moved = std::move(owner);
+  EXPECT_TRUE(is(owner.join().get().error(), errc::invalid_argument));
+  moved.detach();
+  EXPECT_TRUE(is(moved.done().get().error(), errc::invalid_argument));
+  ref.join();
+  run();
+  EXPECT_TRUE(ref.is_finished());
 }
 
 TEST_F(ScopeRefTest, ReferenceSetsLimitAndDeadlines) {
@@ -434,6 +461,70 @@ TEST_F(ThreadedScopeRefTest, CancellableYieldsItsFallbackWhileItsFunctionRuns) {
   ASSERT_TRUE(report);
   EXPECT_EQ(report->status, scope_status::succeeded);
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest,
+       QueuedTaskCancelledThroughItsHandleResolvesAtOnce) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  ASSERT_FALSE(ref.set_limit(1));
+  auto holder = ref.spawn_blocking([](std::stop_token stop) {
+    while (!stop.stop_requested())
+      std::this_thread::sleep_for(1ms);
+    return 0;
+  });
+  std::atomic<int> ran{0};
+  auto queued = ref.spawn_cancellable(-1, [&ran] { return ++ran; });
+  auto plain = ref.spawn_fn([&ran] { return ++ran; });
+  while (ref.children().queued < 2)
+    std::this_thread::sleep_for(1ms);
+  queued.cancel();
+  plain.abort();
+  // Both resolve while the holder still holds the only slot.
+  auto q = queued.wait_for(30s);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(*q, -1);
+  auto p = plain.wait_for(30s);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(is(p->error(), errc::cancelled)) << render(p->error());
+  EXPECT_FALSE(holder.ready());
+  EXPECT_EQ(ref.children().queued, 0u);
+  holder.cancel();
+  owner.join().wait();
+  EXPECT_EQ(ran, 0);
+}
+
+TEST_F(ThreadedScopeRefTest, ThreadsStartedInsideAnActorMayBlock) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto result = std::make_shared<std::promise<caf::expected<int>>>();
+  auto fut = result->get_future();
+  sys.spawn([ref, result](caf::event_based_actor*) {
+    // Named like the worker that starts it, but a plain thread.
+    std::thread{[ref, result] {
+      result->set_value(ref.spawn_fn([] { return 7; }).wait());
+    }}.detach();
+  });
+  ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), caf::expected<int>{7});
+  owner.join().wait();
+}
+
+TEST_F(ThreadedScopeRefTest, OfRefusesActorsThatAreNoScopes) {
+  auto deaf = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    self->set_default_handler(caf::skip);
+    return {[](finish_atom) {}};
+  });
+  auto r = scope_ref::of(sys, deaf, 50ms);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(is(r.error(), errc::invalid_argument)) << render(r.error());
+  auto svc = spawn_scope(sys, {"svc"}, [](scope&) {});
+  auto ok = scope_ref::of(sys, svc);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->path(), "svc");
+  ok->cancel("bye");
+  ok->done().wait();
+  caf::anon_send_exit(deaf, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(ThreadedScopeRefTest, StopTokenFunctionTaskSeesItsCancel) {

@@ -58,6 +58,7 @@ enum class node_kind {
   cancellable, // spawn_cancellable
   blocking,    // spawn_blocking (threaded runs only)
   supervisor,  // a scaf::supervisor of workers
+  child_scope, // a child scope (scope::open_child), filled through its ref
 };
 
 enum class fault {
@@ -81,7 +82,8 @@ struct plan {
   std::vector<plan> children;
 
   std::string name() const {
-    static constexpr char prefix[] = {'s', 'o', 't', 'j', 'f', 'c', 'b', 'v'};
+    static constexpr char prefix[] = {'s', 'o', 't', 'j', 'f',
+                                      'c', 'b', 'v', 'h'};
     return prefix[static_cast<int>(kind)] + std::to_string(id);
   }
 };
@@ -155,6 +157,8 @@ private:
       p.kind = node_kind::opener;
     else if (container && x < 29)
       p.kind = node_kind::supervisor;
+    else if (container && x < 33)
+      p.kind = node_kind::child_scope;
     else if (x < 40)
       p.kind = node_kind::job;
     else if (x < 47)
@@ -167,6 +171,7 @@ private:
       p.kind = node_kind::task;
     switch (p.kind) {
     case node_kind::scope:
+    case node_kind::child_scope:
       p.children = children(depth + 1);
       break;
     case node_kind::opener:
@@ -255,6 +260,14 @@ struct storm {
 };
 
 void spawn_children(scope& s, storm* st, const std::vector<plan>& children);
+
+/// Every seventh function task is cancelled through its handle as soon as it
+/// is spawned: never a failure, and its planned fault may never happen.
+void keep_or_cancel(storm* st, const plan& p, handle<int> h) {
+  if (p.id % 7 == 0)
+    h.cancel(caf::error{3, caf::atom("storm"), caf::make_message(p.name())});
+  st->keep(std::move(h));
+}
 
 /// A task that ends after a few milliseconds: cleanup work.
 caf::behavior cleanup_task(task_actor* self, storm* st) {
@@ -358,6 +371,16 @@ void spawn_children(scope& s, storm* st, const std::vector<plan>& children) {
         spawn_children(in, st, p->children);
       });
       break;
+    case node_kind::child_scope: {
+      // Lives until joined: joined through its reference once its body
+      // has spawned its children, and left to the tree.
+      auto owner = s.open_child({.name = c.name()}, [st, p](scope& in) {
+        spawn_children(in, st, p->children);
+      });
+      owner.join();
+      owner.detach();
+      break;
+    }
     case node_kind::opener:
       s.spawn(opts, opener_task, st, p);
       break;
@@ -381,15 +404,17 @@ void spawn_children(scope& s, storm* st, const std::vector<plan>& children) {
       break;
     }
     case node_kind::job:
-      st->keep(s.spawn_fn(opts, function_body(st, p)));
+      keep_or_cancel(st, c, s.spawn_fn(opts, function_body(st, p)));
       break;
     case node_kind::fn_actor:
-      st->keep(s.spawn_fn(opts, [st, p](task_base*) -> caf::expected<int> {
-        return function_body(st, p)();
-      }));
+      keep_or_cancel(
+        st, c, s.spawn_fn(opts, [st, p](task_base*) -> caf::expected<int> {
+          return function_body(st, p)();
+        }));
       break;
     case node_kind::cancellable:
-      st->keep(s.spawn_cancellable(opts, -1, function_body(st, p)));
+      keep_or_cancel(st, c,
+                     s.spawn_cancellable(opts, -1, function_body(st, p)));
       break;
     case node_kind::blocking:
       st->keep(s.spawn_blocking(

@@ -50,8 +50,9 @@ public:
   std::optional<cancel_request> bind(caf::actor_addr scope, caf::actor_id key,
                                      caf::actor task);
 
-  /// Asks the child's scope to cancel (or abort) the child; remembered until
-  /// the child is admitted if it is still queued. Any thread.
+  /// Asks the child's scope to cancel (or abort) the child, and remembers it
+  /// for the next `bind` (a task still on its way, or leaving the queue).
+  /// Any thread.
   void request_cancel(cancel_request x);
 
   /// Called by the scope once the child is done and no longer counted:

@@ -163,6 +163,12 @@ public:
   handle<detail::fn_value_t<F>>
   spawn_blocking_cancellable(const spawn_options& opts, T fallback, F f);
 
+  template <class T, class F>
+  handle<detail::fn_value_t<F>> spawn_blocking_cancellable(T fallback, F f) {
+    return spawn_blocking_cancellable(spawn_options{}, std::move(fallback),
+                                      std::move(f));
+  }
+
   /// Spawns a blocking task: `f(std::stop_token)` runs on a thread of its own
   /// (a detached actor). Cancel requests stop on the token; spawned into a
   /// cancelled scope, it starts with stop already requested. A blocking task
@@ -192,6 +198,11 @@ public:
   template <class F>
   caf::expected<handle<detail::fn_value_t<F>>>
   try_spawn_blocking(const spawn_options& opts, F f);
+
+  template <class F>
+  caf::expected<handle<detail::fn_value_t<F>>> try_spawn_blocking(F f) {
+    return try_spawn_blocking(spawn_options{}, std::move(f));
+  }
 
   /// Returns a handle for `child`, a live behavior task or nested scope of
   /// this scope: it resolves when the child ends (success, its failure, or
@@ -237,6 +248,12 @@ public:
   /// scope refuses it (closed), the owner's `done()` resolves with
   /// `errc::scope_closed` and its calls are refused.
   scope_owner open_child(scope_options opts = {});
+
+  /// Opens a child scope like `open_child(opts)` and runs `body(scope&)` in
+  /// it first (an error it returns fails the child scope; a value is
+  /// dropped); the child scope then stays open until it is joined.
+  template <class F>
+  scope_owner open_child(scope_options opts, F body);
 
   /// Returns a reference to this scope that any thread or actor may use
   /// (see `scope_ref`).
@@ -427,9 +444,10 @@ private:
   bool must_queue() const noexcept;
 
   /// Queues a limited task: `start` spawns it once a slot is free, `drop`
-  /// says why it never will.
+  /// says why it never will; its handle `result` can cancel it meanwhile.
   void enqueue(bool background, std::function<void()> start,
-               std::function<void(const caf::error&)> drop);
+               std::function<void(const caf::error&)> drop,
+               std::shared_ptr<detail::handle_control> result);
 
   /// Counts and returns `errc::limit_reached` if the limit is reached.
   caf::error refuse_if_full();
@@ -457,9 +475,14 @@ private:
                                         const child_factory& factory,
                                         detail::spawn_extras extras);
 
-  /// The child scope of `open_child`, sharing `shared`.
+  /// The child scope of `open_child`, sharing `shared`, running `body`
+  /// (may be empty) when it starts.
   caf::error open_child_scope(scope_options opts,
-                              std::shared_ptr<detail::scope_shared> shared);
+                              std::shared_ptr<detail::scope_shared> shared,
+                              std::function<void(scope&)> body = nullptr);
+
+  scope_owner open_child_with(scope_options opts,
+                              std::function<void(scope&)> body);
 };
 
 } // namespace scaf

@@ -5,8 +5,10 @@
 
 #include <caf/actor_system.hpp>
 
+#include "scaf/detail/body.hpp"
 #include "scaf/detail/scope_shared.hpp"
 #include "scaf/handle.hpp"
+#include "scaf/scope.hpp"
 #include "scaf/scope_options.hpp"
 #include "scaf/scope_ref.hpp"
 
@@ -30,7 +32,16 @@ namespace scaf {
 /// does not wait: the parent still waits for it). `detach()` gives up the
 /// ownership: the scope keeps running in its parent's tree (a detached
 /// top-level scope runs until it is joined, closed or cancelled through a
-/// reference). The owner is not thread-safe; its `ref()` is.
+/// reference). The owner is not thread-safe; its `ref()` is. An owner that
+/// owns nothing (default-constructed, moved from, detached) returns an
+/// empty `ref()`, does nothing on `cancel` and `abort`, and its `join`,
+/// `close` and `done` resolve with `errc::invalid_argument`.
+///
+/// Don'ts: an owner must go before its actor system (whose destructor
+/// waits for the scope); an owner destroyed on a thread that its own scope
+/// waits for (one of its blocking tasks) waits for itself; an owner that
+/// escapes the body of `scaf::run` keeps `run` waiting until its scope is
+/// joined or cancelled.
 class scope_owner {
 public:
   // -- constructors, destructors, and assignment operators -------------------
@@ -99,5 +110,11 @@ private:
 /// for it. The name defaults to `"scope"`. A negative grace period in
 /// `opts` fails the owner's `done()` with `errc::invalid_argument`.
 scope_owner make_scope(caf::actor_system& sys, scope_options opts = {});
+
+template <class F>
+scope_owner scope::open_child(scope_options opts, F body) {
+  return open_child_with(std::move(opts),
+                         detail::make_discarding_body(std::move(body)));
+}
 
 } // namespace scaf

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <chrono>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -61,13 +63,15 @@ public:
     // nop
   }
 
-  /// Asks the scope actor `scope` for a reference and waits for the answer
-  /// (from a plain thread; an actor sends `ref_atom` as a request instead).
-  /// Fails with `errc::scope_closed` if the scope is gone,
-  /// `errc::invalid_argument` if `scope` is no scope, and
-  /// `errc::would_deadlock` on a CAF scheduler thread.
-  static caf::expected<scope_ref> of(caf::actor_system& sys,
-                                     const caf::actor& scope);
+  /// Asks the scope actor `scope` for a reference and waits for the answer,
+  /// at most `timeout` (a scope answers at once); from a plain thread, while
+  /// an actor sends `ref_atom` as a request instead. Fails with
+  /// `errc::scope_closed` if the scope is gone, `errc::invalid_argument` if
+  /// `scope` is no scope (it does not understand `ref_atom`, or does not
+  /// answer in time), and `errc::would_deadlock` on a CAF scheduler thread.
+  static caf::expected<scope_ref>
+  of(caf::actor_system& sys, const caf::actor& scope,
+     caf::timespan timeout = std::chrono::seconds{10});
 
   /// Returns whether this refers to a scope.
   explicit operator bool() const noexcept {
@@ -168,6 +172,11 @@ public:
     return function<caf::no_spawn_options>(opts, std::move(f), {}, true);
   }
 
+  template <class F>
+  handle<detail::fn_value_t<F>> try_spawn_fn(F f) const {
+    return try_spawn_fn(spawn_options{}, std::move(f));
+  }
+
   /// Like `spawn_blocking`, refusing like `try_spawn_fn`.
   template <class F>
   handle<detail::fn_value_t<F>> try_spawn_blocking(const spawn_options& opts,
@@ -175,6 +184,11 @@ public:
     static_assert(std::is_invocable_v<F&, std::stop_token>,
                   "a blocking task is callable as f(std::stop_token)");
     return function<caf::detached>(opts, std::move(f), {}, true);
+  }
+
+  template <class F>
+  handle<detail::fn_value_t<F>> try_spawn_blocking(F f) const {
+    return try_spawn_blocking(spawn_options{}, std::move(f));
   }
 
   /// Opens a child scope of this scope (see `scope::open_child`). The owner
@@ -201,7 +215,8 @@ public:
   handle<scope_report> join() const;
 
   /// Sets the scope's limit (see `scope::set_limit`). Fails at once with
-  /// `errc::invalid_argument` for `n == 0`.
+  /// `errc::invalid_argument` for `n == 0`; this call and the three below
+  /// fail with `errc::scope_closed` once the scope is gone.
   caf::error set_limit(size_t n) const;
 
   /// Sets the scope's grace period. Fails at once with
@@ -219,6 +234,9 @@ public:
   /// Returns the scope's path; empty until it has started.
   std::string path() const;
 
+  /// Returns whether the scope has begun cancelling its children: cancelled
+  /// from outside, by a deadline, because a child failed (errgroup), or, for
+  /// background children, because its main work is done.
   bool is_cancelled() const;
 
   bool is_closed() const;
@@ -230,9 +248,11 @@ public:
   /// Returns the scope's live children by kind (see `scope::children`).
   child_counts children() const;
 
-  /// Resolves with the cancel reason once the scope is cancelled (at once if
-  /// it is); with `errc::scope_closed` if it finishes without being
-  /// cancelled. `wait_for` it from a thread, `then` from an actor.
+  /// Resolves with the cancel reason once the scope begins cancelling its
+  /// children (see `is_cancelled`; the reason says why), at once if it has;
+  /// with `errc::scope_closed` if it finishes without that, or with the
+  /// error that kept it from starting. `wait_for` it from a thread, `then`
+  /// from an actor.
   handle<cancel_notice> when_cancelled() const;
 
   /// Resolves once the scope has no live children and no queued tasks
@@ -261,6 +281,9 @@ private:
 
   /// Sends a call that has nothing to resolve.
   void post(std::function<void(scope&)> f) const;
+
+  /// Returns `errc::scope_closed` if the scope is gone or never started.
+  caf::error refuse_if_gone() const;
 
   /// Refuses a negative `x`, else sends `apply(scope, x)`.
   caf::error post_duration(caf::timespan x, const char* what,

@@ -170,7 +170,8 @@ void scope::spawn_function(std::shared_ptr<detail::handle_state<T>> state,
         if (yield_fallback)
           yield_fallback();
         state->resolve(why);
-      });
+      },
+      state);
     return;
   }
   start();

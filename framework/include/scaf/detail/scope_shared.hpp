@@ -93,6 +93,9 @@ public:
   /// The scope's actor; empty until it runs and once it is gone.
   caf::actor actor() const;
 
+  /// Whether the scope has terminated or never started.
+  bool gone() const;
+
   /// Resolves with the cancel reason once the scope is cancelled; with
   /// `errc::scope_closed` if it finished (or never started) uncancelled.
   const std::shared_ptr<handle_state<cancel_notice>>& cancel_state() const {
