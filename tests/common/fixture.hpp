@@ -149,4 +149,23 @@ protected:
   size_t baseline = sys.registry().running();
 };
 
+/// `deterministic_test` that checks, after each test, that no actor was
+/// left behind.
+class leak_checked_deterministic_test : public deterministic_test {
+protected:
+  void TearDown() override {
+    run();
+    EXPECT_EQ(sys.registry().running(), baseline);
+  }
+};
+
+/// `threaded_test` that checks, after each test, that no actor was left
+/// behind.
+class leak_checked_threaded_test : public threaded_test {
+protected:
+  void TearDown() override {
+    EXPECT_TRUE(back_to_baseline(sys, baseline));
+  }
+};
+
 } // namespace scaf::test

@@ -15,19 +15,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Every test leaves no actor behind.
-struct ScopeOwnerTest : deterministic_test {
-  void TearDown() override {
-    run();
-    EXPECT_EQ(sys.registry().running(), baseline);
-  }
-};
-
-struct ThreadedScopeOwnerTest : threaded_test {
-  void TearDown() override {
-    EXPECT_TRUE(back_to_baseline(sys, baseline));
-  }
-};
+using ScopeOwnerTest = leak_checked_deterministic_test;
+using ThreadedScopeOwnerTest = leak_checked_threaded_test;
 
 } // namespace
 

@@ -18,19 +18,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Every test leaves no actor behind.
-struct ScopeRefTest : deterministic_test {
-  void TearDown() override {
-    run();
-    EXPECT_EQ(sys.registry().running(), baseline);
-  }
-};
-
-struct ThreadedScopeRefTest : threaded_test {
-  void TearDown() override {
-    EXPECT_TRUE(back_to_baseline(sys, baseline));
-  }
-};
+using ScopeRefTest = leak_checked_deterministic_test;
+using ThreadedScopeRefTest = leak_checked_threaded_test;
 
 /// A task that waits for `finish_atom` and ignores its cancel until the
 /// grace period ends (it defers quitting forever).
