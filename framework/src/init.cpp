@@ -1,17 +1,26 @@
 #include "scaf/init.hpp"
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
+#include <caf/config_option_adder.hpp>
 #include <caf/config_value.hpp>
 #include <caf/defaults.hpp>
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduler/coordinator.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
+#include <caf/settings.hpp>
 #include <caf/thread_hook.hpp>
 
 #include "scaf/detail/blocking.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scheduler.hpp"
+
+#include "config.hpp"
+#include "log.hpp"
 
 namespace scaf {
 
@@ -19,7 +28,58 @@ namespace {
 
 constexpr size_t default_max_throughput = 300;
 
+/// Reaches the option set that `caf::actor_system_config` keeps protected,
+/// so that scaf's options are declared like CAF's own (command line, config
+/// file, `--help`).
+struct option_access : caf::actor_system_config {
+  static caf::config_option_set& of(caf::actor_system_config& cfg) {
+    return cfg.*(&option_access::custom_options_);
+  }
+};
+
+/// Renders a duration for an error message (CAF renders negative ones as 0).
+std::string render_duration(caf::timespan x) {
+  auto ns = x.count();
+  return ns % 1000000 == 0 ? std::to_string(ns / 1000000) + "ms"
+                           : std::to_string(ns) + "ns";
+}
+
+/// Checks scaf's settings once the configuration is final (the actor system
+/// is being built) and applies the log level. Returns what is wrong, if
+/// anything: nothing is replaced by a default silently.
+caf::error check_settings(const caf::actor_system_config& cfg) {
+  auto invalid = [](std::string what) {
+    return make_error(errc::invalid_argument, "configuration", std::move(what));
+  };
+  if (auto x = caf::get_if(&cfg.content, "scaf.grace-period")) {
+    auto grace = caf::get_if<caf::timespan>(x);
+    if (!grace)
+      return invalid("scaf.grace-period must be a duration (e.g. 500ms), got " +
+                     caf::to_string(*x));
+    if (grace->count() < 0)
+      return invalid("scaf.grace-period cannot be negative, got " +
+                     render_duration(*grace));
+  }
+  if (auto x = caf::get_if(&cfg.content, "scaf.log-level")) {
+    auto name = caf::get_if<std::string>(x);
+    auto level = name ? detail::parse_level(*name) : std::nullopt;
+    if (!level)
+      return invalid("scaf.log-level must be one of trace, debug, info, "
+                     "warn, error, critical, off (any case), got " +
+                     caf::to_string(*x));
+    detail::configure_log(*level);
+  }
+  return {};
+}
+
 caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
+  // CAF 0.17 cannot stop building a system cleanly from here (throwing
+  // leaves it half made): the error is logged now and every top-level scope
+  // of this system fails with it.
+  auto err = check_settings(sys.config());
+  if (err)
+    detail::log().error("{}", detail::rendered{err});
+  detail::set_config_error(sys, std::move(err));
   using caf::atom;
   auto policy = caf::get_or(sys.config(), "scheduler.policy", atom("stealing"));
   switch (static_cast<uint64_t>(policy)) {
@@ -53,10 +113,34 @@ public:
   }
 };
 
+std::mutex config_errors_mtx;
+std::map<const caf::actor_system*, caf::error> config_errors;
+
 } // namespace
+
+void detail::set_config_error(const caf::actor_system& sys, caf::error err) {
+  std::lock_guard<std::mutex> guard{config_errors_mtx};
+  if (err)
+    config_errors[&sys] = std::move(err);
+  else
+    config_errors.erase(&sys);
+}
+
+caf::error detail::config_error(const caf::actor_system& sys) {
+  std::lock_guard<std::mutex> guard{config_errors_mtx};
+  auto i = config_errors.find(&sys);
+  return i != config_errors.end() ? i->second : caf::error{};
+}
 
 void init(caf::actor_system_config& cfg) {
   cfg.add_error_category(errc_category, render_scaf_error);
+  caf::config_option_adder{option_access::of(cfg), "scaf"}
+    .add<caf::timespan>("grace-period",
+                        "default grace period of scopes (default: 5s)")
+    .add<std::string>("log-level",
+                      "trace, debug, info, warn, error, critical or off "
+                      "(default: warn; the environment variable SCAF_LOG "
+                      "wins)");
   // CAF's default max-throughput is unlimited: an actor that keeps sending to
   // itself (task_base::yield) would never give its worker back, and shutdown
   // would never complete. A bound keeps the scheduler fair.

@@ -1,6 +1,7 @@
 // Internal: scaf's spdlog logger.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include <caf/error.hpp>
@@ -12,9 +13,17 @@
 namespace scaf::detail {
 
 /// Returns the logger "scaf" (stderr). Its level comes from the environment
-/// variable SCAF_LOG (trace, debug, info, warn, error, off; default warn):
+/// variable SCAF_LOG, else the configuration value `scaf.log-level` (trace,
+/// debug, info, warn, error, critical, off, in any case; default warn):
 /// debug shows the lifecycle of every node by path.
 spdlog::logger& log();
+
+/// Reads a level name in any letter case; nothing for an unknown one.
+std::optional<spdlog::level::level_enum> parse_level(std::string_view name);
+
+/// Sets the level from the configuration (`scaf.log-level`), unless the
+/// environment variable SCAF_LOG set it.
+void configure_log(spdlog::level::level_enum level);
 
 /// The path of a child to log: rendered only if the line is written.
 struct lazy_path {

@@ -20,6 +20,7 @@
 #include "scaf/scope_ref.hpp"
 #include "scaf/spawn_in.hpp"
 
+#include "config.hpp"
 #include "log.hpp"
 #include "scope_state.hpp"
 #include "send.hpp"
@@ -188,8 +189,18 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
   // body's children see it from their first line (Trio, zksync).
   if (cfg.context.cancelled)
     cancel_scope(std::move(cfg.context.cancelled), true);
-  if (cfg.body)
+  // A top-level scope of a system whose scaf settings are invalid runs
+  // nothing: it fails with what is wrong (scaf::init logged it too).
+  auto refused =
+    cfg.context.path.empty() ? config_error(self_->system()) : caf::error{};
+  if (refused) {
+    closed_ = true;
+    fail_with(refused);
+    cancel_scope(cancel_reason_for(refused), false);
+    early_calls.clear();
+  } else if (cfg.body) {
     guarded([&] { cfg.body(*this); });
+  }
   // Calls made through references before the scope ran come first.
   for (auto& call : early_calls)
     guarded([&] { call->run(*this); });

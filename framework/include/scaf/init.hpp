@@ -12,6 +12,17 @@ namespace scaf {
 /// scaf's work-stealing policy with O(1) steals, `sharing` and `testing` run
 /// CAF's own.
 ///
+/// It declares scaf's settings as options of `cfg`, so that they work on the
+/// command line (`--scaf.grace-period=500ms`), in CAF's config file
+/// (`[scaf] grace-period=500ms`) and appear in `--help` (docs/guide.md has
+/// the table): `scaf.grace-period` and `scaf.log-level`. A value CAF cannot
+/// parse fails `cfg.parse`; an invalid one (a negative duration, an unknown
+/// level) is logged when the actor system is built, and every top-level
+/// scope of that system then fails at once with `errc::invalid_argument`
+/// naming the setting: nothing is replaced by a default silently. It also
+/// installs a thread hook that lets blocking calls recognise CAF's
+/// scheduler threads (`errc::would_deadlock`).
+///
 /// All CAF-0.17-specific registration of scaf lives here. scaf's message
 /// types that carry closures (`spawn_request` and two internal ones) cannot
 /// be serialized; their headers mark them with

@@ -1,0 +1,95 @@
+// Tests of scaf/init.hpp: scaf's settings are declared options of the
+// configuration, and invalid values are refused instead of replaced.
+#include "scaf/init.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include <gtest/gtest.h>
+
+#include "scaf/all.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct config : caf::actor_system_config {
+  config() {
+    scaf::init(*this);
+    set("logger.console", caf::atom("none"));
+  }
+};
+
+/// Parses `args` as a command line into `cfg`.
+caf::error parse(config& cfg, std::vector<std::string> args) {
+  std::vector<char*> argv{const_cast<char*>("test")};
+  for (auto& x : args)
+    argv.push_back(x.data());
+  return cfg.parse(static_cast<int>(argv.size()), argv.data());
+}
+
+/// What a top-level scope of a system built from `cfg` sees as its grace
+/// period, or why it failed.
+caf::expected<caf::timespan> grace_of(config& cfg) {
+  caf::actor_system sys{cfg};
+  return scaf::run(sys, [](scaf::scope& s) { return s.grace(); });
+}
+
+} // namespace
+
+TEST(InitTest, GracePeriodComesFromTheCommandLine) {
+  config cfg;
+  ASSERT_FALSE(parse(cfg, {"--scaf.grace-period=250ms"}));
+  EXPECT_EQ(grace_of(cfg), caf::expected<caf::timespan>{250ms});
+}
+
+TEST(InitTest, GracePeriodDefaultsToFiveSeconds) {
+  config cfg;
+  ASSERT_FALSE(parse(cfg, {}));
+  EXPECT_EQ(grace_of(cfg), caf::expected<caf::timespan>{5s});
+}
+
+TEST(InitTest, UnparsableGracePeriodIsAParseError) {
+  config cfg;
+  EXPECT_TRUE(parse(cfg, {"--scaf.grace-period=garbage"}));
+}
+
+TEST(InitTest, NegativeGracePeriodFailsEveryTopLevelScope) {
+  config cfg;
+  ASSERT_FALSE(parse(cfg, {"--scaf.grace-period=-5ms"}));
+  auto r = grace_of(cfg);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(scaf::render(r.error()),
+            "scaf::invalid_argument(configuration: scaf.grace-period cannot "
+            "be negative, got -5ms)");
+}
+
+TEST(InitTest, LogLevelsAreReadInAnyCaseAndUnknownOnesRefused) {
+  for (auto level : {"debug", "WARN", "Error", "off"}) {
+    config cfg;
+    ASSERT_FALSE(parse(cfg, {std::string{"--scaf.log-level="} + level}));
+    EXPECT_TRUE(grace_of(cfg)) << level;
+  }
+  config cfg;
+  ASSERT_FALSE(parse(cfg, {"--scaf.log-level=loud"}));
+  auto r = grace_of(cfg);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(scaf::is(r.error(), scaf::errc::invalid_argument));
+  // The next system with a valid configuration is not affected.
+  config good;
+  ASSERT_FALSE(parse(good, {"--scaf.log-level=warn"}));
+  EXPECT_TRUE(grace_of(good));
+}
+
+TEST(InitTest, SettingsAppearInTheHelpText) {
+  config cfg;
+  // CAF 0.17 prints every group's options with --long-help.
+  testing::internal::CaptureStdout();
+  ASSERT_FALSE(parse(cfg, {"--long-help"}));
+  auto help = testing::internal::GetCapturedStdout();
+  EXPECT_NE(help.find("--scaf.grace-period=<timespan>"), std::string::npos);
+  EXPECT_NE(help.find("--scaf.log-level=<string>"), std::string::npos);
+}
