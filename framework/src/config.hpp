@@ -6,11 +6,16 @@
 
 namespace scaf::detail {
 
-/// Remembers what is wrong with the configuration of `sys` (empty: nothing).
+/// Remembers what is wrong with the configuration of `sys` (empty: nothing),
+/// and that scaf::init prepared it.
 void set_config_error(const caf::actor_system& sys, caf::error err);
 
-/// Returns what is wrong with the configuration of `sys`: every top-level
-/// scope of it fails with that at once.
+/// Forgets `sys` (its scheduler module is going).
+void forget_config(const caf::actor_system& sys);
+
+/// Returns what is wrong with the configuration of `sys`, including that
+/// scaf::init never prepared it: every top-level scope of it fails with that
+/// at once.
 caf::error config_error(const caf::actor_system& sys);
 
 } // namespace scaf::detail

@@ -72,6 +72,18 @@ caf::error check_settings(const caf::actor_system_config& cfg) {
   return {};
 }
 
+/// A scheduler module that forgets its system's configuration check when it
+/// goes (a later system may live at the same address).
+template <class Base>
+class checked_module : public Base {
+public:
+  using Base::Base;
+
+  ~checked_module() override {
+    detail::forget_config(this->system());
+  }
+};
+
 caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
   // CAF 0.17 cannot stop building a system cleanly from here (throwing
   // leaves it half made): the error is logged now and every top-level scope
@@ -84,11 +96,11 @@ caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
   auto policy = caf::get_or(sys.config(), "scheduler.policy", atom("stealing"));
   switch (static_cast<uint64_t>(policy)) {
   case static_cast<uint64_t>(atom("testing")):
-    return new caf::scheduler::test_coordinator(sys);
+    return new checked_module<caf::scheduler::test_coordinator>(sys);
   case static_cast<uint64_t>(atom("sharing")):
-    return new coordinator<caf::policy::work_sharing>(sys);
+    return new checked_module<coordinator<caf::policy::work_sharing>>(sys);
   default:
-    return new coordinator<stealing_policy>(sys);
+    return new checked_module<coordinator<stealing_policy>>(sys);
   }
 }
 
@@ -120,16 +132,23 @@ std::map<const caf::actor_system*, caf::error> config_errors;
 
 void detail::set_config_error(const caf::actor_system& sys, caf::error err) {
   std::lock_guard<std::mutex> guard{config_errors_mtx};
-  if (err)
-    config_errors[&sys] = std::move(err);
-  else
-    config_errors.erase(&sys);
+  config_errors[&sys] = std::move(err);
+}
+
+void detail::forget_config(const caf::actor_system& sys) {
+  std::lock_guard<std::mutex> guard{config_errors_mtx};
+  config_errors.erase(&sys);
 }
 
 caf::error detail::config_error(const caf::actor_system& sys) {
   std::lock_guard<std::mutex> guard{config_errors_mtx};
   auto i = config_errors.find(&sys);
-  return i != config_errors.end() ? i->second : caf::error{};
+  if (i == config_errors.end())
+    return make_error(errc::invalid_argument, "configuration",
+                      "scaf::init(cfg) was not called on the "
+                      "caf::actor_system_config before the actor system was "
+                      "built");
+  return i->second;
 }
 
 void init(caf::actor_system_config& cfg) {

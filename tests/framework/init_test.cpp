@@ -93,3 +93,17 @@ TEST(InitTest, SettingsAppearInTheHelpText) {
   EXPECT_NE(help.find("--scaf.grace-period=<timespan>"), std::string::npos);
   EXPECT_NE(help.find("--scaf.log-level=<string>"), std::string::npos);
 }
+
+TEST(InitTest, ForgettingInitFailsTheFirstScopeSayingWhatToCall) {
+  caf::actor_system_config cfg; // no scaf::init
+  cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system sys{cfg};
+  auto ran = false;
+  auto r = scaf::run(sys, [&](scaf::scope&) { ran = true; });
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(scaf::render(r.error()),
+            "scaf::invalid_argument(configuration: scaf::init(cfg) was not "
+            "called on the caf::actor_system_config before the actor system "
+            "was built)");
+}
