@@ -17,6 +17,7 @@
 #include <caf/error.hpp>
 
 #include "scaf/errc.hpp"
+#include "scaf/names.hpp"
 #include "scaf/scope.hpp"
 
 namespace scaf {
@@ -40,8 +41,10 @@ caf::error check(const supervisor_options& opts,
   std::set<std::string> names;
   for (auto& c : children) {
     auto& name = c.options.name;
-    if (name.empty() || name.find('/') != std::string::npos)
-      return invalid("every child needs a name without '/'");
+    if (name.empty())
+      return invalid("every child needs a name");
+    if (auto err = check_name(name, path))
+      return err;
     if (!names.insert(name).second)
       return invalid("two children are named '" + name + "'");
     if (!c.start)

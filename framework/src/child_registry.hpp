@@ -62,6 +62,8 @@ struct child_record {
   bool kill_pending = false;
   /// Reported as a straggler.
   bool straggler = false;
+  /// Its name was given by the user (not its spawn index).
+  bool named = false;
   /// An adopted scope whose owner task died abnormally: its failure is this
   /// scope's.
   bool orphaned = false;

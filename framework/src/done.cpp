@@ -60,6 +60,8 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     limiter_.release();
   // No longer counted before its handle can resolve.
   count(c, false);
+  if (c.named)
+    names_.erase(c.name);
   // Forced, yet it ended on its own: it overstayed its grace period all the
   // same, busy in a call that the kill waited for (a task), or started only
   // after it was forced (a job).

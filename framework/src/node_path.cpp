@@ -1,7 +1,11 @@
 #include "scaf/detail/node_path.hpp"
 
 #include <atomic>
+#include <string>
 #include <vector>
+
+#include "scaf/errc.hpp"
+#include "scaf/names.hpp"
 
 namespace scaf::detail {
 
@@ -60,3 +64,34 @@ std::string node_path::str() const {
 }
 
 } // namespace scaf::detail
+
+namespace scaf {
+
+caf::error check_name(std::string_view name, std::string path) {
+  auto invalid = [&](std::string rule) {
+    auto shown = std::string{name.substr(0, 32)};
+    for (auto& c : shown)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        c = '?';
+    if (name.size() > 32)
+      shown += "...";
+    return make_error(errc::invalid_argument, std::move(path),
+                      "the child name '" + shown + "' " + rule);
+  };
+  if (name.size() > max_name_length)
+    return invalid("is longer than " + std::to_string(max_name_length) +
+                   " characters");
+  auto digits = !name.empty();
+  for (auto c : name) {
+    if (c == '/')
+      return invalid("contains '/', which separates the elements of a path");
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return invalid("contains a control character");
+    digits = digits && c >= '0' && c <= '9';
+  }
+  if (digits)
+    return invalid("is only digits, like the automatic names");
+  return {};
+}
+
+} // namespace scaf

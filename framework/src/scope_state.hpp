@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -265,6 +266,8 @@ public:
   std::shared_ptr<scope_shared> shared_;
   /// Live children by kind: behaviors, functions, blocking, scopes.
   std::array<size_t, 4> live_{};
+  /// Names users gave live children: no two live siblings share one.
+  std::unordered_set<std::string> names_;
   /// What every child hears once the scope is cancelled.
   caf::error cancel_reason_;
   /// Set when the parent cancelled this scope: when it forces this scope

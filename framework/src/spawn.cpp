@@ -12,6 +12,7 @@
 #include <caf/scheduler/abstract_coordinator.hpp>
 
 #include "scaf/child_factory.hpp"
+#include "scaf/names.hpp"
 
 #include "log.hpp"
 #include "scope_state.hpp"
@@ -56,6 +57,13 @@ caf::error scope_state::check_spawn(const spawn_options& opts,
   if (opts.grace && opts.grace->count() < 0)
     return make_error(errc::invalid_argument, node_path{prefix_, name}.str(),
                       "a grace period cannot be negative");
+  if (!opts.name.empty()) {
+    if (auto err = check_name(opts.name, path_.str()))
+      return err;
+    if (names_.count(opts.name) != 0)
+      return make_error(errc::invalid_argument, path_.str(),
+                        "a live child is already named '" + opts.name + "'");
+  }
   return {};
 }
 
@@ -130,6 +138,10 @@ void scope_state::admit(child_record& c, const spawn_options& opts,
                         std::string name, spawn_extras extras) {
   ++next_seq_;
   c.name = std::move(name);
+  if (!opts.name.empty()) {
+    c.named = true;
+    names_.insert(c.name);
+  }
   c.background = opts.background;
   if (opts.grace)
     c.grace = *opts.grace;

@@ -389,6 +389,12 @@ TEST_F(SupervisorTest, InvalidSpecsFailTheSupervisorBeforeAnythingStarts) {
   EXPECT_EQ(log.count_prefix("start:"), 0u);
   EXPECT_EQ(render(report->reason()),
             "scaf::invalid_argument(root/sup: two children are named 'a')");
+  // The same name rules as a scope's children (scaf/names.hpp).
+  start({}, {member_spec(&log, &live, {.name = "a/b"})});
+  EXPECT_EQ(log.count_prefix("start:"), 0u);
+  EXPECT_EQ(render(report->reason()),
+            "scaf::invalid_argument(root/sup: the child name 'a/b' contains "
+            "'/', which separates the elements of a path)");
   start({.period = 0s}, abc());
   EXPECT_EQ(log.count_prefix("start:"), 0u);
   EXPECT_EQ(render(report->reason()),
