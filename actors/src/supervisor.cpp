@@ -17,6 +17,7 @@
 #include <caf/error.hpp>
 
 #include "scaf/errc.hpp"
+#include "scaf/logger.hpp"
 #include "scaf/names.hpp"
 #include "scaf/scope.hpp"
 
@@ -202,9 +203,16 @@ private:
         "; restarting it would make " + std::to_string(restarts_.size()) +
         " restarts within " + std::to_string(to_ms(options_.period)) +
         " ms, more than the intensity " + std::to_string(options_.intensity);
-      shut_down(make_error(errc::restart_limit, s_.path(), std::move(detail)));
+      auto err = make_error(errc::restart_limit, s_.path(), std::move(detail));
+      logger().warn("{}: giving up: {}", s_.path(), render(err));
+      shut_down(std::move(err));
       return;
     }
+    logger().info("{}/{}: restarting ({} of at most {} within {} ms): ended "
+                  "with {}",
+                  s_.path(), c.spec.options.name, restarts_.size(),
+                  options_.intensity, to_ms(options_.period),
+                  reason ? render(reason) : std::string{"success"});
     std::vector<size_t> to_stop;
     std::vector<size_t> to_start;
     // The children the strategy restarts: [first, last).
@@ -269,6 +277,8 @@ private:
         return;
       }
       if (auto delay = next_backoff(); delay > caf::timespan{0}) {
+        logger().info("{}: backing off {} ms before restarting", s_.path(),
+                      to_ms(delay));
         waiting_backoff_ = true;
         s_.after(delay, [self = shared_from_this(), gen = ++generation_] {
           if (gen != self->generation_ || !self->waiting_backoff_)

@@ -54,6 +54,18 @@ spdlog::logger& log() {
   return *state().logger;
 }
 
+} // namespace scaf::detail
+
+namespace scaf {
+
+spdlog::logger& logger() {
+  return detail::log();
+}
+
+} // namespace scaf
+
+namespace scaf::detail {
+
 std::optional<spdlog::level::level_enum> parse_level(std::string_view name) {
   std::string x;
   for (auto c : name)

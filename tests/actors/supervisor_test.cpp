@@ -7,7 +7,10 @@
 #include <atomic>
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
+
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "../common/fixture.hpp"
 #include "../common/tasks.hpp"
@@ -381,6 +384,28 @@ TEST_F(SupervisorTest, OneMessageFromAnywhereCancelsTheSupervisor) {
   run();
   EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: done)");
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, RestartsAndGiveUpsAreLoggedWithPathCountAndReason) {
+  std::ostringstream out;
+  auto& lg = logger();
+  auto level = lg.level();
+  lg.sinks().push_back(std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  lg.set_level(spdlog::level::info);
+  start({.intensity = 1, .period = 10s}, abc());
+  fail("b");
+  fail("b");
+  lg.sinks().pop_back();
+  lg.set_level(level);
+  auto text = out.str();
+  EXPECT_NE(text.find("root/sup/b: restarting (1 of at most 1 within 10000 "
+                      "ms): ended with error(1, 'app'"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("root/sup: giving up: scaf::restart_limit(root/sup: b "
+                      "ended with"),
+            std::string::npos)
+    << text;
 }
 
 TEST_F(SupervisorTest, InvalidSpecsFailTheSupervisorBeforeAnythingStarts) {

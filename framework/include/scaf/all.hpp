@@ -8,6 +8,7 @@
 #include "scaf/fwd.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/init.hpp"
+#include "scaf/logger.hpp"
 #include "scaf/names.hpp"
 #include "scaf/run.hpp"
 #include "scaf/scheduler.hpp"
