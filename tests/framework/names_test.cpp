@@ -43,7 +43,8 @@ TEST_F(NamesTest, ScopesRefuseBadNamesAndLiveDuplicatesAndRunNothing) {
   scope_ref ref;
   auto svc = spawn_scope(sys, {"svc"}, [&](scope& s) {
     ref = s.ref();
-    for (auto name : {"a/b", "0", "\t", std::string(200, 'n').c_str()})
+    for (const auto& name :
+         std::vector<std::string>{"a/b", "0", "\t", std::string(200, 'n')})
       errors.push_back(
         s.spawn({.name = name}, worker, &log, std::string{"bad"}).error());
     first = *s.spawn({.name = "w"}, worker, &log, std::string{"w"});
