@@ -28,7 +28,9 @@ consumer prefix -DCMAKE_PREFIX_PATH="$work/prefix"
 #    else unpacked into a root of its own.
 (cd "$build" && cpack -G DEB >/dev/null)
 deb=$(ls "$build"/libscaf-dev_*.deb)
-dpkg-deb --info "$deb" | grep -q "Depends: libcaf-dev"
+# (Read whole: grep -q closing the pipe early is a SIGPIPE under pipefail.)
+info=$(dpkg-deb --info "$deb")
+grep -q "Depends: libcaf-dev" <<<"$info"
 if [ "$(id -u)" -eq 0 ] && ! dpkg-query -W libscaf-dev >/dev/null 2>&1; then
   dpkg -i "$deb" >/dev/null
   trap 'dpkg -r libscaf-dev >/dev/null; rm -rf "$work"' EXIT
