@@ -98,8 +98,9 @@ caf::error detail::refuse_negative(caf::timespan x, std::string path,
                     std::string{what} + " cannot be negative");
 }
 
-caf::error scope::refuse_negative(caf::timespan x, const char* what) const {
-  return detail::refuse_negative(x, path(), what);
+caf::error detail::scope_core::refuse_negative(caf::timespan x,
+                                               const char* what) const {
+  return detail::refuse_negative(x, state_of(*this).path(), what);
 }
 
 caf::error scope::fail_after(caf::timespan timeout) {
@@ -232,8 +233,9 @@ scope_owner scope::open_child(scope_options opts) {
   return open_child_with(std::move(opts), nullptr);
 }
 
-scope_owner scope::open_child_with(scope_options opts,
-                                   std::function<void(scope&)> body) {
+scope_owner
+detail::scope_core::open_child_with(scope_options opts,
+                                    std::function<void(scope&)> body) {
   auto shared = std::make_shared<detail::scope_shared>();
   if (auto err = open_child_scope(std::move(opts), shared, std::move(body)))
     shared->fail_to_start(err);

@@ -301,4 +301,12 @@ inline const scope_state& state_of(const scope& s) noexcept {
   return static_cast<const scope_state&>(s);
 }
 
+inline scope_state& state_of(scope_core& s) noexcept {
+  return static_cast<scope_state&>(s);
+}
+
+inline const scope_state& state_of(const scope_core& s) noexcept {
+  return static_cast<const scope_state&>(s);
+}
+
 } // namespace scaf::detail

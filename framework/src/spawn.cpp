@@ -297,15 +297,16 @@ void scope_state::detach(const caf::actor& nested) {
 
 using detail::state_of;
 
-caf::expected<caf::actor> scope::spawn_actor(const spawn_options& opts,
-                                             detail::child_kind kind,
-                                             actor_maker make,
-                                             detail::spawn_extras extras) {
+caf::expected<caf::actor>
+detail::scope_core::spawn_actor(const spawn_options& opts,
+                                detail::child_kind kind, actor_maker make,
+                                detail::spawn_extras extras) {
   return state_of(*this).spawn_actor_child(opts, kind, make, std::move(extras));
 }
 
-caf::error scope::spawn_job(const spawn_options& opts, job_maker make,
-                            detail::spawn_extras extras) {
+caf::error detail::scope_core::spawn_job(const spawn_options& opts,
+                                         job_maker make,
+                                         detail::spawn_extras extras) {
   return state_of(*this).spawn_job_child(opts, make, std::move(extras));
 }
 
@@ -314,9 +315,10 @@ caf::expected<caf::actor> scope::spawn(const spawn_options& opts,
   return state_of(*this).spawn_from(opts, factory, {}, {});
 }
 
-caf::expected<caf::actor> scope::spawn_child(const spawn_options& opts,
-                                             const child_factory& factory,
-                                             detail::spawn_extras extras) {
+caf::expected<caf::actor>
+detail::scope_core::spawn_child(const spawn_options& opts,
+                                const child_factory& factory,
+                                detail::spawn_extras extras) {
   return state_of(*this).spawn_from(opts, factory, std::move(extras), {});
 }
 
@@ -355,9 +357,9 @@ caf::expected<handle<void>> scope::handle_of(const caf::actor& child) {
   return handle<void>{std::move(state)};
 }
 
-caf::error scope::open_child_scope(scope_options opts,
-                                   std::shared_ptr<detail::scope_shared> shared,
-                                   std::function<void(scope&)> body) {
+caf::error detail::scope_core::open_child_scope(
+  scope_options opts, std::shared_ptr<detail::scope_shared> shared,
+  std::function<void(scope&)> body) {
   if (opts.grace)
     if (auto err = refuse_negative(*opts.grace, "a grace period"))
       return err;
@@ -372,14 +374,15 @@ caf::error scope::open_child_scope(scope_options opts,
   return {};
 }
 
-bool scope::must_queue() const noexcept {
+bool detail::scope_core::must_queue() const noexcept {
   auto& st = state_of(*this);
   return st.limiter_.full() && !st.closed_;
 }
 
-void scope::enqueue(bool background, std::function<void()> start,
-                    std::function<void(const caf::error&)> drop,
-                    std::shared_ptr<detail::handle_control> result) {
+void detail::scope_core::enqueue(
+  bool background, std::function<void()> start,
+  std::function<void(const caf::error&)> drop,
+  std::shared_ptr<detail::handle_control> result) {
   auto& st = state_of(*this);
   auto key = detail::job_key(++st.next_job_);
   auto early = result->bind(self_->address(), key, caf::actor{});
@@ -394,7 +397,7 @@ void scope::enqueue(bool background, std::function<void()> start,
   st.share_counts();
 }
 
-caf::error scope::refuse_if_full() {
+caf::error detail::scope_core::refuse_if_full() {
   auto& st = state_of(*this);
   if (!st.limiter_.full())
     return {};

@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <functional>
-#include <memory>
 #include <stop_token>
 #include <string>
 #include <type_traits>
@@ -14,13 +13,10 @@
 #include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
+#include "scaf/child_exit.hpp"
 #include "scaf/child_factory.hpp"
 #include "scaf/detail/body.hpp"
-#include "scaf/detail/function_ref.hpp"
-#include "scaf/detail/function_task.hpp"
-#include "scaf/detail/job.hpp"
-#include "scaf/detail/node.hpp"
-#include "scaf/detail/spawn_task.hpp"
+#include "scaf/detail/scope_core.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/scope_options.hpp"
 
@@ -31,23 +27,6 @@ namespace detail {
 class scope_state;
 
 } // namespace detail
-
-class scope_owner;
-class scope_ref;
-
-/// How one child of a scope ended, as a handler installed with
-/// `scope::on_child_done` sees it.
-struct child_exit {
-  /// The child's actor id (`caf::actor::id()` of what `spawn` returned); for
-  /// a function task run as a job, which has no actor, a key no actor has.
-  caf::actor_id id;
-  /// The child's name, the last element of its path.
-  std::string name;
-  node_status status;
-  /// Empty when done; else the child's error, its cancel reason, or
-  /// `errc::killed`.
-  caf::error reason;
-};
 
 /// A scope: a supervisor actor whose only job is to own its children (tasks
 /// and nested scopes) and to finish only after every one of them is done.
@@ -67,23 +46,21 @@ struct child_exit {
 /// - finishes once it is joined (automatically after the body for `run` and
 ///   nested scopes) and its main children are done; background children are
 ///   then cancelled and waited for;
-/// - when cancelled (by its owner, by a failure under the errgroup policy,
-///   by a deadline, or by anyone with its handle) it sends cancel to every
-///   child, gives them its grace period, then kills the tasks and aborts the
-///   nested scopes that are left; children spawned while it is cancelled
-///   start cancelled, and still run, so that cleanup work can be spawned
-///   during shutdown;
+/// - when cancelled (by its owner, a failure under the errgroup policy, a
+///   deadline, or anyone with its handle) it sends cancel to every child,
+///   gives them its grace period, then kills the tasks and aborts the nested
+///   scopes that are left; children spawned while it is cancelled start
+///   cancelled and still run (cleanup work during shutdown);
 /// - reports done (terminates, so monitors fire) only after every child has
 ///   reported done. Its exit reason says how it ended: empty if it
 ///   succeeded, the first failure if it failed, the cancel reason (an
 ///   `errc::cancelled` error) if it was cancelled. See `scope_report`.
 ///
-/// A scope kills a child only after the grace period or on abort (a blocking
-/// or running function task never: it is waited for as a straggler), and
-/// never reports done early. Killing a scope actor with
-/// `caf::exit_reason::kill` bypasses all of this: its children are then
-/// stopped after it is gone. Use `abort_atom` instead.
-class scope {
+/// A scope kills a child only after the grace period or on abort (a running
+/// function task never: it is waited for as a straggler), and never reports
+/// done early. Killing a scope actor with `caf::exit_reason::kill` bypasses
+/// all of this (its children are stopped after it is gone): use `abort_atom`.
+class scope : public detail::scope_core {
 public:
   scope(const scope&) = delete;
   scope& operator=(const scope&) = delete;
@@ -114,24 +91,20 @@ public:
                  std::forward<Ts>(xs)...);
   }
 
-  /// Spawns a function task: `f()` (or `f(task_base*)`, to check
-  /// `is_cancelled()`, or `f(std::stop_token)`) runs once on CAF's scheduler
-  /// and returns `T`, `caf::expected<T>` or `void`. The handle resolves with
-  /// the value, or with `errc::cancelled` if the task failed (its error goes
-  /// to this scope), was cancelled before it ran, or was killed. A refused
-  /// spawn (closed scope) resolves it with `errc::scope_closed`. The handle
-  /// can cancel or abort this one task (`handle::cancel`).
+  /// Spawns a function task: `f()`, `f(task_base*)` or `f(std::stop_token)`
+  /// runs once on CAF's scheduler and returns `T`, `caf::expected<T>` or
+  /// `void`. The handle resolves with the value; with `errc::cancelled` if
+  /// the task failed (its error goes to this scope), was cancelled before it
+  /// ran, or was killed; with `errc::scope_closed` if the scope refused it.
+  /// It can cancel or abort this one task (`handle::cancel`).
   ///
-  /// `f()` runs as a plain job on the scheduler, not as an actor: it cannot
-  /// be killed while it runs, so past the grace period it is reported as a
-  /// straggler and waited for, and its handle's `task()` is empty.
-  /// `f(task_base*)` and `f(std::stop_token)` run in a task actor of their
-  /// own: while `f` runs, `is_cancelled()` turns true (stop is requested on
-  /// the token) when the scope cancels it and `cancel_reason()` says why; a
-  /// kill waits until `f` returns, so past the grace period it too is
-  /// reported as a straggler. Spawned into a
-  /// cancelled scope, either kind still runs (it is cleanup work) and
-  /// `f(task_base*)` sees `is_cancelled()` from its first line.
+  /// `f()` runs as a plain job, not an actor (its handle's `task()` is
+  /// empty); the other two run in a task actor of their own and see the
+  /// scope's cancel while they run (`is_cancelled()` and `cancel_reason()`,
+  /// or the token). No function is stopped mid-call: past the grace period a
+  /// running one is reported as a straggler and waited for. Spawned into a
+  /// cancelled scope it still runs (it is cleanup work), and `f(task_base*)`
+  /// sees `is_cancelled()` from its first line.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f);
 
@@ -410,79 +383,13 @@ public:
   }
 
 protected:
-  explicit scope(caf::event_based_actor* self) : self_(self) {
-    // nop
-  }
+  using detail::scope_core::scope_core;
 
   ~scope() = default;
-
-  caf::event_based_actor* self_;
 
 private:
   friend class detail::scope_state;
   friend class scope_ref;
-
-  // -- the spawn path, for the templates above (src/spawn.cpp) ---------------
-
-  using actor_maker =
-    detail::function_ref<caf::actor(caf::local_actor*, detail::node_context&&)>;
-
-  using job_maker = detail::function_ref<detail::job_ptr(detail::job_context)>;
-
-  /// Spawns an actor child of `kind` through `make`; the one path every
-  /// actor child takes.
-  caf::expected<caf::actor> spawn_actor(const spawn_options& opts,
-                                        detail::child_kind kind,
-                                        actor_maker make,
-                                        detail::spawn_extras extras);
-
-  /// Spawns a function task as a job made by `make`.
-  caf::error spawn_job(const spawn_options& opts, job_maker make,
-                       detail::spawn_extras extras);
-
-  /// Whether a limited task spawned now must wait in the queue.
-  bool must_queue() const noexcept;
-
-  /// Queues a limited task: `start` spawns it once a slot is free, `drop`
-  /// says why it never will; its handle `result` can cancel it meanwhile.
-  void enqueue(bool background, std::function<void()> start,
-               std::function<void(const caf::error&)> drop,
-               std::shared_ptr<detail::handle_control> result);
-
-  /// Counts and returns `errc::limit_reached` if the limit is reached.
-  caf::error refuse_if_full();
-
-  /// Returns `errc::invalid_argument` naming `what` if `x` is negative.
-  caf::error refuse_negative(caf::timespan x, const char* what) const;
-
-  /// Spawns the function task `f` whose handle state is `state`, queueing it
-  /// if the limit is reached.
-  template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
-  void spawn_function(std::shared_ptr<detail::handle_state<T>> state,
-                      const spawn_options& opts, F f,
-                      detail::fallback_t<T> fallback);
-
-  template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
-  handle<T> spawn_function(const spawn_options& opts, F f,
-                           detail::fallback_t<T> fallback) {
-    auto state = std::make_shared<detail::handle_state<T>>();
-    spawn_function<Os>(state, opts, std::move(f), std::move(fallback));
-    return handle<T>{std::move(state)};
-  }
-
-  /// Spawns a child from `factory` with `extras` (a `scope_ref` spawn).
-  caf::expected<caf::actor> spawn_child(const spawn_options& opts,
-                                        const child_factory& factory,
-                                        detail::spawn_extras extras);
-
-  /// The child scope of `open_child`, sharing `shared`, running `body`
-  /// (may be empty) when it starts.
-  caf::error open_child_scope(scope_options opts,
-                              std::shared_ptr<detail::scope_shared> shared,
-                              std::function<void(scope&)> body = nullptr);
-
-  scope_owner open_child_with(scope_options opts,
-                              std::function<void(scope&)> body);
 };
 
 } // namespace scaf
