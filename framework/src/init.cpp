@@ -51,6 +51,16 @@ caf::error check_settings(const caf::actor_system_config& cfg) {
   auto invalid = [](std::string what) {
     return make_error(errc::invalid_argument, "configuration", std::move(what));
   };
+  // The sink first: what is wrong with the other settings goes there.
+  if (auto x = caf::get_if(&cfg.content, "scaf.log-sink")) {
+    auto where = caf::get_if<std::string>(x);
+    if (!where)
+      return invalid("scaf.log-sink must be stderr, stdout or a file path, "
+                     "got " +
+                     caf::to_string(*x));
+    if (auto what = detail::configure_log_sink(*where); !what.empty())
+      return invalid(std::move(what));
+  }
   if (auto x = caf::get_if(&cfg.content, "scaf.grace-period")) {
     auto grace = caf::get_if<caf::timespan>(x);
     if (!grace)
@@ -159,7 +169,10 @@ void init(caf::actor_system_config& cfg) {
     .add<std::string>("log-level",
                       "trace, debug, info, warn, error, critical or off "
                       "(default: warn; the environment variable SCAF_LOG "
-                      "wins)");
+                      "wins)")
+    .add<std::string>("log-sink",
+                      "where scaf logs: stderr, stdout or a file path "
+                      "(default: stderr)");
   // CAF's default max-throughput is unlimited: an actor that keeps sending to
   // itself (task_base::yield) would never give its worker back, and shutdown
   // would never complete. A bound keeps the scheduler fair.

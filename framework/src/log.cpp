@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace scaf::detail {
@@ -25,6 +27,10 @@ std::optional<spdlog::level::level_enum> env_level(spdlog::logger& out) {
 
 struct logger_state {
   std::shared_ptr<spdlog::logger> logger;
+  /// The one sink of the logger scaf made, through which `scaf.log-sink`
+  /// swaps where lines go while other threads log; null if the program
+  /// registered a logger "scaf" of its own.
+  std::shared_ptr<spdlog::sinks::dist_sink_mt> sink;
   /// SCAF_LOG set the level: the configuration does not change it.
   bool from_env = false;
 };
@@ -36,8 +42,13 @@ logger_state& state() {
   static auto* instance = [] {
     auto result = new logger_state;
     result->logger = spdlog::get("scaf");
-    if (!result->logger)
-      result->logger = spdlog::stderr_color_mt("scaf");
+    if (!result->logger) {
+      result->sink = std::make_shared<spdlog::sinks::dist_sink_mt>();
+      result->sink->add_sink(
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+      result->logger = std::make_shared<spdlog::logger>("scaf", result->sink);
+      spdlog::register_logger(result->logger);
+    }
     result->logger->set_level(spdlog::level::warn);
     if (auto level = env_level(*result->logger)) {
       result->logger->set_level(*level);
@@ -92,6 +103,32 @@ void configure_log(spdlog::level::level_enum level) {
   auto& st = state();
   if (!st.from_env)
     st.logger->set_level(level);
+}
+
+std::string configure_log_sink(const std::string& where) {
+  auto& st = state();
+  if (where.empty())
+    return "scaf.log-sink must be stderr, stdout or a file path, got an "
+           "empty string";
+  spdlog::sink_ptr sink;
+  if (where == "stderr")
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  else if (where == "stdout")
+    sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+  else
+    try {
+      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(where);
+    } catch (const spdlog::spdlog_ex& ex) {
+      return std::string{"scaf.log-sink: "} + ex.what();
+    }
+  if (!st.sink) {
+    st.logger->warn("scaf.log-sink={} ignored: the program registered a "
+                    "spdlog logger \"scaf\" of its own",
+                    where);
+    return {};
+  }
+  st.sink->set_sinks({std::move(sink)});
+  return {};
 }
 
 } // namespace scaf::detail

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <caf/error.hpp>
@@ -12,10 +13,11 @@
 
 namespace scaf::detail {
 
-/// Returns the logger "scaf" (stderr). Its level comes from the environment
-/// variable SCAF_LOG, else the configuration value `scaf.log-level` (trace,
-/// debug, info, warn, error, critical, off, in any case; default warn):
-/// debug shows the lifecycle of every node by path.
+/// Returns the logger "scaf" (stderr unless `scaf.log-sink` says otherwise, or
+/// the logger named "scaf" that the program registered with spdlog). Its level
+/// comes from the environment variable SCAF_LOG, else the configuration value
+/// `scaf.log-level` (trace, debug, info, warn, error, critical, off, in any
+/// case; default warn): debug shows the lifecycle of every node by path.
 spdlog::logger& log();
 
 /// Reads a level name in any letter case; nothing for an unknown one.
@@ -24,6 +26,11 @@ std::optional<spdlog::level::level_enum> parse_level(std::string_view name);
 /// Sets the level from the configuration (`scaf.log-level`), unless the
 /// environment variable SCAF_LOG set it.
 void configure_log(spdlog::level::level_enum level);
+
+/// Sends scaf's log lines to `where` (`scaf.log-sink`): `stderr`, `stdout` or
+/// a file that lines are appended to. Returns what is wrong, if anything (an
+/// empty value, a file that cannot be opened), changing nothing then.
+std::string configure_log_sink(const std::string& where);
 
 /// The path of a child to log: rendered only if the line is written.
 struct lazy_path {

@@ -3,8 +3,13 @@
 #include "scaf/init.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -92,6 +97,49 @@ TEST(InitTest, SettingsAppearInTheHelpText) {
   auto help = testing::internal::GetCapturedStdout();
   EXPECT_NE(help.find("--scaf.grace-period=<timespan>"), std::string::npos);
   EXPECT_NE(help.find("--scaf.log-level=<string>"), std::string::npos);
+  EXPECT_NE(help.find("--scaf.log-sink=<string>"), std::string::npos);
+}
+
+TEST(InitTest, LogSinkSendsScafsLinesToAFile) {
+  auto file = std::filesystem::temp_directory_path() /
+              ("scaf_init_test_" + std::to_string(::getpid()) + ".log");
+  std::filesystem::remove(file);
+  config cfg;
+  ASSERT_FALSE(parse(
+    cfg, {"--scaf.grace-period=-5ms", "--scaf.log-sink=" + file.string()}));
+  EXPECT_FALSE(grace_of(cfg));
+  // Back to the default sink before anything else logs.
+  config reset;
+  ASSERT_FALSE(parse(reset, {"--scaf.log-sink=stderr"}));
+  EXPECT_TRUE(grace_of(reset));
+  std::ifstream in{file};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  std::filesystem::remove(file);
+  // What is wrong with the configuration is logged (as an error) there.
+  EXPECT_NE(text.find("scaf.grace-period cannot be negative"),
+            std::string::npos)
+    << text;
+}
+
+TEST(InitTest, LogSinkThatCannotBeOpenedFailsEveryTopLevelScope) {
+  // A folder is no file (missing folders on the way would be created).
+  auto folder = std::filesystem::temp_directory_path().string();
+  config cfg;
+  ASSERT_FALSE(parse(cfg, {"--scaf.log-sink=" + folder}));
+  auto r = grace_of(cfg);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(scaf::is(r.error(), scaf::errc::invalid_argument));
+  auto text = scaf::render(r.error());
+  EXPECT_NE(text.find("scaf.log-sink"), std::string::npos) << text;
+  EXPECT_NE(text.find(folder), std::string::npos) << text;
+  config empty;
+  ASSERT_FALSE(parse(empty, {}));
+  empty.set("scaf.log-sink", std::string{}); // as `log-sink = ""` would
+  auto e = grace_of(empty);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(scaf::render(e.error()),
+            "scaf::invalid_argument(configuration: scaf.log-sink must be "
+            "stderr, stdout or a file path, got an empty string)");
 }
 
 TEST(InitTest, ForgettingInitFailsTheFirstScopeSayingWhatToCall) {
