@@ -28,8 +28,8 @@ caf::expected<digest> hash_file(const path& file, std::stop_token stop) {
     return caf::make_error(caf::sec::cannot_open_file, file.string());
   digest h = 14695981039346656037ull;
   std::vector<char> buf(64 * 1024);
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size()))
-         || in.gcount() > 0) {
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) ||
+         in.gcount() > 0) {
     if (stop.stop_requested())
       return scaf::make_error(scaf::errc::cancelled, file.string(),
                               "stopped while hashing");
@@ -41,6 +41,7 @@ caf::expected<digest> hash_file(const path& file, std::stop_token stop) {
   return h;
 }
 
+//! [hash-all]
 caf::expected<std::vector<digest>> hash_all(caf::actor_system& sys,
                                             const std::vector<path>& files) {
   return scaf::run(sys, [&](scaf::scope& s) {
@@ -52,6 +53,7 @@ caf::expected<std::vector<digest>> hash_all(caf::actor_system& sys,
     return scaf::collect(hs); // values in spawn order, or the first error
   });
 }
+//! [hash-all]
 
 } // namespace
 
@@ -71,8 +73,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (size_t i = 0; i < files.size(); ++i)
-    std::printf("%016llx  %s\n",
-                static_cast<unsigned long long>((*result)[i]),
+    std::printf("%016llx  %s\n", static_cast<unsigned long long>((*result)[i]),
                 files[i].c_str());
   return 0;
 }

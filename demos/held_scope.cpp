@@ -36,6 +36,7 @@ caf::behavior heartbeat(scaf::task_actor* self) {
     [self](tick_atom) { self->delayed_send(self, 20ms, tick_atom::value); }};
 }
 
+//! [client]
 /// What one client thread does with its session.
 void client(scaf::scope_ref server, int id) {
   scaf::scope_options opts;
@@ -55,6 +56,7 @@ void client(scaf::scope_ref server, int id) {
   auto report = session.join().wait();
   say(s.path(), std::string{"joined: "} + to_string(report->status));
 }
+//! [client]
 
 } // namespace
 
@@ -64,6 +66,7 @@ int main() {
   caf::actor_system sys{cfg};
   auto baseline = sys.registry().running();
   std::thread watcher;
+  //! [server]
   {
     scaf::scope_options opts;
     opts.name = "server";
@@ -86,6 +89,7 @@ int main() {
                   " behavior task(s) and " + std::to_string(live.scopes) +
                   " child scope(s) left; leaving the block");
   } // ~scope_owner: cancels the server and waits for its whole subtree
+  //! [server]
   watcher.join();
   say("main", "actors still running: " +
                 std::to_string(sys.registry().running() - baseline));

@@ -22,6 +22,7 @@ using packet_atom = caf::atom_constant<caf::atom("packet")>;
 
 using demo::say;
 
+//! [session]
 /// One client connection: echoes packets, closes when cancelled.
 caf::behavior session(scaf::task_actor* self, int conn) {
   say(self->path(), "session for connection " + std::to_string(conn));
@@ -31,6 +32,7 @@ caf::behavior session(scaf::task_actor* self, int conn) {
   });
   return {[](packet_atom, const std::string& bytes) { return bytes; }};
 }
+//! [session]
 
 /// Accepts a "connection" every 10 ms and asks its scope for a session.
 caf::behavior acceptor(scaf::task_actor* self) {
@@ -62,19 +64,24 @@ int main() {
   caf::actor_system sys{cfg};
   auto baseline = sys.registry().running();
 
+  //! [server]
   auto server = scaf::spawn_scope(sys, {.name = "server"}, [](scaf::scope& s) {
     s.spawn({.name = "acceptor", .background = true}, acceptor);
   });
+  //! [server]
 
   caf::scoped_actor client{sys};
   client->monitor(server);
   client->delayed_send(client, 60ms, connect_atom::value, -1);
   client->receive([](connect_atom, int) {});
   say("main", "sending one cancel to the server");
+  //! [cancel]
   caf::anon_send(server, scaf::cancel_atom::value, "shutting down");
+  // A monitor on `server` fires only after every descendant has terminated.
   client->receive([&](caf::down_msg& msg) {
     say("main", "server down: " + scaf::render(msg.reason));
   });
+  //! [cancel]
   auto left = sys.registry().running() - baseline - 1; // minus `client`
   std::printf("actors still running under the server: %zu\n", left);
   return left == 0 ? 0 : 1;

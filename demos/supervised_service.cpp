@@ -67,6 +67,7 @@ int main() {
   std::atomic<int> api_starts{0};
 
   auto app = scaf::spawn_scope(sys, {.name = "app"}, [&](scaf::scope& s) {
+    //! [supervisor]
     s.spawn(
       {.name = "sup"},
       scaf::supervisor({.strategy = scaf::restart_strategy::rest_for_one,
@@ -77,6 +78,7 @@ int main() {
                                     &cache_starts),
                         scaf::child({.name = "api", .shutdown = 100ms}, service,
                                     "api over cache", &api_starts)}));
+    //! [supervisor]
   });
 
   caf::scoped_actor client{sys};

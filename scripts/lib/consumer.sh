@@ -10,19 +10,20 @@ build="$scaf_root/build/release"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-consumer() { # NAME CMAKE-ARGS... -- configures, builds and runs it
-  local name=$1
-  shift
+consumer() { # NAME SOURCE-DIR CMAKE-ARGS... -- configures, builds and runs it
+  local name=$1 source=$2
+  shift 2
   echo "== scaf: consumer via $name =="
-  cmake -S "$scaf_root/tests/consumer" -B "$work/$name" -G Ninja \
-    -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake -S "$source" -B "$work/$name" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "$@" >/dev/null
   cmake --build "$work/$name" >/dev/null
-  "$work/$name/consumer"
+  "$work/$name/app"
 }
+project="$scaf_root/tests/consumer"
 
 # 1. cmake --install into a prefix, find_package(scaf CONFIG).
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
-consumer prefix -DCMAKE_PREFIX_PATH="$work/prefix"
+consumer prefix "$project" -DCMAKE_PREFIX_PATH="$work/prefix"
 
 # 2. The Debian package: installed for real when we may (and removed after),
 #    else unpacked into a root of its own.
@@ -34,13 +35,13 @@ grep -q "Depends: libcaf-dev" <<<"$info"
 if [ "$(id -u)" -eq 0 ] && ! dpkg-query -W libscaf-dev >/dev/null 2>&1; then
   dpkg -i "$deb" >/dev/null
   trap 'dpkg -r libscaf-dev >/dev/null; rm -rf "$work"' EXIT
-  consumer deb
+  consumer deb "$project"
 else
   dpkg-deb -x "$deb" "$work/debroot"
-  consumer deb -DCMAKE_PREFIX_PATH="$work/debroot/usr"
+  consumer deb "$project" -DCMAKE_PREFIX_PATH="$work/debroot/usr"
 fi
 
 # 3. add_subdirectory: scaf's tests, demos and benchmarks stay off, and the
 #    consumer gets C++20 from the targets.
-consumer subdirectory -DSCAF_SOURCE_DIR="$scaf_root"
+consumer subdirectory "$project/subdirectory" -DSCAF_SOURCE_DIR="$scaf_root"
 grep -q "SCAF_BUILD_TESTS:BOOL=OFF" "$work/subdirectory/CMakeCache.txt"

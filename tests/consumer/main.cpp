@@ -1,6 +1,11 @@
-// The consumer's program: a scope with a function task and a supervisor,
-// held from this thread. Exits 0 if everything ended as expected.
+// A complete program using scaf, as the README shows it: build it with the
+// CMakeLists.txt next to it against an installed scaf. scripts/test builds
+// it against an installed prefix, the Debian package and add_subdirectory,
+// and runs it: it exits 0 only if every result is the one printed here.
 #include <cstdio>
+#include <numeric>
+#include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -9,31 +14,52 @@
 
 namespace {
 
-caf::behavior worker(scaf::task_actor* self) {
-  self->on_cancel([self](const caf::error& why) { self->quit(why); });
-  return {[](int x) { return x; }};
+/// A task is an actor behavior; this one answers until it is cancelled.
+caf::behavior greeter(scaf::task_actor* self) {
+  self->on_cancel([self](const caf::error& why) {
+    std::printf("%s: cancelled, cleaning up\n", self->path().c_str());
+    self->quit(why);
+  });
+  return {[](const std::string& name) { return "hello, " + name; }};
 }
 
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
   caf::actor_system_config cfg;
-  scaf::init(cfg);
+  scaf::init(cfg); // declares --scaf.grace-period and friends
+  if (auto err = cfg.parse(argc, argv)) {
+    std::fprintf(stderr, "%s\n", caf::to_string(err).c_str());
+    return 2;
+  }
   caf::actor_system sys{cfg};
-  // A supervised background service, and main work whose value is the
-  // scope's: once it is done, the service is cancelled and run returns.
-  auto answer = scaf::run(sys, [](scaf::scope& s) {
-    s.spawn({.name = "sup", .background = true},
-            scaf::supervisor({}, {scaf::child({.name = "w"}, worker)}));
-    return scaf::collect(std::vector{s.spawn_fn([] { return 6 * 7; })});
+
+  // A scope: ten function tasks in parallel next to a supervised background
+  // service. The first error would cancel the rest; `run` returns once every
+  // actor in the scope has stopped, the service cancelled after the work.
+  auto squares = scaf::run(sys, [](scaf::scope& s) {
+    s.spawn({.name = "service", .background = true},
+            scaf::supervisor({}, {scaf::child({.name = "greeter"}, greeter)}));
+    std::vector<scaf::handle<int>> hs;
+    for (int i = 1; i <= 10; ++i)
+      hs.push_back(s.spawn_fn([i] { return i * i; }));
+    return scaf::collect(hs); // in spawn order, or the first error
   });
-  auto owner = scaf::make_scope(sys, {.name = "held"});
-  auto h = owner.ref().spawn_fn([] { return 1; });
-  auto one = h.wait();
-  auto report = owner.join().wait();
-  auto ok = answer && answer->size() == 1 && answer->front() == 42 && one &&
-            *one == 1 && report &&
+  if (!squares) {
+    std::fprintf(stderr, "failed: %s\n", scaf::render(squares.error()).c_str());
+    return 1;
+  }
+  auto sum = std::accumulate(squares->begin(), squares->end(), 0);
+  std::printf("sum of squares: %d\n", sum); // 385
+
+  // A scope held from this thread: it lives until joined, and its owner
+  // cancels it and waits for it if it goes first.
+  auto held = scaf::make_scope(sys, {.name = "held"});
+  auto answer = held.ref().spawn_fn([] { return 6 * 7; }).wait();
+  auto report = held.join().wait();
+  std::printf("answer: %d, held scope %s\n", answer ? *answer : -1,
+              report ? to_string(report->status) : "lost");
+  auto ok = sum == 385 && answer && *answer == 42 && report &&
             report->status == scaf::scope_status::succeeded;
-  std::printf("consumer: %s\n", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }
