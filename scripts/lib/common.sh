@@ -12,6 +12,7 @@ scaf_packages=(
   g++ cmake ninja-build
   libcaf-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
+  doxygen
 )
 
 scaf_missing_packages() {

@@ -40,6 +40,7 @@ enum class restart_type {
 struct child_options {
   /// The child's name: unique within its supervisor, the child's path element.
   std::string name;
+  /// When the child is restarted (OTP's default: always).
   restart_type restart = restart_type::permanent;
   /// When the supervisor stops the child: how long the child may take after
   /// its cancel before it is killed (its `spawn_options::grace`). Zero kills
@@ -50,7 +51,9 @@ struct child_options {
 /// What a supervisor starts: a child and how to treat it. Make one with
 /// `scaf::child`.
 struct child_spec {
+  /// How to treat the child.
   child_options options;
+  /// How to start it, again at every restart.
   child_factory start;
 };
 
@@ -72,16 +75,19 @@ inline child_spec child(child_options opts, child_factory factory) {
 
 /// How a supervisor restarts.
 struct supervisor_options {
+  /// Which children a child's end restarts.
   restart_strategy strategy = restart_strategy::one_for_one;
   /// Restart intensity: more than `intensity` restarts within `period` and
   /// the supervisor gives up: it stops every child (in reverse start order)
   /// and fails with `errc::restart_limit` (OTP's defaults: 1 in 5 s).
   size_t intensity = 1;
+  /// The window in which `intensity` restarts are allowed.
   caf::timespan period = std::chrono::seconds{5};
   /// Delay before a restart: `backoff` for the first restart within the
   /// period, doubled for each further one, at most `max_backoff`. Zero
   /// restarts at once.
   caf::timespan backoff{0};
+  /// The longest delay `backoff` doubles up to.
   caf::timespan max_backoff = std::chrono::seconds{1};
 };
 

@@ -17,6 +17,7 @@ struct child_exit {
   caf::actor_id id;
   /// The child's name, the last element of its path.
   std::string name;
+  /// How the child ended.
   node_status status;
   /// Empty when done; else the child's error, its cancel reason, or
   /// `errc::killed`.

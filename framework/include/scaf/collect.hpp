@@ -15,6 +15,7 @@ namespace scaf {
 template <class T>
 struct collected {
   static_assert(!std::is_void_v<T>, "collect needs tasks with values");
+  /// The tasks, in spawn order.
   std::vector<handle<T>> handles;
 };
 
@@ -23,6 +24,7 @@ struct collected {
 template <class T>
 struct settled {
   static_assert(!std::is_void_v<T>, "collect_settled needs tasks with values");
+  /// The tasks, in spawn order.
   std::vector<handle<T>> handles;
 };
 
@@ -30,6 +32,7 @@ struct settled {
 template <class T>
 struct first_of {
   static_assert(!std::is_void_v<T>, "first_success needs tasks with values");
+  /// The tasks racing.
   std::vector<handle<T>> handles;
 };
 

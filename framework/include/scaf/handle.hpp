@@ -238,10 +238,13 @@ private:
 template <class T>
 class handle {
 public:
+  /// What the task returns.
   using value_type = T;
 
+  /// A handle of no task: `valid()` is false.
   handle() = default;
 
+  /// @private
   explicit handle(std::shared_ptr<detail::handle_state<T>> state)
     : state_(std::move(state)) {
     // nop
@@ -337,11 +340,13 @@ inline auto continuation_handler() {
 template <class V>
 class ready_signal {
 public:
+  /// @private
   explicit ready_signal(std::shared_ptr<detail::handle_state<V>> state)
     : state_(std::move(state)) {
     // nop
   }
 
+  /// Resolves the spawner's handle with `V(value...)` (nothing for `void`).
   template <class... Us>
   void operator()(Us&&... value) const {
     if constexpr (std::is_void_v<V>)

@@ -32,10 +32,19 @@ public:
   /// A worker's job queue.
   class queue_type {
   public:
+    /// Adds `job` at the tail (CAF: a job from another thread).
     void append(caf::resumable* job);
+
+    /// Adds `job` at the head (CAF: a job of this worker, run next).
     void prepend(caf::resumable* job);
+
+    /// Takes the next job of this worker, or returns null.
     caf::resumable* take_head();
+
+    /// Takes a job for a thief, in O(1), or returns null.
     caf::resumable* take_tail();
+
+    /// Returns whether the queue has no job.
     bool empty() const;
 
   private:
@@ -46,13 +55,26 @@ public:
   /// Per-worker data, as `caf::policy::work_stealing::worker_data` but with
   /// `queue_type`.
   struct worker_data {
+    /// Reads the poll strategies from `p`'s configuration, as CAF's does.
     explicit worker_data(caf::scheduler::abstract_coordinator* p);
+
+    /// Copies the settings and starts with an empty queue (CAF copies a
+    /// prototype into each worker).
     worker_data(const worker_data& other);
 
+    /// The worker's jobs.
     queue_type queue;
+
+    /// Picks the victims of steals.
     std::default_random_engine rengine;
+
+    /// The victim's index among the other workers.
     std::uniform_int_distribution<size_t> uniform;
+
+    /// How hard to poll before sleeping: aggressive, moderate, relaxed.
     std::array<poll_strategy, 3> strategies;
+
+    /// Where an idle worker sleeps until a job arrives.
     wait_strategy waitdata;
   };
 };
@@ -67,17 +89,22 @@ public:
 /// timeout and forwards only their cancels; everything else is CAF's.
 class sparse_cancel_clock : public caf::detail::thread_safe_actor_clock {
 public:
+  /// CAF's clock, which does the work.
   using super = caf::detail::thread_safe_actor_clock;
 
+  /// Remembers `self`, then sets the timeout as CAF does.
   void set_ordinary_timeout(time_point t, caf::abstract_actor* self,
                             caf::atom_value type, uint64_t id) override;
 
+  /// Remembers `self`, then sets the timeout as CAF does.
   void set_request_timeout(time_point t, caf::abstract_actor* self,
                            caf::message_id id) override;
 
+  /// Remembers `self`, then sets the timeout as CAF does.
   void set_multi_timeout(time_point t, caf::abstract_actor* self,
                          caf::atom_value type, uint64_t id) override;
 
+  /// Forwards the cancel to CAF's clock only if `self` set a timeout.
   void cancel_timeouts(caf::abstract_actor* self) override;
 
 private:
@@ -94,15 +121,18 @@ private:
 template <class Policy>
 class coordinator : public caf::scheduler::coordinator<Policy> {
 public:
+  /// CAF's coordinator, which does the scheduling.
   using super = caf::scheduler::coordinator<Policy>;
 
   using super::super;
 
+  /// Returns the system's clock.
   sparse_cancel_clock& clock() noexcept override {
     return clock_;
   }
 
 protected:
+  /// Starts the clock's thread, then the workers.
   void start() override {
     timer_ = std::thread{[this] {
       this->system().thread_started();
@@ -112,6 +142,7 @@ protected:
     super::start();
   }
 
+  /// Stops the workers, then the clock's thread.
   void stop() override {
     super::stop();
     clock_.cancel_dispatch_loop();

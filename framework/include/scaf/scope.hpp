@@ -108,6 +108,7 @@ public:
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f);
 
+  /// As above, with default `spawn_options`.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(F f) {
     return spawn_fn(spawn_options{}, std::move(f));
@@ -123,6 +124,7 @@ public:
   handle<detail::fn_value_t<F>> spawn_cancellable(const spawn_options& opts,
                                                   T fallback, F f);
 
+  /// As above, with default `spawn_options`.
   template <class T, class F>
   handle<detail::fn_value_t<F>> spawn_cancellable(T fallback, F f) {
     return spawn_cancellable(spawn_options{}, std::move(fallback),
@@ -136,6 +138,7 @@ public:
   handle<detail::fn_value_t<F>>
   spawn_blocking_cancellable(const spawn_options& opts, T fallback, F f);
 
+  /// As above, with default `spawn_options`.
   template <class T, class F>
   handle<detail::fn_value_t<F>> spawn_blocking_cancellable(T fallback, F f) {
     return spawn_blocking_cancellable(spawn_options{}, std::move(fallback),
@@ -150,6 +153,7 @@ public:
   template <class F>
   handle<detail::fn_value_t<F>> spawn_blocking(const spawn_options& opts, F f);
 
+  /// As above, with default `spawn_options`.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_blocking(F f) {
     return spawn_blocking(spawn_options{}, std::move(f));
@@ -161,6 +165,7 @@ public:
   caf::expected<handle<detail::fn_value_t<F>>>
   try_spawn_fn(const spawn_options& opts, F f);
 
+  /// As above, with default `spawn_options`.
   template <class F>
   caf::expected<handle<detail::fn_value_t<F>>> try_spawn_fn(F f) {
     return try_spawn_fn(spawn_options{}, std::move(f));
@@ -172,6 +177,7 @@ public:
   caf::expected<handle<detail::fn_value_t<F>>>
   try_spawn_blocking(const spawn_options& opts, F f);
 
+  /// As above, with default `spawn_options`.
   template <class F>
   caf::expected<handle<detail::fn_value_t<F>>> try_spawn_blocking(F f) {
     return try_spawn_blocking(spawn_options{}, std::move(f));
@@ -258,12 +264,10 @@ public:
   /// accepts children.
   void join();
 
-  /// Called from the body of a scope that would finish once its body has
-  /// returned and its main children are done (`scaf::run`, nested scopes):
-  /// it stays open instead, accepting children, until it is joined, closed
-  /// or cancelled, as a `scaf::spawn_scope` service scope does. Called once
-  /// the body has returned it changes nothing: the body's return already
-  /// joined the scope.
+  /// Called from the body of a `scaf::run` or nested scope: the scope stays
+  /// open after its body, accepting children until it is joined, closed or
+  /// cancelled (as a `scaf::spawn_scope` service scope does). Called after
+  /// the body returned (which joined the scope), it changes nothing.
   void keep_open();
 
   /// Fails the scope with `reason` as if a child had failed with it. An
@@ -330,15 +334,13 @@ public:
   /// handler throws, the scope fails with `errc::task_exception`.
   void on_child_done(std::function<void(const child_exit&)> handler);
 
-  /// From now on, when the scope is cancelled it calls `handler(reason)`
-  /// instead of cancelling every child at once; the handler stops the
-  /// children itself (one at a time, in an order of its choosing, e.g. with
-  /// `cancel_child`), and the scope finishes once they are done. The scope
-  /// counts as cancelled all the same (new children start cancelled), and a
-  /// parent that forces it (or `abort`) still forces every child at once.
-  /// Whatever the handler leaves running is forced when the grace period
-  /// ends; if it throws, the scope fails with `errc::task_exception` and
-  /// cancels every child at once.
+  /// From now on, a cancel calls `handler(reason)` instead of cancelling
+  /// every child at once: the handler stops them itself (in an order of its
+  /// choosing, e.g. with `cancel_child`); the scope finishes once they are
+  /// done. It counts as cancelled all the same (new children start
+  /// cancelled); a force (parent's, or `abort`) still forces every child at
+  /// once, and so does the end of the grace period for what the handler
+  /// left running. If it throws, the scope fails (`errc::task_exception`).
   void on_cancel(std::function<void(const caf::error&)> handler);
 
   /// Runs `f` in the scope's context once `delay` has passed, unless the

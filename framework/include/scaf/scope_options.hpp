@@ -134,6 +134,7 @@ struct node_outcome {
   /// (A scope opened by a task that was done before it, killed, stands
   /// beside that task as "task/scope".)
   std::string name;
+  /// How the node ended.
   node_status status = node_status::done;
   /// The node's exit reason; empty when done.
   caf::error reason;

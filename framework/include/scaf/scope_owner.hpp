@@ -52,6 +52,7 @@ public:
   /// @private
   explicit scope_owner(std::shared_ptr<detail::scope_shared> shared);
 
+  /// Takes over `other`'s scope; `other` then owns nothing.
   scope_owner(scope_owner&& other) noexcept;
 
   /// Releases the scope owned so far (as the destructor does), then takes

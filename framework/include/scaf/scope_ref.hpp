@@ -98,6 +98,7 @@ public:
     return handle<void>{std::move(state)};
   }
 
+  /// As above, with default `spawn_options`.
   template <class F, class... Ts>
   requires(!std::is_same_v<std::decay_t<F>, spawn_options>) handle<void> spawn(
     F fun, Ts&&... xs)
@@ -111,6 +112,7 @@ public:
     return function<caf::no_spawn_options>(opts, std::move(f), {}, false);
   }
 
+  /// As above, with default `spawn_options`.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(F f) const {
     return spawn_fn(spawn_options{}, std::move(f));
@@ -125,6 +127,7 @@ public:
     return function<caf::detached>(opts, std::move(f), {}, false);
   }
 
+  /// As above, with default `spawn_options`.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_blocking(F f) const {
     return spawn_blocking(spawn_options{}, std::move(f));
@@ -139,6 +142,7 @@ public:
       detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, false);
   }
 
+  /// As above, with default `spawn_options`.
   template <class T, class F>
   handle<detail::fn_value_t<F>> spawn_cancellable(T fallback, F f) const {
     return spawn_cancellable(spawn_options{}, std::move(fallback),
@@ -157,6 +161,7 @@ public:
       detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, false);
   }
 
+  /// As above, with default `spawn_options`.
   template <class T, class F>
   handle<detail::fn_value_t<F>> spawn_blocking_cancellable(T fallback,
                                                            F f) const {
@@ -172,6 +177,7 @@ public:
     return function<caf::no_spawn_options>(opts, std::move(f), {}, true);
   }
 
+  /// As above, with default `spawn_options`.
   template <class F>
   handle<detail::fn_value_t<F>> try_spawn_fn(F f) const {
     return try_spawn_fn(spawn_options{}, std::move(f));
@@ -186,6 +192,7 @@ public:
     return function<caf::detached>(opts, std::move(f), {}, true);
   }
 
+  /// As above, with default `spawn_options`.
   template <class F>
   handle<detail::fn_value_t<F>> try_spawn_blocking(F f) const {
     return try_spawn_blocking(spawn_options{}, std::move(f));
@@ -239,6 +246,8 @@ public:
   /// background children, because its main work is done.
   bool is_cancelled() const;
 
+  /// Returns whether the scope refuses new children: it was closed or
+  /// aborted, or it has finished. (A cancelled scope still accepts them.)
   bool is_closed() const;
 
   /// Returns whether the scope actor has terminated (with every actor under

@@ -31,7 +31,9 @@ namespace scaf {
 /// scope sees. Local only: it carries a closure, so it cannot cross to
 /// another node.
 struct spawn_request {
+  /// The child's name, whether it is a background child, its grace period.
   spawn_options options;
+  /// What to spawn.
   child_factory factory;
 };
 

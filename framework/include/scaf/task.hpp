@@ -40,10 +40,12 @@ namespace scaf {
 /// member functions must be called from the task's own context.
 class task_base : public caf::event_based_actor {
 public:
+  /// CAF's event-based actor, which a task is.
   using super = caf::event_based_actor;
 
   // -- constructors, destructors, and assignment operators -------------------
 
+  /// Called by CAF's spawn (through `scope::spawn`), never by users.
   explicit task_base(caf::actor_config& cfg);
 
   ~task_base() override;
@@ -198,10 +200,12 @@ using stateful_task = caf::stateful_actor<detail::task_state<State>, task_base>;
 /// A task without state of its own.
 using task_actor = stateful_task<detail::no_state>;
 
+/// @cond internal
 template <class State>
 template <class Self>
 void detail::task_state<State>::bind(Self* ptr) {
   static_cast<task_base*>(ptr)->core_ = this;
 }
+/// @endcond
 
 } // namespace scaf
