@@ -30,6 +30,14 @@ const char* to_string(errc x) {
     return "restart_limit";
   case errc::would_deadlock:
     return "would_deadlock";
+  case errc::no_such_child:
+    return "no_such_child";
+  case errc::child_exists:
+    return "child_exists";
+  case errc::child_running:
+    return "child_running";
+  case errc::child_restarting:
+    return "child_restarting";
   }
   return "<unknown scaf::errc>";
 }

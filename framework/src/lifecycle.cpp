@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include <caf/scheduled_actor.hpp>
+
 #include "scaf/atoms.hpp"
 #include "scaf/detail/continuation.hpp"
 #include "scaf/scope_owner.hpp"
@@ -180,6 +182,48 @@ void scope::on_child_done(std::function<void(const child_exit&)> handler) {
 
 void scope::on_cancel(std::function<void(const caf::error&)> handler) {
   state_of(*this).hooks().on_cancel = std::move(handler);
+}
+
+void scope::on_message(caf::message_handler handler) {
+  auto& st = state_of(*this);
+  // The default handler costs nothing until a scope asks for one.
+  if (!st.hooks().on_message)
+    self_->set_default_handler(
+      [&st](caf::scheduled_actor* self, caf::message_view& x) {
+        return st.on_unknown_message(self, x);
+      });
+  st.hooks().on_message = std::move(handler);
+}
+
+caf::result<caf::message>
+detail::scope_state::on_unknown_message(caf::scheduled_actor* self,
+                                        caf::message_view& x) {
+  if (!hooks().on_message)
+    return caf::print_and_drop(self, x);
+  auto msg = x.move_content_to_message();
+  return on_unknown_message(msg);
+}
+
+caf::result<caf::message>
+detail::scope_state::on_unknown_message(caf::message& msg) {
+  // A copy: the handler may replace itself.
+  auto handler = hooks().on_message;
+  if (!handler)
+    return caf::sec::unexpected_message;
+  caf::optional<caf::message> answer;
+  try {
+    answer = handler(msg);
+  } catch (...) {
+    auto err = task_exception_error(std::current_exception(), path_.str());
+    fail_with(err);
+    return err;
+  }
+  if (!answer)
+    return caf::sec::unexpected_message;
+  // The handler took a response promise: it answers later.
+  if (self_->current_mailbox_element()->mid.is_answered())
+    return caf::delegated<caf::message>{};
+  return std::move(*answer);
 }
 
 caf::error scope::after(caf::timespan delay, std::function<void()> f) {

@@ -223,26 +223,29 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
       guarded([&] { cancel(std::move(cause)); });
     },
     [this](ref_atom) { return ref(); },
-    [this](caf::atom_value command) -> caf::result<void> {
+    [this](caf::atom_value command) -> caf::result<caf::message> {
       switch (static_cast<uint64_t>(command)) {
       case abort_atom::uint_value():
         guarded([&] { abort(); });
-        return {};
+        return caf::message{};
       case close_atom::uint_value():
         guarded([&] { close(); });
-        return {};
+        return caf::message{};
       case join_atom::uint_value():
         guarded([&] { join(); });
-        return {};
+        return caf::message{};
       case no_tasks_atom::uint_value(): {
         auto rp = self_->make_response_promise();
         guarded([&] {
           on_no_tasks([rp]() mutable { rp.deliver(no_tasks_atom::value); });
         });
-        return caf::delegated<void>{};
+        return caf::delegated<caf::message>{};
       }
-      default:
-        return caf::sec::unexpected_message;
+      default: {
+        // Another one-atom message: the scope's own handler, if any.
+        auto msg = caf::make_message(command);
+        return on_unknown_message(msg);
+      }
       }
     },
     [this](spawn_atom, spawn_request& req) -> caf::result<caf::actor> {

@@ -43,6 +43,8 @@ namespace scaf::detail {
 struct scope_hooks {
   std::function<void(const child_exit&)> on_child_done;
   std::function<void(const caf::error&)> on_cancel;
+  /// See scope::on_message.
+  caf::message_handler on_message;
   /// See node_context::on_started; empty once called.
   std::function<void()> on_started;
   std::vector<std::function<void()>> no_tasks_waiters;
@@ -99,6 +101,15 @@ public:
   void on_event(call_event& x);
 
   scope_hooks& hooks();
+
+  /// The default handler once `on_message` installed one: a message no case
+  /// of the scope's behavior matched.
+  caf::result<caf::message> on_unknown_message(caf::scheduled_actor* self,
+                                               caf::message_view& x);
+
+  /// The same, for a message a case of the behavior took but did not know
+  /// (a one-atom message that is none of the scope's commands).
+  caf::result<caf::message> on_unknown_message(caf::message& msg);
 
   void notify_no_tasks();
 

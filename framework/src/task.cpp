@@ -61,14 +61,16 @@ detail::continuation_target::make(caf::actor_addr target,
 }
 
 void detail::continuation_target::post_or_run(const caf::actor_addr& here) {
-  if (here && target_ == here)
+  if (!target_ || (here && target_ == here))
     fn_();
   else
     post();
 }
 
 void detail::continuation_target::post() {
-  if (auto hdl = caf::actor_cast<caf::actor>(target_))
+  if (!target_)
+    fn_();
+  else if (auto hdl = caf::actor_cast<caf::actor>(target_))
     caf::anon_send(hdl, continuation{std::move(fn_)});
 }
 

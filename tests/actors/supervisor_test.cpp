@@ -12,138 +12,11 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 
-#include "../common/fixture.hpp"
-#include "../common/tasks.hpp"
+#include "supervisor_fixture.hpp"
 
 using namespace scaf;
 using namespace scaf::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-/// The current start of each supervised test child, by name.
-using live_map = std::map<std::string, caf::actor>;
-
-/// A supervised test child: `worker_with` that registers its current start
-/// in `live` and logs "at:<path>" when it starts.
-caf::behavior member(traced_task* self, event_log* log, live_map* live,
-                     std::string name, on_cancel_mode mode) {
-  (*live)[name] = caf::actor_cast<caf::actor>(self);
-  log->add("at:" + self->path());
-  return worker_with(self, log, std::move(name), mode, caf::error{});
-}
-
-/// Like `member`, but its first start fails in its behavior function.
-caf::behavior fails_first(traced_task* self, event_log* log, live_map* live,
-                          std::string name, int* starts) {
-  if ((*starts)++ == 0) {
-    log->add("failed-to-start:" + name);
-    self->quit(app_error(9, name + " could not start"));
-    return {};
-  }
-  return member(self, log, live, std::move(name), on_cancel_mode::log_and_quit);
-}
-
-/// An argument whose copies throw once `*armed` is set: a child spec made
-/// from it can no longer be spawned.
-struct copy_bomb {
-  explicit copy_bomb(const bool* trigger) : armed(trigger) {
-    // nop
-  }
-
-  copy_bomb(const copy_bomb& other) : armed(other.armed) {
-    if (*armed)
-      throw std::runtime_error("copy threw");
-  }
-
-  copy_bomb& operator=(const copy_bomb&) = delete;
-
-  const bool* armed;
-};
-
-caf::behavior bomb_task(traced_task* self, event_log* log, copy_bomb) {
-  log->add("start:" + self->path());
-  return {[](finish_atom) {}};
-}
-
-child_spec member_spec(event_log* log, live_map* live, child_options opts,
-                       on_cancel_mode mode = on_cancel_mode::log_and_quit) {
-  auto name = opts.name;
-  return child(std::move(opts), member, log, live, name, mode);
-}
-
-class SupervisorTest : public deterministic_test {
-protected:
-  std::shared_ptr<scope_report> report = std::make_shared<scope_report>();
-  live_map live;
-  caf::actor root;
-  caf::actor sup;
-
-  /// Runs a supervisor named "sup" in a service scope "root" (grace 10 s).
-  void start(supervisor_options opts, std::vector<child_spec> children) {
-    root = spawn_scope(
-      sys, {.name = "root", .grace = 10s},
-      [&, opts, children](scope& s) {
-        sup = *s.spawn({.name = "sup"}, supervisor(opts, children));
-      },
-      report);
-    run();
-  }
-
-  void fail(const std::string& name, uint8_t code = 1) {
-    caf::anon_send(live.at(name), fail_atom::value,
-                   app_error(code, name + " broke"));
-    run();
-  }
-
-  void finish(const std::string& name) {
-    caf::anon_send(live.at(name), finish_atom::value);
-    run();
-  }
-
-  /// The events logged after the first occurrence of `marker`.
-  std::vector<std::string> events_after(const std::string& marker) {
-    auto all = log.events();
-    auto pos = std::find(all.begin(), all.end(), marker);
-    return {pos == all.end() ? all.end() : pos + 1, all.end()};
-  }
-
-  /// The events that start with one of "start:", "~", "cancel:<name>:" (cut
-  /// to "cancel:<name>"), in order: what the supervisor did to its children.
-  static std::vector<std::string> lifecycle(std::vector<std::string> events) {
-    std::vector<std::string> out;
-    for (auto& e : events) {
-      if (e.rfind("start:", 0) == 0 || e.rfind("~", 0) == 0)
-        out.push_back(e);
-      else if (e.rfind("cancel:", 0) == 0)
-        out.push_back(e.substr(0, e.find(':', 7)));
-    }
-    return out;
-  }
-
-  std::vector<child_spec> abc(child_options base = {}) {
-    std::vector<child_spec> specs;
-    for (auto name : {"a", "b", "c"}) {
-      auto opts = base;
-      opts.name = name;
-      specs.push_back(member_spec(&log, &live, opts));
-    }
-    return specs;
-  }
-};
-
-using strings = std::vector<std::string>;
-
-/// Index of the n-th (from 1) occurrence of `event` in `log`, or -1.
-long nth_index(const event_log& log, const std::string& event, size_t n) {
-  auto all = log.events();
-  for (size_t i = 0; i < all.size(); ++i)
-    if (all[i] == event && --n == 0)
-      return static_cast<long>(i);
-  return -1;
-}
-
-} // namespace
 
 // -- restart strategies -------------------------------------------------------
 
@@ -257,27 +130,81 @@ TEST_F(SupervisorTest,
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-TEST_F(SupervisorTest, ChildThatCannotBeSpawnedFailsLikeOneThatEndsAtStart) {
+TEST_F(SupervisorTest,
+       ChildThatCannotBeSpawnedAtStartFailsTheSupervisorsStart) {
   bool armed = false;
   auto specs = abc();
   specs.insert(specs.begin() + 1,
                child({.name = "bomb"}, bomb_task, &log, copy_bomb{&armed}));
   armed = true; // from now on every spawn of "bomb" throws
   start(
-    {.strategy = restart_strategy::one_for_one, .intensity = 1, .period = 5s},
+    {.strategy = restart_strategy::one_for_one, .intensity = 5, .period = 5s},
     specs);
-  // The others started; the bomb was restarted once, then the supervisor
-  // gave up and stopped them in reverse order.
-  EXPECT_EQ(lifecycle(log.events()),
-            (strings{"start:a", "start:b", "start:c", "cancel:c", "~c",
-                     "cancel:b", "~b", "cancel:a", "~a"}));
-  EXPECT_EQ(render(report->reason()),
+  // a was up; it is stopped, b and c never start, and the supervisor fails
+  // with the bomb's error (OTP: failed_to_start_child), with no restart.
+  EXPECT_EQ(lifecycle(log.events()), (strings{"start:a", "cancel:a", "~a"}));
+  ASSERT_TRUE(sup_exit);
+  EXPECT_EQ(render(*sup_exit),
+            "scaf::task_exception(root/sup/bomb: copy threw)");
+  stop_all();
+}
+
+TEST_F(SupervisorTest, ChildThatCannotBeRespawnedUsesUpTheIntensity) {
+  bool armed = false;
+  auto specs = abc();
+  specs.push_back(child({.name = "bomb"}, bomb_task, &log, copy_bomb{&armed}));
+  start(
+    {.strategy = restart_strategy::one_for_all, .intensity = 1, .period = 5s},
+    specs);
+  armed = true; // from now on every spawn of "bomb" throws
+  log.add("--");
+  fail("a"); // the group restart's spawn of the bomb fails: one restart more
+  EXPECT_EQ(log.count("start:a"), 2u);
+  ASSERT_TRUE(sup_exit) << testing::PrintToString(log.events());
+  EXPECT_EQ(render(*sup_exit),
             "scaf::restart_limit(root/sup: bomb ended with "
             "scaf::task_exception(root/sup/bomb: copy threw); restarting it "
             "would make 2 restarts within 5000 ms, more than the intensity "
             "1)");
-  EXPECT_EQ(report->status, scope_status::failed);
-  EXPECT_EQ(sys.registry().running(), baseline);
+  stop_all();
+}
+
+TEST_F(SupervisorTest,
+       InitialStartFailureStopsTheStartedChildrenInReverseAndFailsWithIt) {
+  plan["c"] = {start_mode::fail};
+  start({.intensity = 10},
+        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
+         planned_spec({.name = "c"}), planned_spec({.name = "d"})});
+  EXPECT_EQ(lifecycle(log.events()), (strings{"start:a", "start:b", "cancel:b",
+                                              "~b", "cancel:a", "~a"}));
+  EXPECT_EQ(log.count("failed-to-start:c"), 1u); // never retried
+  EXPECT_EQ(log.count("at:root/sup/d"), 0u);
+  ASSERT_TRUE(sup_exit);
+  EXPECT_EQ(render(*sup_exit), render(app_error(9, "c could not start")));
+  stop_all();
+}
+
+TEST_F(SupervisorTest, ChildEndingWellBeforeItIsUpDeclinesAndIsNotRestarted) {
+  plan["b"] = {start_mode::decline};
+  plan["t"] = {start_mode::decline};
+  start({.intensity = 10},
+        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
+         planned_spec({.name = "t", .restart = restart_type::temporary}),
+         planned_spec({.name = "c"})});
+  // OTP's ignore: the start goes on; b is kept as stopped, the temporary t
+  // is forgotten, and neither is restarted.
+  EXPECT_EQ(lifecycle(log.events()), (strings{"start:a", "start:c"}));
+  EXPECT_EQ(states(), (strings{"a:running", "b:stopped", "c:running"}));
+  EXPECT_FALSE(sup_exit);
+  advance(10s);
+  EXPECT_EQ(log.count("declined:b"), 1u);
+  // It can be started again by hand.
+  auto again = sup_ref().restart_child("b");
+  run();
+  ASSERT_TRUE(again.ready());
+  EXPECT_TRUE(again.get() && *again.get()) << render(again.get().error());
+  EXPECT_EQ(states(), (strings{"a:running", "b:running", "c:running"}));
+  stop_all();
 }
 
 TEST_F(SupervisorTest, RestartsSpreadOverMoreThanThePeriodAreForgiven) {
@@ -293,7 +220,7 @@ TEST_F(SupervisorTest, RestartsSpreadOverMoreThanThePeriodAreForgiven) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-TEST_F(SupervisorTest, BackoffDelaysRestartsAndDoublesWithinThePeriod) {
+TEST_F(SupervisorTest, BackoffDelaysRestartsAndDoublesForEachRestartOfAChild) {
   start(
     {.intensity = 10, .period = 10s, .backoff = 100ms, .max_backoff = 150ms},
     abc());
@@ -302,7 +229,7 @@ TEST_F(SupervisorTest, BackoffDelaysRestartsAndDoublesWithinThePeriod) {
   EXPECT_EQ(log.count("start:b"), 1u);
   advance(1ms);
   EXPECT_EQ(log.count("start:b"), 2u);
-  fail("b"); // second restart in the period: 200 ms, capped at 150 ms
+  fail("b"); // b's second restart: 200 ms, capped at 150 ms
   advance(149ms);
   EXPECT_EQ(log.count("start:b"), 2u);
   advance(1ms);
@@ -319,7 +246,7 @@ TEST_F(SupervisorTest, ChildFailingDuringARestartIsHandledAfterIt) {
   advance(100ms);
   EXPECT_EQ(log.count("start:b"), 2u);
   EXPECT_EQ(log.count("start:c"), 1u);
-  advance(199ms); // c's is the second restart in the period: 200 ms
+  advance(99ms); // c's own first backoff: 100 ms from then
   EXPECT_EQ(log.count("start:c"), 1u);
   advance(1ms);
   EXPECT_EQ(log.count("start:c"), 2u);
@@ -455,22 +382,22 @@ TEST_F(SupervisorTest, AbortedParentScopeStopsEverythingWithoutRestarts) {
 }
 
 TEST_F(SupervisorTest, ChildFailingBeforeItIsUpHoldsBackTheOnesAfterIt) {
-  int b_starts = 0;
+  plan["b"] = {start_mode::up, start_mode::fail};
   start({.strategy = restart_strategy::rest_for_one, .intensity = 5},
-        {member_spec(&log, &live, {.name = "a"}),
-         child({.name = "b"}, fails_first, &log, &live, std::string{"b"},
-               &b_starts),
-         member_spec(&log, &live, {.name = "c"})});
-  // c depends on b: it starts once, after b is up.
-  EXPECT_EQ(lifecycle(log.events()),
-            (strings{"start:a", "start:b", "start:c"}));
-  EXPECT_LT(log.index_of("failed-to-start:b"), log.index_of("start:b"));
+        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
+         planned_spec({.name = "c"})});
+  log.add("--");
+  fail("a"); // restarts a, b and c; b's second start fails
+  // c depends on b: it starts again only once b is up, after b's retry.
   EXPECT_EQ(log.count("failed-to-start:b"), 1u);
-  EXPECT_EQ(log.count("at:root/sup/b"), 1u); // its second start
-  EXPECT_EQ(log.count("at:root/sup/c"), 1u);
-  caf::anon_send(root, cancel_atom::value, "done");
-  run();
-  EXPECT_EQ(sys.registry().running(), baseline);
+  EXPECT_EQ(log.count("at:root/sup/b"), 2u); // its first and third start
+  EXPECT_EQ(log.count("at:root/sup/c"), 2u);
+  EXPECT_LT(log.index_of("failed-to-start:b"),
+            nth_index(log, "at:root/sup/b", 2));
+  EXPECT_LT(nth_index(log, "at:root/sup/b", 2),
+            nth_index(log, "at:root/sup/c", 2));
+  EXPECT_FALSE(sup_exit);
+  stop_all();
 }
 
 TEST_F(SupervisorTest, NestedSupervisorIsUpOnlyOnceAllItsChildrenAre) {
@@ -508,6 +435,164 @@ TEST_F(SupervisorTest, SupervisorsNest) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+// -- significant children and auto shutdown ----------------------------------
+
+TEST_F(SupervisorTest, SignificantChildEndingWellEndsTheSupervisorInReverse) {
+  start(
+    {.shutdown_when = auto_shutdown::any_significant},
+    {member_spec(&log, &live, {.name = "a"}),
+     member_spec(
+       &log, &live,
+       {.name = "b", .restart = restart_type::transient, .significant = true}),
+     member_spec(&log, &live, {.name = "c"})});
+  log.add("--");
+  finish("b");
+  EXPECT_EQ(lifecycle(events_after("--")),
+            (strings{"~b", "cancel:c", "~c", "cancel:a", "~a"}));
+  // It ended by itself, successfully: its parent goes on.
+  ASSERT_TRUE(sup_exit);
+  EXPECT_FALSE(*sup_exit) << render(*sup_exit);
+  stop_all();
+  EXPECT_EQ(report->status, scope_status::cancelled);
+}
+
+TEST_F(SupervisorTest, FailingSignificantTransientChildIsRestartedNotAnEnd) {
+  start(
+    {.intensity = 5, .shutdown_when = auto_shutdown::any_significant},
+    {member_spec(
+       &log, &live,
+       {.name = "b", .restart = restart_type::transient, .significant = true}),
+     member_spec(&log, &live, {.name = "c"})});
+  fail("b");
+  EXPECT_EQ(log.count("start:b"), 2u);
+  EXPECT_FALSE(sup_exit);
+  // Stopped through the supervisor, it ends nothing either.
+  auto stopped = sup_ref().terminate_child("b");
+  run();
+  EXPECT_TRUE(stopped.get());
+  EXPECT_FALSE(sup_exit);
+  EXPECT_EQ(states(), (strings{"b:stopped", "c:running"}));
+  stop_all();
+}
+
+TEST_F(SupervisorTest, AllSignificantWaitsForTheLastSignificantChild) {
+  child_options significant{.restart = restart_type::temporary,
+                            .significant = true};
+  auto x = significant;
+  x.name = "x";
+  auto y = significant;
+  y.name = "y";
+  start({.shutdown_when = auto_shutdown::all_significant},
+        {member_spec(&log, &live, x), member_spec(&log, &live, y),
+         member_spec(&log, &live, {.name = "z"})});
+  // A temporary child's end counts, whatever its reason.
+  fail("x");
+  EXPECT_FALSE(sup_exit);
+  EXPECT_EQ(states(), (strings{"y:running", "z:running"}));
+  finish("y");
+  ASSERT_TRUE(sup_exit);
+  EXPECT_FALSE(*sup_exit) << render(*sup_exit);
+  EXPECT_EQ(log.count("~z"), 1u);
+  stop_all();
+}
+
+TEST_F(SupervisorTest,
+       SignificantChildrenThatCannotEndTheirSupervisorAreRefused) {
+  auto significant_permanent =
+    member_spec(&log, &live, {.name = "p", .significant = true});
+  start({.shutdown_when = auto_shutdown::any_significant},
+        {significant_permanent});
+  ASSERT_TRUE(sup_exit);
+  EXPECT_EQ(render(*sup_exit),
+            "scaf::invalid_argument(root/sup: child 'p' is significant and "
+            "permanent: only a transient or temporary child can end its "
+            "supervisor)");
+  stop_all();
+  sup_exit.reset();
+  start({}, {member_spec(&log, &live,
+                         {.name = "t",
+                          .restart = restart_type::transient,
+                          .significant = true})});
+  ASSERT_TRUE(sup_exit);
+  EXPECT_TRUE(is(*sup_exit, errc::invalid_argument)) << render(*sup_exit);
+  EXPECT_EQ(log.count("start:t"), 0u);
+  stop_all();
+}
+
+// -- giving up, seen from a parent supervisor ---------------------------------
+
+TEST_F(SupervisorTest, TransientSupervisorThatGaveUpIsNotRestartedByItsParent) {
+  auto inner =
+    supervisor({.intensity = 0}, {member_spec(&log, &live, {.name = "x"})});
+  start({.intensity = 5},
+        {child({.name = "inner", .restart = restart_type::transient}, inner),
+         member_spec(&log, &live, {.name = "a"})});
+  fail("x"); // inner gives up at once: for its parent, a normal end
+  EXPECT_EQ(log.count("start:x"), 1u);
+  EXPECT_EQ(states(), (strings{"inner:stopped", "a:running"}));
+  EXPECT_FALSE(sup_exit);
+  stop_all();
+}
+
+TEST_F(SupervisorTest, SignificantSupervisorGivingUpEndsItsParentToo) {
+  auto inner =
+    supervisor({.intensity = 0}, {member_spec(&log, &live, {.name = "x"})});
+  start({.intensity = 5, .shutdown_when = auto_shutdown::any_significant},
+        {member_spec(&log, &live, {.name = "a"}),
+         child({.name = "inner",
+                .restart = restart_type::transient,
+                .significant = true},
+               inner)});
+  fail("x");
+  ASSERT_TRUE(sup_exit);
+  EXPECT_FALSE(*sup_exit) << render(*sup_exit);
+  EXPECT_EQ(log.count("~a"), 1u);
+  stop_all();
+}
+
+// -- backoff
+// --------------------------------------------------------------------
+
+TEST_F(SupervisorTest, BackoffStartsOverOnceTheChildRanLongEnough) {
+  start({.intensity = 10,
+         .period = 10s,
+         .backoff = 100ms,
+         .max_backoff = 1s,
+         .backoff_reset = 2s},
+        abc());
+  fail("b");
+  advance(100ms); // first: 100 ms
+  fail("b");
+  advance(199ms); // second: 200 ms
+  EXPECT_EQ(log.count("start:b"), 2u);
+  advance(1ms);
+  EXPECT_EQ(log.count("start:b"), 3u);
+  advance(2s); // b has run for 2 s: the next delay is 100 ms again
+  fail("b");
+  advance(99ms);
+  EXPECT_EQ(log.count("start:b"), 3u);
+  advance(1ms);
+  EXPECT_EQ(log.count("start:b"), 4u);
+  stop_all();
+}
+
+TEST_F(SupervisorTest, JitterAddsAtMostItsFractionOfTheDelay) {
+  start({.intensity = 100,
+         .period = 10s,
+         .backoff = 100ms,
+         .max_backoff = 100ms,
+         .backoff_jitter = 0.5},
+        abc());
+  for (size_t i = 2; i <= 20; ++i) {
+    fail("b");
+    advance(99ms);
+    EXPECT_EQ(log.count("start:b"), i - 1);
+    advance(51ms); // 150 ms: the delay plus half of it at most
+    EXPECT_EQ(log.count("start:b"), i);
+  }
+  stop_all();
+}
+
 // -- on the real scheduler
 // --------------------------------------------------------
 
@@ -515,11 +600,11 @@ namespace {
 
 using SupervisorStressTest = threaded_test;
 
-/// Fails at once; counts its starts.
+/// Crashes right after it is up; counts its starts.
 caf::behavior crasher(task_actor* self, std::atomic<int>* starts) {
   ++*starts;
-  self->quit(app_error(7, "crash"));
-  return {};
+  self->send(self, fail_atom::value, app_error(7, "crash"));
+  return {[self](fail_atom, caf::error& err) { self->quit(std::move(err)); }};
 }
 
 } // namespace

@@ -7,6 +7,8 @@
 #include <future>
 #include <optional>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "../common/fixture.hpp"
@@ -217,6 +219,50 @@ TEST_F(ScopeRefTest, ActorsAskAScopeForItsReferenceWithRefAtom) {
   EXPECT_TRUE(got->is_finished());
   EXPECT_EQ(got->done().get()->status, scope_status::cancelled);
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- running code in the scope (scope_ref::call) ------------------------------
+
+TEST_F(ScopeRefTest, CallRunsInTheScopeAndResolvesWithWhatItReturns) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto path = ref.call([](scope& s) { return s.path(); });
+  auto nothing = ref.call([](scope& s) { s.set_grace(250ms); });
+  auto refused = ref.call([](scope& s) -> caf::expected<int> {
+    return make_error(errc::invalid_argument, s.path(), "not today");
+  });
+  // A handle it returns is followed: this one resolves with the task's value.
+  auto followed =
+    ref.call([](scope& s) { return s.spawn_fn([] { return 6 * 7; }); });
+  run();
+  EXPECT_EQ(path.get(), caf::expected<std::string>{"svc"});
+  EXPECT_TRUE(nothing.get());
+  auto grace = ref.call([](scope& s) { return s.grace(); });
+  EXPECT_FALSE(grace.ready()); // a call like any other: it runs there
+  run();
+  EXPECT_EQ(grace.get(), caf::expected<caf::timespan>{250ms});
+  EXPECT_EQ(render(refused.get().error()),
+            "scaf::invalid_argument(svc: not today)");
+  EXPECT_EQ(followed.get(), caf::expected<int>{42});
+  owner.join();
+  run();
+}
+
+TEST_F(ScopeRefTest, CallIntoAGoneScopeIsRefusedAndOneThatThrowsFailsIt) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto thrown =
+    ref.call([](scope&) -> int { throw std::runtime_error("call broke"); });
+  run();
+  EXPECT_EQ(render(thrown.get().error()),
+            "scaf::task_exception(svc: call broke)");
+  ASSERT_TRUE(ref.is_finished());
+  EXPECT_EQ(render(ref.done().get()->reason()),
+            "scaf::task_exception(svc: call broke)");
+  auto late = ref.call([](scope&) { return 1; });
+  run();
+  EXPECT_TRUE(is(late.get().error(), errc::scope_closed))
+    << render(late.get().error());
 }
 
 // -- per-task control through handles ----------------------------------------

@@ -3,6 +3,10 @@
 #include "scaf/scope.hpp"
 
 #include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "../common/fixture.hpp"
 #include "../common/tasks.hpp"
@@ -1398,5 +1402,74 @@ TEST_F(ScopeTest, EmptyFunctionsAreRefusedWithAClearError) {
             "scaf::invalid_argument(root: on_no_tasks needs a function, got "
             "an empty one)");
   EXPECT_TRUE(report->suppressed.empty());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- messages of the scope's own (scope::on_message) --------------------------
+
+namespace {
+
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using later_atom = caf::atom_constant<caf::atom("later")>;
+using boom_atom = caf::atom_constant<caf::atom("boom")>;
+
+} // namespace
+
+TEST_F(ScopeTest, ScopeAnswersMessagesOfItsOwnNowOrLater) {
+  auto svc = spawn_scope(
+    sys, {.name = "svc", .grace = 1s},
+    [](scope& s) {
+      s.on_message({
+        [](ping_atom, int x) { return x + 1; },
+        [&s](later_atom) {
+          // Answered once the delay has passed, from the scope's context.
+          auto rp = s.self()->make_response_promise();
+          s.after(50ms, [rp]() mutable { rp.deliver(std::string{"late"}); });
+        },
+      });
+    },
+    report);
+  std::vector<std::string> answers;
+  sys.spawn([&](caf::event_based_actor* self) {
+    self->request(svc, caf::infinite, ping_atom::value, 41).then([&](int x) {
+      answers.push_back(std::to_string(x));
+    });
+    self->request(svc, caf::infinite, later_atom::value)
+      .then([&](std::string& x) { answers.push_back(x); });
+    self->request(svc, caf::infinite, std::string{"unknown"})
+      .then([&](std::string&) { answers.push_back("matched?"); },
+            [&](caf::error& err) { answers.push_back(render(err)); });
+  });
+  run();
+  EXPECT_EQ(answers, (std::vector<std::string>{
+                       "42", render(caf::sec::unexpected_message)}));
+  advance(50ms);
+  EXPECT_EQ(answers.back(), "late");
+  // Its own messages still come first.
+  caf::anon_send(svc, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(report->status, scope_status::cancelled);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, MessageHandlerThatThrowsFailsTheScope) {
+  auto svc = spawn_scope(
+    sys, {.name = "svc", .grace = 1s},
+    [](scope& s) {
+      s.on_message(
+        {[](boom_atom) -> int { throw std::runtime_error("handler broke"); }});
+    },
+    report);
+  std::optional<caf::error> answer;
+  sys.spawn([&](caf::event_based_actor* self) {
+    self->request(svc, caf::infinite, boom_atom::value)
+      .then([](int) {}, [&](caf::error& err) { answer = err; });
+  });
+  run();
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(is(*answer, errc::task_exception)) << render(*answer);
+  EXPECT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(render(report->reason()),
+            "scaf::task_exception(svc: handler broke)");
   EXPECT_EQ(sys.registry().running(), baseline);
 }

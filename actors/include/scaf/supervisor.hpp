@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -36,6 +37,17 @@ enum class restart_type {
   temporary,
 };
 
+/// When a supervisor ends itself because its significant children are done
+/// (OTP 24's `auto_shutdown`).
+enum class auto_shutdown {
+  /// Never: it runs until it is cancelled (OTP's default).
+  never,
+  /// When any significant child has ended by itself and is not restarted.
+  any_significant,
+  /// When every significant child has ended and is not restarted.
+  all_significant,
+};
+
 /// How a supervisor treats one child.
 struct child_options {
   /// The child's name: unique within its supervisor, the child's path element.
@@ -46,6 +58,10 @@ struct child_options {
   /// its cancel before it is killed (its `spawn_options::grace`). Zero kills
   /// it at once without a cancel (OTP's `brutal_kill`).
   caf::timespan shutdown = std::chrono::seconds{5};
+  /// Whether the child's end can end the supervisor (`auto_shutdown`): only
+  /// for a transient or temporary child of a supervisor whose
+  /// `auto_shutdown` is not `never`.
+  bool significant = false;
 };
 
 /// What a supervisor starts: a child and how to treat it. Make one with
@@ -83,12 +99,22 @@ struct supervisor_options {
   size_t intensity = 1;
   /// The window in which `intensity` restarts are allowed.
   caf::timespan period = std::chrono::seconds{5};
-  /// Delay before a restart: `backoff` for the first restart within the
-  /// period, doubled for each further one, at most `max_backoff`. Zero
-  /// restarts at once.
+  /// Delay before restarting a child (Akka's backoff): `backoff` the first
+  /// time, doubled at each further restart of that child, at most
+  /// `max_backoff`; back to `backoff` once the child has run for
+  /// `backoff_reset`. Zero restarts at once. The intensity still counts
+  /// every restart within the period.
   caf::timespan backoff{0};
   /// The longest delay `backoff` doubles up to.
   caf::timespan max_backoff = std::chrono::seconds{1};
+  /// Adds up to this fraction of the delay, at random (0 to 1), so that
+  /// children failing together do not restart together.
+  double backoff_jitter = 0.0;
+  /// How long a child must run for its next restart to start from
+  /// `backoff` again; unset: the restart `period`.
+  std::optional<caf::timespan> backoff_reset = std::nullopt;
+  /// When the supervisor ends itself; see `child_options::significant`.
+  auto_shutdown shutdown_when = auto_shutdown::never;
 };
 
 /// A supervisor (Erlang/OTP): a scope whose failure policy is a restart
@@ -113,18 +139,35 @@ struct supervisor_options {
 ///   Its own grace period is the sum of those times: whatever is left then is
 ///   killed. Its parent's grace period should cover the sum as well (past
 ///   it, the parent aborts the supervisor, which kills all at once).
+/// - Starting: a child that fails before it is up (ends with an error) fails
+///   the supervisor's start at once with that error, after the children
+///   already started are stopped in reverse order. A child that ends without
+///   an error before it is up declines to start (OTP's `ignore`): it is
+///   recorded as stopped (a temporary one is forgotten) and not restarted.
 /// - More restarts than the intensity allows within the period: the
 ///   supervisor stops its children the same way and fails with
-///   `errc::restart_limit`, naming the child and its last error, so its own
-///   scope (or supervisor) decides what happens next.
+///   `errc::restart_limit`, naming the child and its last error. For a
+///   parent supervisor that is a normal end, as OTP's `shutdown` exit: it
+///   restarts a permanent supervisor child, not a transient one (whose
+///   give-up then counts as its end for `auto_shutdown`).
+/// - With `shutdown_when` set, a significant child that ends by itself and
+///   is not restarted can end the supervisor: its other children are
+///   stopped in reverse order and it succeeds. Stopping a child through the
+///   supervisor (`terminate_child`, a sibling's restart) never does.
 /// - Children that end while the supervisor restarts others are handled, in
-///   order, once that restart is done. A child that ends before it is up
+///   order, once that restart is done. A child that fails before it is up
 ///   holds back the children after it under `rest_for_one` and `one_for_all`
-///   (restarting it restarts them).
+///   (restarting it restarts them); each attempt counts toward the intensity.
 /// - With no restart due, the supervisor keeps running (with fewer children)
 ///   until it is cancelled, as OTP's does.
-/// - Invalid specs (no or duplicate names, no task, a negative time) fail the
-///   supervisor with `errc::invalid_argument` before anything starts.
+/// - Children can be started, stopped, restarted, deleted and listed while
+///   it runs, through a `supervisor_ref` or by message
+///   (`scaf/supervisor_ref.hpp`); a child added at run time is last in the
+///   start order.
+/// - Invalid specs (no or duplicate names, no task, a negative time, a
+///   significant child that is permanent or whose supervisor never shuts
+///   down) fail the supervisor with `errc::invalid_argument` before anything
+///   starts.
 child_factory supervisor(supervisor_options opts,
                          std::vector<child_spec> children);
 

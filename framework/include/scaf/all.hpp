@@ -11,6 +11,7 @@
 #include "scaf/init.hpp"
 #include "scaf/logger.hpp"
 #include "scaf/names.hpp"
+#include "scaf/promise.hpp"
 #include "scaf/run.hpp"
 #include "scaf/scheduler.hpp"
 #include "scaf/scope.hpp"

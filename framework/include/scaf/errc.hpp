@@ -48,6 +48,15 @@ enum class errc : unsigned char {
   /// the actors it waits for; nothing waited. Use the call's continuation
   /// form (`handle::then`) inside actors.
   would_deadlock,
+  /// A supervisor has no child of that name (OTP's `not_found`).
+  no_such_child,
+  /// A supervisor already has a child of that name, running
+  /// (`already_started`) or not (`already_present`); the detail says which.
+  child_exists,
+  /// The child is running: terminate it first (OTP's `running`).
+  child_running,
+  /// The child is waiting to be restarted (OTP's `restarting`).
+  child_restarting,
 };
 
 /// The CAF error category of `errc`.

@@ -12,6 +12,8 @@ class task_base;
 
 template <class T>
 class handle;
+template <class T>
+class promise;
 template <class V>
 class ready_signal;
 

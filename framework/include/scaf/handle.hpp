@@ -290,6 +290,14 @@ public:
       [state, f = std::move(f)]() mutable { f(state->get()); }));
   }
 
+  /// @private Resolves `to` with this handle's result once there, on the
+  /// thread that resolves this one (at once if it is resolved).
+  void forward_to(std::shared_ptr<detail::handle_state<T>> to) const {
+    auto from = state_;
+    from->on_resolved(detail::continuation_target::make(
+      {}, [from, to = std::move(to)] { to->resolve(from->get()); }));
+  }
+
   /// Returns when the handle resolved relative to other handles (larger is
   /// later); 0 while unresolved.
   uint64_t resolution_order() const {

@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
+#include <caf/message_handler.hpp>
 #include <caf/timespan.hpp>
 
 #include "scaf/child_exit.hpp"
@@ -42,19 +43,16 @@ class scope_state;
 /// through a `scope_ref` (`ref()`), or talk to its actor with the messages
 /// of `scaf/atoms.hpp` or `caf::exit_msg`.
 ///
-/// Life of a scope: it runs its body, accepts children, and
-/// - finishes once it is joined (automatically after the body for `run` and
-///   nested scopes) and its main children are done; background children are
-///   then cancelled and waited for;
-/// - when cancelled (by its owner, a failure under the errgroup policy, a
-///   deadline, or anyone with its handle) it sends cancel to every child,
-///   gives them its grace period, then kills the tasks and aborts the nested
-///   scopes that are left; children spawned while it is cancelled start
-///   cancelled and still run (cleanup work during shutdown);
-/// - reports done (terminates, so monitors fire) only after every child has
-///   reported done. Its exit reason says how it ended: empty if it
-///   succeeded, the first failure if it failed, the cancel reason (an
-///   `errc::cancelled` error) if it was cancelled. See `scope_report`.
+/// Life of a scope (docs/model.md): it runs its body and accepts children;
+/// it finishes once joined (after the body, for `run` and nested scopes)
+/// and its main children are done, background children then cancelled.
+/// Cancelled (by its owner, a failure under the errgroup policy, a deadline,
+/// anyone with its handle) it cancels every child, waits its grace period,
+/// then kills the tasks and aborts the nested scopes left; children spawned
+/// meanwhile start cancelled and still run (cleanup work). It reports done
+/// (terminates, so monitors fire) only after every child has, with an exit
+/// reason that is empty on success, the first failure, or the cancel reason
+/// (`errc::cancelled`). See `scope_report`.
 ///
 /// A scope kills a child only after the grace period or on abort (a running
 /// function task never: it is waited for as a straggler), and never reports
@@ -199,13 +197,10 @@ public:
   template <class V, class F, class... Ts>
   handle<V> start(const spawn_options& opts, F fun, Ts&&... xs);
 
-  /// Spawns a child from `factory` and returns a handle that resolves once
-  /// the child is up: a task when its behavior function has returned, or,
-  /// if it called `defer_started()`, when it calls `signal_started()`; a
-  /// nested scope when its body has returned without failing it (likewise
-  /// with the scope's `defer_started`); a body that throws or fails its
-  /// scope never brings it up. If the child ends before it is up, as for
-  /// `start<V>`.
+  /// Spawns a child from `factory`; the handle resolves once it is up: a
+  /// task when its behavior function returned (after `defer_started()`: at
+  /// `signal_started()`), a nested scope when its body returned without
+  /// failing it (likewise). A child that ends first: as for `start<V>`.
   /// OTP's supervisors start their children one after another with this.
   handle<void> start(const spawn_options& opts, const child_factory& factory);
 
@@ -219,13 +214,11 @@ public:
                                         bool background = false);
 
   /// Opens a child scope that lives until it is joined (fuchsia's
-  /// `new_child`): part of this scope's tree (this scope's cancel reaches
-  /// it, and this scope does not finish before it), it accepts tasks and
-  /// child scopes of its own until it is joined, closed, cancelled or
-  /// aborted. The returned owner holds it; destroying the owner of a child
-  /// scope that has not finished and was not detached cancels it. If this
-  /// scope refuses it (closed), the owner's `done()` resolves with
-  /// `errc::scope_closed` and its calls are refused.
+  /// `new_child`) in this scope's tree (this scope's cancel reaches it; this
+  /// scope does not finish before it), accepting children until it is
+  /// joined, closed, cancelled or aborted. Destroying the returned owner
+  /// before the child scope finished (undetached) cancels it. Refused
+  /// (closed scope): `done()` resolves with `errc::scope_closed`.
   scope_owner open_child(scope_options opts = {});
 
   /// Opens a child scope like `open_child(opts)` and runs `body(scope&)` in
@@ -343,15 +336,22 @@ public:
   /// left running. If it throws, the scope fails (`errc::task_exception`).
   void on_cancel(std::function<void(const caf::error&)> handler);
 
+  /// From now on, a message the scope does not understand itself goes to
+  /// `handler`, in the scope's context (a service scope answering queries,
+  /// a supervisor its admin calls): a value it returns answers a request;
+  /// for a later answer it takes `self()->make_response_promise()`. A
+  /// message `handler` does not match either is refused as before
+  /// (`caf::sec::unexpected_message`); if it throws, the scope fails.
+  void on_message(caf::message_handler handler);
+
   /// Runs `f` in the scope's context once `delay` has passed, unless the
   /// scope has finished by then. A negative delay or an empty `f` fails
   /// with `errc::invalid_argument` and runs nothing. If `f` throws, the
   /// scope fails with `errc::task_exception`.
   caf::error after(caf::timespan delay, std::function<void()> f);
 
-  /// Called from the body: the scope is not "up" when its body returns (what
-  /// `scope::start` of its parent waits for), but when it calls
-  /// `signal_started()`.
+  /// Called from the body: the scope is "up" (what its parent's `start`
+  /// waits for) not when its body returns, but at `signal_started()`.
   void defer_started();
 
   /// Tells whoever started this scope that it is up (see `defer_started`);

@@ -17,6 +17,7 @@
 
 #include "scaf/child_factory.hpp"
 #include "scaf/detail/scope_shared.hpp"
+#include "scaf/detail/task_exception.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/scope.hpp"
 #include "scaf/scope_options.hpp"
@@ -24,6 +25,22 @@
 namespace scaf {
 
 class scope_owner;
+
+namespace detail {
+
+/// The value type of `scope_ref::call(f)` for `f` returning `R`.
+template <class R>
+struct call_value : unwrap_expected<R> {
+  static constexpr bool is_handle = false;
+};
+
+template <class T>
+struct call_value<handle<T>> {
+  using type = T;
+  static constexpr bool is_handle = true;
+};
+
+} // namespace detail
 
 /// A reference to a scope that any thread and any actor may hold and use: a
 /// plain thread, another actor, a task of the scope or of another one.
@@ -85,11 +102,19 @@ public:
   /// ends: success, its failure (which its scope also sees), or
   /// `errc::cancelled`.
   template <class F, class... Ts>
-  handle<void> spawn(const spawn_options& opts, F fun, Ts&&... xs) const {
+  requires(!std::is_same_v<std::decay_t<F>, child_factory>) handle<void> spawn(
+    const spawn_options& opts, F fun, Ts&&... xs)
+  const {
+    return spawn(opts, task_factory(std::move(fun), std::forward<Ts>(xs)...));
+  }
+
+  /// Spawns a child from `factory`: a task, or a nested scope such as a
+  /// `scaf::supervisor` (see `scope::spawn`). The handle resolves when the
+  /// child ends, as above.
+  handle<void> spawn(const spawn_options& opts,
+                     const child_factory& factory) const {
     auto state = std::make_shared<detail::handle_state<void>>();
-    call(state, [opts, state,
-                 factory = task_factory(std::move(fun),
-                                        std::forward<Ts>(xs)...)](scope& s) {
+    post_call(state, [opts, state, factory](scope& s) {
       detail::spawn_extras extras;
       extras.result = state;
       if (auto hdl = s.spawn_child(opts, factory, std::move(extras)); !hdl)
@@ -202,6 +227,41 @@ public:
   /// is usable at once: calls through it wait for the child scope to start.
   scope_owner open_child(scope_options opts = {}) const;
 
+  // -- running code in the scope ---------------------------------------------
+
+  /// Runs `f(scope&)` in the scope's context, after the calls made through
+  /// references before it, and returns a handle to what it returns: a value,
+  /// `caf::expected<T>`, nothing (`handle<void>`), or a `handle<T>` (the
+  /// returned handle then resolves when that one does). This is how code
+  /// outside the scope uses what only its `scope&` offers (e.g. `start`,
+  /// `on_child_done`) or state kept in the scope's handlers. If `f` never
+  /// runs (the scope is gone, or never started) the handle resolves with
+  /// `errc::scope_closed`; if `f` throws, it resolves with
+  /// `errc::task_exception` and the scope fails with it.
+  template <class F>
+  auto call(F f) const {
+    using result = std::invoke_result_t<F&, scope&>;
+    using value = typename detail::call_value<result>::type;
+    auto state = std::make_shared<detail::handle_state<value>>();
+    post_call(state, [state, f = std::move(f)](scope& s) mutable {
+      try {
+        if constexpr (std::is_void_v<result>) {
+          f(s);
+          state->resolve(caf::unit);
+        } else if constexpr (detail::call_value<result>::is_handle) {
+          f(s).forward_to(state);
+        } else {
+          state->resolve(f(s));
+        }
+      } catch (...) {
+        state->resolve(
+          detail::task_exception_error(std::current_exception(), s.path()));
+        throw;
+      }
+    });
+    return handle<value>{std::move(state)};
+  }
+
   // -- lifecycle --------------------------------------------------------------
 
   /// Cancels the scope (see `scope::cancel`).
@@ -280,7 +340,8 @@ private:
   /// Sends `f` to the scope; if it never runs there, `state` resolves with
   /// `errc::scope_closed`.
   template <class T, class F>
-  void call(const std::shared_ptr<detail::handle_state<T>>& state, F f) const {
+  void post_call(const std::shared_ptr<detail::handle_state<T>>& state,
+                 F f) const {
     shared_->post(std::make_shared<detail::scope_call>(
       std::move(f), [state, path = shared_->path()](const caf::error&) {
         state->resolve(make_error(errc::scope_closed, path,
@@ -302,8 +363,9 @@ private:
   handle<T> function(const spawn_options& opts, F f,
                      detail::fallback_t<T> fallback, bool try_only) const {
     auto state = std::make_shared<detail::handle_state<T>>();
-    call(state, [opts, state, f = std::move(f), fallback = std::move(fallback),
-                 try_only](scope& s) mutable {
+    post_call(state, [opts, state, f = std::move(f),
+                      fallback = std::move(fallback),
+                      try_only](scope& s) mutable {
       if (try_only)
         if (auto err = s.refuse_if_full()) {
           state->resolve(std::move(err));

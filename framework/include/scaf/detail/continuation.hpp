@@ -22,7 +22,9 @@ struct continuation {
 class continuation_target {
 public:
   /// Binds `fn` to the actor `target`, which must handle `continuation`
-  /// messages (every scaf task and scope does).
+  /// messages (every scaf task and scope does). Without a target, `fn` runs
+  /// inline, on the thread that resolves the handle (forwarding one handle
+  /// to another).
   static continuation_target make(caf::actor_addr target,
                                   std::function<void()> fn);
 
