@@ -476,8 +476,8 @@ TEST_F(SupervisorTest, FailingSignificantTransientChildIsRestartedNotAnEnd) {
 }
 
 TEST_F(SupervisorTest, AllSignificantWaitsForTheLastSignificantChild) {
-  child_options significant{.restart = restart_type::temporary,
-                            .significant = true};
+  child_options significant{
+    .name = {}, .restart = restart_type::temporary, .significant = true};
   auto x = significant;
   x.name = "x";
   auto y = significant;

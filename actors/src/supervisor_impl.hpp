@@ -1,0 +1,279 @@
+// Internal: the state of one scaf::supervisor, shared by supervisor.cpp (the
+// factory), supervisor_impl.cpp (the restart strategy, the ordered shutdown
+// and the admin calls) and supervisor_ref.cpp. Built on scaf's public API.
+//
+// One thing happens at a time, as in OTP's gen_server loop: a start sequence
+// (children started one after another, each once the one before is up) or a
+// stop sequence (one at a time, in reverse start order), possibly followed
+// by a backoff. Exits and calls that need a sequence wait their turn; calls
+// that need none are answered at once.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/message_handler.hpp>
+
+#include "scaf/scope.hpp"
+#include "scaf/scope_ref.hpp"
+#include "scaf/supervisor.hpp"
+#include "scaf/supervisor_ref.hpp"
+
+namespace scaf::supervision {
+
+/// Where the answer to an admin call goes: a `supervisor_ref`'s handle or a
+/// CAF response promise. Called once, in the supervisor's context.
+template <class T>
+using reply = std::function<void(caf::expected<T>)>;
+
+/// What is wrong with one child spec, if anything.
+caf::error check_child(const supervisor_options& opts, const child_spec& c,
+                       const std::string& path);
+
+/// What is wrong with a supervisor's options and children, if anything.
+caf::error check(const supervisor_options& opts,
+                 const std::vector<child_spec>& children,
+                 const std::string& path);
+
+/// The state of one supervisor, owned by the handlers it installs in its
+/// scope, so that it lives exactly as long as the scope's state.
+class supervisor_impl : public std::enable_shared_from_this<supervisor_impl> {
+public:
+  supervisor_impl(scope& s, supervisor_options opts,
+                  std::vector<child_spec> specs);
+
+  ~supervisor_impl();
+
+  void start();
+
+  // -- admin calls (supervisor_ref and messages) -----------------------------
+
+  void start_child(child_spec spec, reply<caf::actor> done);
+
+  void terminate_child(const std::string& name, reply<void> done);
+
+  void restart_child(const std::string& name, reply<caf::actor> done);
+
+  void delete_child(const std::string& name, reply<void> done);
+
+  std::vector<child_info> which_children() const;
+
+  supervisor_counts count_children() const;
+
+  supervisor_ref ref() const;
+
+private:
+  enum class final_action { cancelled, fail, complete };
+
+  struct child_entry {
+    child_spec spec;
+    child_state state = child_state::stopped;
+    /// The running start of the child; empty while it is not running.
+    caf::actor actor;
+    /// How often the child was started.
+    uint64_t starts = 0;
+    /// How often it was started again after its first start.
+    size_t restarts = 0;
+    /// The delay before its next automatic restart, if backing off.
+    caf::timespan next_backoff{0};
+    caf::actor_clock::time_point started_at;
+    /// Admin calls waiting for this child to be up, or to have stopped.
+    std::vector<reply<caf::actor>> up_waiters;
+    std::vector<reply<void>> stop_waiters;
+    /// The running start was asked for by `start_child`/`restart_child`:
+    /// a failure before it is up goes to the caller, not to a restart.
+    bool by_call = false;
+    /// Added by `start_child` and never up: a failed start forgets it.
+    bool fresh = false;
+    /// Stopped with `terminate_child`: its end restarts nothing.
+    bool terminated = false;
+    /// A temporary child stopped for a sibling's restart: forgotten once
+    /// it has stopped.
+    bool drop_when_stopped = false;
+  };
+
+  struct exit_record {
+    uint64_t key;
+    /// Which start of the child ended.
+    uint64_t start;
+    caf::error reason;
+    bool failed;
+  };
+
+  // -- children ---------------------------------------------------------------
+
+  uint64_t add(child_spec spec);
+
+  void forget(uint64_t key);
+
+  std::optional<uint64_t> find(const std::string& name) const;
+
+  child_entry* entry(uint64_t key);
+
+  /// The child `key` no longer runs and will not start again by itself.
+  void stopped(uint64_t key);
+
+  void grow_grace(caf::timespan shutdown);
+
+  // -- starting ---------------------------------------------------------------
+
+  void start_by_call(uint64_t key, reply<caf::actor> done);
+
+  void start_child_now(uint64_t key);
+
+  void child_up(uint64_t key, uint64_t start);
+
+  void start_next();
+
+  /// The child `key` ended, or could not be spawned, while the supervisor
+  /// waited for it to come up.
+  void ended_before_up(uint64_t key, const caf::error& reason, bool failed);
+
+  // -- exits
+  // --------------------------------------------------------------------
+
+  void on_child_exit(const child_exit& x);
+
+  void handle_exit(uint64_t key, const caf::error& reason, bool failed);
+
+  bool restart_allowed();
+
+  /// The delay before restarting `c`, and the one after that.
+  caf::timespan backoff_for(child_entry& c);
+
+  void check_auto_shutdown(const std::string& name, const caf::error& reason);
+
+  // -- stopping
+  // -----------------------------------------------------------------
+
+  void stop_then(std::vector<uint64_t> to_stop, std::vector<uint64_t> to_start);
+
+  void stop_next();
+
+  caf::error stop_reason(const child_entry& c) const;
+
+  /// Stops every child in reverse start order, then ends the supervisor as
+  /// `action` says: cancelled (it was cancelled), failed with `reason`, or
+  /// done (auto shutdown).
+  void shut_down(caf::error reason, final_action action);
+
+  void finish();
+
+  // -- sequencing
+  // ---------------------------------------------------------------
+
+  /// Whether a start or stop sequence (or a backoff) is under way.
+  bool busy() const noexcept;
+
+  /// Runs `call` now, or once the sequence under way is done.
+  void when_idle(std::function<void()> call);
+
+  void after_sequence();
+
+  // -- answers
+  // --------------------------------------------------------------------
+
+  caf::error closed_error() const;
+
+  caf::error no_such_child(const std::string& name) const;
+
+  caf::error refuse_if_closing() const;
+
+  caf::error refuse_start(const child_spec& spec) const;
+
+  caf::error refuse_restart(const std::string& name) const;
+
+  caf::error refuse_unless_stopped(uint64_t key) const;
+
+  void settle_up_waiters(child_entry& c, caf::expected<caf::actor> x);
+
+  void refuse_all(const caf::error& why);
+
+  /// Answers a CAF request with what `call` produces.
+  template <class T, class Call>
+  void answer(Call call) {
+    auto rp = s_.self()->make_response_promise();
+    call([rp](caf::expected<T> x) mutable {
+      if (!x)
+        rp.deliver(std::move(x.error()));
+      else if constexpr (std::is_void_v<T>)
+        rp.deliver(caf::unit);
+      else
+        rp.deliver(std::move(*x));
+    });
+  }
+
+  caf::message_handler admin_handler();
+
+  scope& s_;
+  /// The supervisor's path, for errors made once `s_` is gone.
+  std::string path_;
+  supervisor_options options_;
+  std::shared_ptr<supervisor_ref::link> link_;
+  /// Every child the supervisor knows, by key: the order they were added,
+  /// which is their start order.
+  std::map<uint64_t, child_entry> children_;
+  std::unordered_map<std::string, uint64_t> names_;
+  std::unordered_map<caf::actor_id, uint64_t> actors_;
+  uint64_t next_key_ = 0;
+  /// The sum of the children's shutdown times: the scope's grace period.
+  caf::timespan grace_{0};
+  /// Restart times within the current period.
+  std::deque<caf::actor_clock::time_point> restarts_;
+  /// Children being stopped, in order; the first one has been told.
+  std::deque<uint64_t> stopping_;
+  /// Children to start, one after another, once `stopping_` is done and the
+  /// backoff passed.
+  std::deque<uint64_t> to_start_;
+  /// The child started last, until it is up.
+  std::optional<uint64_t> starting_;
+  /// Exits of other children while a sequence was under way.
+  std::deque<exit_record> pending_;
+  /// Admin calls that wait for the sequence under way.
+  std::deque<std::function<void()>> deferred_;
+  /// The backoff before the starts of the restart under way.
+  caf::timespan backoff_{0};
+  std::minstd_rand random_{std::random_device{}()};
+  uint64_t generation_ = 0;
+  bool waiting_backoff_ = false;
+  /// Until the first start sequence is done: a failure there fails the
+  /// supervisor's start.
+  bool initial_ = true;
+  /// Cancelled, given up or shutting down by itself: no more restarts; the
+  /// scope ends once every child is stopped.
+  bool shutting_down_ = false;
+  final_action final_action_ = final_action::cancelled;
+  caf::error final_reason_;
+
+public:
+  /// The grace period of a supervisor with these children.
+  static caf::timespan grace_of(const std::vector<child_spec>& children);
+
+  void set_initial_grace(caf::timespan x);
+};
+
+} // namespace scaf::supervision
+
+namespace scaf {
+
+/// What a `supervisor_ref` holds: the supervisor's scope, and its state,
+/// which only that scope's context touches.
+class supervisor_ref::link {
+public:
+  scope_ref scope;
+  std::weak_ptr<supervision::supervisor_impl> impl;
+};
+
+} // namespace scaf
