@@ -269,9 +269,13 @@ w3_result w3_raw(caf::actor_system& sys, long depth) {
 // -- restart loop: a supervisor restarts a crashing child n times
 // ------------------
 
+/// Crashes with its first message, which it sends itself: once it is up
+/// (a child that fails before it is up fails its supervisor's start).
 caf::behavior crasher(scaf::task_actor* self) {
-  self->quit(caf::make_error(caf::sec::runtime_error));
-  return {};
+  self->send(self, idle_atom::value);
+  return {[self](idle_atom) {
+    self->quit(caf::make_error(caf::sec::runtime_error));
+  }};
 }
 
 double restart_scaf(caf::actor_system& sys, long n) {
@@ -291,9 +295,12 @@ double restart_scaf(caf::actor_system& sys, long n) {
 /// The floor: an actor that monitors a child crashing at once and spawns a
 /// new one on every down message, n times.
 caf::behavior raw_restarter(caf::event_based_actor* self, long n) {
+  // The same work as scaf's crasher: up, one message, crash.
   auto crash = [](caf::event_based_actor* child) -> caf::behavior {
-    child->quit(caf::make_error(caf::sec::runtime_error));
-    return {};
+    child->send(child, idle_atom::value);
+    return {[child](idle_atom) {
+      child->quit(caf::make_error(caf::sec::runtime_error));
+    }};
   };
   auto restarts = std::make_shared<long>(0);
   self->spawn<caf::monitored>(crash);
