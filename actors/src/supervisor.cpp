@@ -13,26 +13,24 @@
 
 namespace scaf {
 
-// -- supervisor
-// -------------------------------------------------------------------
+// -- supervisor ---------------------------------------------------------------
 
 child_factory supervisor(supervisor_options opts,
                          std::vector<child_spec> children) {
   // Its grace period bounds its ordered shutdown, in which each child gets
-  // its own shutdown time, one after another.
+  // its own shutdown time, one after another: the supervisor keeps it the
+  // sum of its children's (zero without children).
   scope_options scope_opts;
-  scope_opts.grace = supervision::supervisor_impl::grace_of(children);
-  auto grace = *scope_opts.grace;
+  scope_opts.grace = caf::timespan{0};
   return scope_factory(
     std::move(scope_opts),
-    [opts = std::move(opts), children = std::move(children), grace](scope& s) {
+    [opts = std::move(opts), children = std::move(children)](scope& s) {
       if (auto err = supervision::check(opts, children, s.path())) {
         s.fail(std::move(err));
         return;
       }
       auto impl =
         std::make_shared<supervision::supervisor_impl>(s, opts, children);
-      impl->set_initial_grace(grace);
       impl->start();
     });
 }

@@ -23,12 +23,6 @@ std::string render_end(const caf::error& reason) {
   return reason ? render(reason) : std::string{"success"};
 }
 
-/// Sums durations, saturating: a shutdown of `caf::timespan::max()` waits
-/// forever.
-caf::timespan saturating_sum(caf::timespan x, caf::timespan y) {
-  return y > caf::timespan::max() - x ? caf::timespan::max() : x + y;
-}
-
 } // namespace
 
 /// What is wrong with one child spec, if anything.
@@ -117,73 +111,89 @@ void supervisor_impl::start() {
 }
 
 void supervisor_impl::start_child(child_spec spec, reply<caf::actor> done) {
-  // Refusals are answered at once; the start waits for its turn.
-  if (auto err = refuse_start(spec))
-    return done(err);
-  when_idle([this, spec = std::move(spec), done = std::move(done)] {
-    if (auto err = refuse_start(spec))
-      return done(err);
-    grow_grace(spec.options.shutdown);
+  enqueue_call([this, spec = std::move(spec), done = std::move(done)] {
+    if (auto err = refuse_start(spec)) {
+      done(err);
+      return true;
+    }
+    if (waiting_backoff_)
+      return false; // the restart the backoff waits for comes first
     auto key = add(std::move(spec));
     children_.at(key).fresh = true;
     start_by_call(key, std::move(done));
+    return true;
   });
 }
 
 void supervisor_impl::terminate_child(const std::string& name,
                                       reply<void> done) {
-  auto key = find(name);
-  if (!key)
-    return done(no_such_child(name));
-  auto& c = children_.at(*key);
-  if (!c.actor) {
-    // Stopped, or waiting for its restart: it stays stopped.
+  enqueue_call([this, name, done = std::move(done)] {
+    auto key = find(name);
+    if (!key) {
+      done(no_such_child(name));
+      return true;
+    }
+    auto& c = children_.at(*key);
     c.terminated = true;
-    std::erase(to_start_, *key);
-    stopped(*key);
-    return done(caf::unit);
-  }
-  c.stop_waiters.push_back(std::move(done));
-  if (shutting_down_)
-    return; // the shutdown under way stops it
-  when_idle([this, name] {
-    // Its turn: unless it has stopped meanwhile (then it was answered).
-    auto now = find(name);
-    if (!now)
-      return;
-    auto& child = children_.at(*now);
-    if (child.stop_waiters.empty())
-      return;
-    child.terminated = true;
-    if (!child.actor)
-      return stopped(*now);
-    stop_then({*now}, {});
+    if (!c.actor) {
+      // Stopped, or waiting for its restart: it stays stopped.
+      std::erase(to_start_, *key);
+      stopped(*key);
+      done(caf::unit);
+      return true;
+    }
+    c.stop_waiters.push_back(std::move(done));
+    // (A shutdown under way stops it anyway.)
+    if (!shutting_down_)
+      stop_one(*key);
+    return true;
   });
 }
 
 void supervisor_impl::restart_child(const std::string& name,
                                     reply<caf::actor> done) {
-  if (auto err = refuse_restart(name))
-    return done(err);
-  when_idle([this, name, done = std::move(done)] {
-    if (auto err = refuse_restart(name))
-      return done(err);
+  enqueue_call([this, name, done = std::move(done)] {
+    if (auto err = refuse_restart(name)) {
+      done(err);
+      return true;
+    }
+    if (waiting_backoff_)
+      return false; // the restart the backoff waits for comes first
     start_by_call(*find(name), std::move(done));
+    return true;
   });
 }
 
 void supervisor_impl::delete_child(const std::string& name, reply<void> done) {
-  // No sequence needed: answered at once, between steps of one.
-  auto key = find(name);
-  if (!key)
-    return done(no_such_child(name));
-  if (auto err = refuse_unless_stopped(*key))
-    return done(err);
-  forget(*key);
-  done(caf::unit);
+  enqueue_call([this, name, done = std::move(done)] {
+    auto key = find(name);
+    if (!key)
+      done(no_such_child(name));
+    else if (auto err = refuse_unless_stopped(*key))
+      done(err);
+    else {
+      forget(*key);
+      done(caf::unit);
+    }
+    return true;
+  });
 }
 
-std::vector<child_info> supervisor_impl::which_children() const {
+void supervisor_impl::which_children(reply<std::vector<child_info>> done) {
+  enqueue_call([this, done = std::move(done)] {
+    done(children());
+    return true;
+  });
+}
+
+void supervisor_impl::count_children(reply<supervisor_counts> done) {
+  enqueue_call([this, done = std::move(done)] {
+    done(counts());
+    return true;
+  });
+}
+
+std::vector<child_info> supervisor_impl::children() const {
   std::vector<child_info> result;
   result.reserve(children_.size());
   for (auto& [key, c] : children_)
@@ -193,7 +203,7 @@ std::vector<child_info> supervisor_impl::which_children() const {
   return result;
 }
 
-supervisor_counts supervisor_impl::count_children() const {
+supervisor_counts supervisor_impl::counts() const {
   supervisor_counts result;
   result.specs = children_.size();
   for (auto& [key, c] : children_) {
@@ -212,6 +222,7 @@ supervisor_ref supervisor_impl::ref() const {
 }
 
 uint64_t supervisor_impl::add(child_spec spec) {
+  add_shutdown(spec.options.shutdown, 1);
   auto key = next_key_++;
   names_.emplace(spec.options.name, key);
   child_entry entry;
@@ -225,6 +236,7 @@ void supervisor_impl::forget(uint64_t key) {
   auto i = children_.find(key);
   if (i == children_.end())
     return;
+  add_shutdown(i->second.spec.options.shutdown, -1);
   names_.erase(i->second.spec.options.name);
   children_.erase(i);
 }
@@ -251,9 +263,12 @@ void supervisor_impl::stopped(uint64_t key) {
     done(caf::unit);
 }
 
-void supervisor_impl::grow_grace(caf::timespan shutdown) {
-  grace_ = saturating_sum(grace_, std::max(shutdown, caf::timespan{0}));
-  s_.set_grace(grace_);
+void supervisor_impl::add_shutdown(caf::timespan shutdown, int sign) {
+  if (shutdown == caf::timespan::max())
+    waits_forever_ += sign;
+  else
+    shutdown_sum_ += sign * std::max(shutdown, caf::timespan{0});
+  s_.set_grace(waits_forever_ > 0 ? caf::timespan::max() : shutdown_sum_);
 }
 
 void supervisor_impl::start_by_call(uint64_t key, reply<caf::actor> done) {
@@ -442,8 +457,9 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
     auto detail =
       c.spec.options.name + " ended with " + render_end(reason) +
       "; restarting it would make " + std::to_string(restarts_.size()) +
-      " restarts within " + std::to_string(to_ms(options_.period)) +
-      " ms, more than the intensity " + std::to_string(options_.intensity);
+      (restarts_.size() == 1 ? " restart" : " restarts") + " within " +
+      std::to_string(to_ms(options_.period)) + " ms, more than the intensity " +
+      std::to_string(options_.intensity);
     auto err = make_error(errc::restart_limit, s_.path(), std::move(detail));
     logger().warn("{}: giving up: {}", s_.path(), render(err));
     shut_down(std::move(err), final_action::fail);
@@ -515,6 +531,12 @@ void supervisor_impl::check_auto_shutdown(const std::string& name,
             final_action::complete);
 }
 
+void supervisor_impl::stop_one(uint64_t key) {
+  // The restart a backoff waits for keeps its children to start.
+  stopping_.assign({key});
+  stop_next();
+}
+
 void supervisor_impl::stop_then(std::vector<uint64_t> to_stop,
                                 std::vector<uint64_t> to_start) {
   // Reverse start order.
@@ -537,6 +559,11 @@ void supervisor_impl::stop_next() {
       finish();
       return;
     }
+    if (waiting_backoff_) {
+      // A call stopped a child during a backoff: the restart still waits.
+      run_calls();
+      return;
+    }
     if (auto delay = std::exchange(backoff_, caf::timespan{0});
         delay > caf::timespan{0}) {
       logger().info("{}: backing off {} ms before restarting", s_.path(),
@@ -548,6 +575,9 @@ void supervisor_impl::stop_next() {
         self->waiting_backoff_ = false;
         self->start_next();
       });
+      // Calls that start nothing are answered meanwhile (OTP serves calls
+      // between restart attempts).
+      run_calls();
       return;
     }
     start_next();
@@ -555,8 +585,10 @@ void supervisor_impl::stop_next() {
   }
   auto& c = children_.at(stopping_.front());
   settle_up_waiters(
-    c, make_error(errc::cancelled, s_.path(),
-                  c.spec.options.name + " was stopped before it was up"));
+    c, shutting_down_
+         ? closed_error()
+         : make_error(errc::cancelled, s_.path(),
+                      c.spec.options.name + " was stopped before it was up"));
   if (c.spec.options.shutdown == caf::timespan{0}) {
     s_.abort_child(c.actor);
     return;
@@ -591,11 +623,9 @@ void supervisor_impl::shut_down(caf::error reason, final_action action) {
     else if (c.state == child_state::restarting)
       c.state = child_state::stopped;
   }
-  // Calls that waited for their turn get theirs now, and refuse.
-  auto waiting = std::move(deferred_);
-  deferred_.clear();
-  for (auto& call : waiting)
-    call();
+  // Calls that waited for their turn get it now: they refuse, or wait for
+  // the stop under way.
+  run_calls();
   stop_next();
 }
 
@@ -618,11 +648,24 @@ bool supervisor_impl::busy() const noexcept {
          !to_start_.empty();
 }
 
-void supervisor_impl::when_idle(std::function<void()> call) {
-  if (busy() && !shutting_down_)
-    deferred_.push_back(std::move(call));
-  else
-    call();
+void supervisor_impl::enqueue_call(std::function<bool()> call) {
+  calls_.push_back(std::move(call));
+  run_calls();
+}
+
+void supervisor_impl::run_calls() {
+  // In order: a call sees what the calls before it did. During a shutdown
+  // each runs at once (and refuses, or waits for its child's stop).
+  while (!calls_.empty()) {
+    auto stepping = !stopping_.empty() || starting_ ||
+                    (!to_start_.empty() && !waiting_backoff_);
+    if (stepping && !shutting_down_)
+      return;
+    // A call that must wait (a start during a backoff) keeps its place.
+    if (!calls_.front()())
+      return;
+    calls_.pop_front();
+  }
 }
 
 void supervisor_impl::after_sequence() {
@@ -636,11 +679,7 @@ void supervisor_impl::after_sequence() {
       continue;
     handle_exit(next.key, next.reason, next.failed);
   }
-  while (!busy() && !shutting_down_ && !deferred_.empty()) {
-    auto call = std::move(deferred_.front());
-    deferred_.pop_front();
-    call();
-  }
+  run_calls();
 }
 
 caf::error supervisor_impl::closed_error() const {
@@ -737,23 +776,19 @@ caf::message_handler supervisor_impl::admin_handler() {
       self->answer<void>(
         [&](reply<void> done) { self->delete_child(name, std::move(done)); });
     },
-    [self](which_children_atom) { return self->which_children(); },
-    [self](count_children_atom) { return self->count_children(); },
+    [self](which_children_atom) {
+      self->answer<std::vector<child_info>>(
+        [&](reply<std::vector<child_info>> done) {
+          self->which_children(std::move(done));
+        });
+    },
+    [self](count_children_atom) {
+      self->answer<supervisor_counts>([&](reply<supervisor_counts> done) {
+        self->count_children(std::move(done));
+      });
+    },
     [self](supervisor_ref_atom) { return self->ref(); },
   };
-}
-
-caf::timespan
-supervisor_impl::grace_of(const std::vector<child_spec>& children) {
-  caf::timespan result{0};
-  for (auto& c : children)
-    result =
-      saturating_sum(result, std::max(c.options.shutdown, caf::timespan{0}));
-  return result;
-}
-
-void supervisor_impl::set_initial_grace(caf::timespan x) {
-  grace_ = x;
 }
 
 } // namespace scaf::supervision

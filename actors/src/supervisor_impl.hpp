@@ -68,9 +68,9 @@ public:
 
   void delete_child(const std::string& name, reply<void> done);
 
-  std::vector<child_info> which_children() const;
+  void which_children(reply<std::vector<child_info>> done);
 
-  supervisor_counts count_children() const;
+  void count_children(reply<supervisor_counts> done);
 
   supervisor_ref ref() const;
 
@@ -125,7 +125,13 @@ private:
   /// The child `key` no longer runs and will not start again by itself.
   void stopped(uint64_t key);
 
-  void grow_grace(caf::timespan shutdown);
+  /// Keeps the scope's grace period the sum of its children's shutdown
+  /// times as a child with `shutdown` comes (`sign` 1) or goes (-1).
+  void add_shutdown(caf::timespan shutdown, int sign);
+
+  std::vector<child_info> children() const;
+
+  supervisor_counts counts() const;
 
   // -- starting ---------------------------------------------------------------
 
@@ -141,8 +147,7 @@ private:
   /// waited for it to come up.
   void ended_before_up(uint64_t key, const caf::error& reason, bool failed);
 
-  // -- exits
-  // --------------------------------------------------------------------
+  // -- exits ------------------------------------------------------------------
 
   void on_child_exit(const child_exit& x);
 
@@ -155,8 +160,7 @@ private:
 
   void check_auto_shutdown(const std::string& name, const caf::error& reason);
 
-  // -- stopping
-  // -----------------------------------------------------------------
+  // -- stopping ---------------------------------------------------------------
 
   void stop_then(std::vector<uint64_t> to_stop, std::vector<uint64_t> to_start);
 
@@ -171,19 +175,26 @@ private:
 
   void finish();
 
-  // -- sequencing
-  // ---------------------------------------------------------------
+  // -- sequencing -------------------------------------------------------------
 
   /// Whether a start or stop sequence (or a backoff) is under way.
   bool busy() const noexcept;
 
+  /// Queues an admin call. Calls run in order, between the steps of start
+  /// and stop sequences; one that returns false must wait (a start during a
+  /// backoff) and keeps its place.
+  void enqueue_call(std::function<bool()> call);
+
+  void run_calls();
+
+  /// Stops one child (`terminate_child`), leaving `to_start_` alone.
+  void stop_one(uint64_t key);
+
   /// Runs `call` now, or once the sequence under way is done.
-  void when_idle(std::function<void()> call);
 
   void after_sequence();
 
-  // -- answers
-  // --------------------------------------------------------------------
+  // -- answers ----------------------------------------------------------------
 
   caf::error closed_error() const;
 
@@ -228,8 +239,10 @@ private:
   std::unordered_map<std::string, uint64_t> names_;
   std::unordered_map<caf::actor_id, uint64_t> actors_;
   uint64_t next_key_ = 0;
-  /// The sum of the children's shutdown times: the scope's grace period.
-  caf::timespan grace_{0};
+  /// The children's finite shutdown times, summed, and how many wait
+  /// forever: the scope's grace period is their sum.
+  caf::timespan shutdown_sum_{0};
+  int waits_forever_ = 0;
   /// Restart times within the current period.
   std::deque<caf::actor_clock::time_point> restarts_;
   /// Children being stopped, in order; the first one has been told.
@@ -241,8 +254,8 @@ private:
   std::optional<uint64_t> starting_;
   /// Exits of other children while a sequence was under way.
   std::deque<exit_record> pending_;
-  /// Admin calls that wait for the sequence under way.
-  std::deque<std::function<void()>> deferred_;
+  /// Admin calls, in the order they came.
+  std::deque<std::function<bool()>> calls_;
   /// The backoff before the starts of the restart under way.
   caf::timespan backoff_{0};
   std::minstd_rand random_{std::random_device{}()};
@@ -256,12 +269,6 @@ private:
   bool shutting_down_ = false;
   final_action final_action_ = final_action::cancelled;
   caf::error final_reason_;
-
-public:
-  /// The grace period of a supervisor with these children.
-  static caf::timespan grace_of(const std::vector<child_spec>& children);
-
-  void set_initial_grace(caf::timespan x);
 };
 
 } // namespace scaf::supervision

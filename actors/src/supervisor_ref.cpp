@@ -16,8 +16,7 @@
 
 namespace scaf {
 
-// -- supervisor_ref
-// -------------------------------------------------------------
+// -- supervisor_ref -----------------------------------------------------------
 
 const char* to_string(child_state x) {
   switch (x) {
@@ -118,7 +117,7 @@ handle<std::vector<child_info>> supervisor_ref::which_children() const {
   return call_supervisor<std::vector<child_info>>(
     link_, [](supervision::supervisor_impl& impl,
               supervision::reply<std::vector<child_info>> done) {
-      done(impl.which_children());
+      impl.which_children(std::move(done));
     });
 }
 
@@ -126,7 +125,7 @@ handle<supervisor_counts> supervisor_ref::count_children() const {
   return call_supervisor<supervisor_counts>(
     link_, [](supervision::supervisor_impl& impl,
               supervision::reply<supervisor_counts> done) {
-      done(impl.count_children());
+      impl.count_children(std::move(done));
     });
 }
 

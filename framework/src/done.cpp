@@ -195,8 +195,7 @@ void scope_state::take_failure(const std::string& origin,
                  false);
 }
 
-// -- what done signals bring up
-// -------------------------------------------------
+// -- what done signals bring up -----------------------------------------------
 
 void scope_state::on_event(task_died_event& x) {
   auto owner = children_.find(x.owner);

@@ -86,8 +86,7 @@ stealing_policy::worker_data::worker_data(const worker_data& other)
   // nop: every worker gets its own queue and wait state
 }
 
-// -- sparse_cancel_clock
-// -------------------------------------------------------
+// -- sparse_cancel_clock ------------------------------------------------------
 
 void sparse_cancel_clock::remember(const caf::abstract_actor* self) {
   std::lock_guard<std::mutex> guard{mtx_};

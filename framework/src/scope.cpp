@@ -147,8 +147,7 @@ scope_state::~scope_state() {
   }
 }
 
-// -- the actor
-// ------------------------------------------------------------------
+// -- the actor ----------------------------------------------------------------
 
 caf::behavior scope_state::make_behavior(scope_config cfg) {
   options_ = std::move(cfg.options);
@@ -322,8 +321,7 @@ const std::shared_ptr<scope_shared>& scope_state::shared() {
   return shared_;
 }
 
-// -- finishing
-// ------------------------------------------------------------------
+// -- finishing ----------------------------------------------------------------
 
 void scope_state::notify_no_tasks() {
   if (!hooks_ || hooks_->no_tasks_waiters.empty() || children_.size() != 0 ||

@@ -208,8 +208,7 @@ const std::shared_ptr<job_cancel_state>& scope_state::job_cancel() {
   return job_cancel_;
 }
 
-// -- limits
-// -----------------------------------------------------------------------
+// -- limits -------------------------------------------------------------------
 
 void scope_state::start_queued() {
   while (limiter_.ready()) {
@@ -233,8 +232,7 @@ void scope_state::drop_queued(const caf::error& why) {
   }
 }
 
-// -- scopes opened by child tasks
-// --------------------------------------------------
+// -- scopes opened by child tasks ---------------------------------------------
 
 void scope_state::adopt(caf::actor nested, std::string name) {
   auto owner = children_.find(self_->current_sender()->id());
@@ -292,8 +290,7 @@ void scope_state::detach(const caf::actor& nested) {
 
 } // namespace detail
 
-// -- the spawn hooks of scaf::scope
-// -----------------------------------------------
+// -- the spawn hooks of scaf::scope -------------------------------------------
 
 using detail::state_of;
 

@@ -62,7 +62,11 @@ enum class start_mode {
   fail,
   /// It quits without an error before it is up: it declines (OTP's ignore).
   decline,
+  /// It is up only once it receives `up_atom` (`defer_started`).
+  slow,
 };
+
+using up_atom = caf::atom_constant<caf::atom("up")>;
 
 /// The planned starts of each child, by name; a child with no plan left
 /// comes up.
@@ -85,6 +89,12 @@ inline caf::behavior planned(traced_task* self, event_log* log, live_map* live,
     log->add("declined:" + name);
     self->quit();
     return {};
+  case start_mode::slow: {
+    self->defer_started();
+    auto behavior = member(self, log, live, name, on_cancel_mode::log_and_quit);
+    return caf::message_handler{[self](up_atom) { self->signal_started(); }}
+      .or_else(behavior);
+  }
   case start_mode::up:
     break;
   }

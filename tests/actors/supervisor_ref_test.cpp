@@ -32,14 +32,20 @@ protected:
   }
 };
 
+/// "w<i>" (built in steps: GCC 12 warns falsely on `"w" + to_string(i)`).
+std::string worker_name(int i) {
+  std::string result = "w";
+  result += std::to_string(i);
+  return result;
+}
+
 std::string code_of_result(const caf::error& err) {
   return to_string(code_of(err));
 }
 
 } // namespace
 
-// -- OTP's child_adm, case by case
-// ---------------------------------------------
+// -- OTP's child_adm, case by case --------------------------------------------
 
 TEST_F(SupervisorRefTest, AdminCallsOnAStaticChildAnswerAsOtpDoes) {
   start({.intensity = 5}, {member_spec(&log, &live, {.name = "a"})});
@@ -225,7 +231,7 @@ TEST_F(SupervisorRefTest, CountsStayConsistentWithAThousandChildren) {
   for (int i = 0; i < 1000; ++i)
     started.push_back(
       ref.start_child(member_spec(&log, &live,
-                                  {.name = "w" + std::to_string(i),
+                                  {.name = worker_name(i),
                                    .restart = restart_type::temporary,
                                    .shutdown = 0s})));
   run();
@@ -238,7 +244,7 @@ TEST_F(SupervisorRefTest, CountsStayConsistentWithAThousandChildren) {
   EXPECT_EQ(c.supervisors, 0u);
   EXPECT_EQ(done(ref.which_children())->size(), 1000u);
   for (int i = 0; i < 500; ++i)
-    caf::anon_send(live.at("w" + std::to_string(i)), finish_atom::value);
+    caf::anon_send(live.at(worker_name(i)), finish_atom::value);
   run();
   c = counts();
   EXPECT_EQ(c.specs, 500u);
@@ -246,8 +252,71 @@ TEST_F(SupervisorRefTest, CountsStayConsistentWithAThousandChildren) {
   stop_all();
 }
 
-// -- by message, for CAF actors
-// -------------------------------------------------
+// -- calls in flight (found by probing as a user) -----------------------------
+
+TEST_F(SupervisorRefTest, CallsMadeInARowSeeWhatTheCallsBeforeThemDid) {
+  start({}, {member_spec(&log, &live, {.name = "a"}),
+             member_spec(&log, &live, {.name = "b"})});
+  auto ref = sup_ref();
+  // Not waited for one by one: each still runs after the one before.
+  auto stopped = ref.terminate_child("a");
+  auto listed = ref.which_children();
+  auto again = ref.restart_child("a");
+  auto deleted = ref.delete_child("b");
+  run();
+  EXPECT_TRUE(stopped.get());
+  auto children = listed.get();
+  ASSERT_TRUE(children);
+  EXPECT_EQ(children->front().state, child_state::stopped);
+  ASSERT_TRUE(again.get()) << render(again.get().error());
+  EXPECT_EQ(code_of_result(deleted.get().error()), "child_running");
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, CancelWhileACallWaitsForItsTurnStillStopsEveryChild) {
+  start({}, {member_spec(&log, &live, {.name = "a"}),
+             member_spec(&log, &live, {.name = "b"})});
+  auto ref = sup_ref();
+  plan["slow"] = {start_mode::slow};
+  auto slow = ref.start_child(planned_spec({.name = "slow"}));
+  run(); // slow is starting: the supervisor is in the middle of a start
+  auto stopped = ref.terminate_child("a"); // waits for its turn
+  run();
+  EXPECT_FALSE(stopped.ready());
+  log.add("--");
+  caf::anon_send(sup, cancel_atom::value, "stop");
+  run();
+  EXPECT_EQ(
+    lifecycle(events_after("--")),
+    (strings{"cancel:slow", "~slow", "cancel:b", "~b", "cancel:a", "~a"}));
+  ASSERT_TRUE(sup_exit);
+  EXPECT_TRUE(is(*sup_exit, errc::cancelled)) << render(*sup_exit);
+  EXPECT_TRUE(stopped.get());
+  EXPECT_EQ(code_of_result(slow.get().error()), "scope_closed");
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, GracePeriodIsTheSumOfTheCurrentChildrensShutdowns) {
+  start({}, {member_spec(&log, &live, {.name = "a", .shutdown = 2s})});
+  auto ref = sup_ref();
+  auto grace = [&] {
+    auto x = done(ref.scope().call([](scope& s) { return s.grace(); }));
+    return x ? *x : caf::timespan{-1};
+  };
+  EXPECT_EQ(grace(), caf::timespan{2s});
+  for (int i = 0; i < 10; ++i) {
+    auto name = worker_name(i);
+    EXPECT_TRUE(done(ref.start_child(member_spec(
+      &log, &live,
+      {.name = name, .restart = restart_type::temporary, .shutdown = 1s}))));
+    EXPECT_EQ(grace(), caf::timespan{3s});
+    EXPECT_TRUE(done(ref.terminate_child(name))); // forgotten: temporary
+    EXPECT_EQ(grace(), caf::timespan{2s});
+  }
+  stop_all();
+}
+
+// -- by message, for CAF actors -----------------------------------------------
 
 TEST_F(SupervisorRefTest, CafActorManagesChildrenByMessage) {
   start({}, {member_spec(&log, &live, {.name = "a"})});
@@ -281,8 +350,7 @@ TEST_F(SupervisorRefTest, CafActorManagesChildrenByMessage) {
   stop_all();
 }
 
-// -- from plain threads
-// ------------------------------------------------------------
+// -- from plain threads -------------------------------------------------------
 
 namespace {
 

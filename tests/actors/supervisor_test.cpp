@@ -69,8 +69,7 @@ TEST_F(SupervisorTest,
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- restart types
-// --------------------------------------------------------------
+// -- restart types ------------------------------------------------------------
 
 TEST_F(SupervisorTest, RestartTypesDecideWhoComesBack) {
   start({.intensity = 10},
@@ -102,8 +101,7 @@ TEST_F(SupervisorTest, TransientChildComesBackAfterAFailure) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- intensity and backoff
-// ------------------------------------------------------
+// -- intensity and backoff ----------------------------------------------------
 
 TEST_F(SupervisorTest,
        TooManyRestartsStopEverythingInReverseAndFailTheSupervisor) {
@@ -550,8 +548,7 @@ TEST_F(SupervisorTest, SignificantSupervisorGivingUpEndsItsParentToo) {
   stop_all();
 }
 
-// -- backoff
-// --------------------------------------------------------------------
+// -- backoff ------------------------------------------------------------------
 
 TEST_F(SupervisorTest, BackoffStartsOverOnceTheChildRanLongEnough) {
   start({.intensity = 10,
@@ -593,8 +590,7 @@ TEST_F(SupervisorTest, JitterAddsAtMostItsFractionOfTheDelay) {
   stop_all();
 }
 
-// -- on the real scheduler
-// --------------------------------------------------------
+// -- on the real scheduler ----------------------------------------------------
 
 namespace {
 

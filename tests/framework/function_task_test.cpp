@@ -62,8 +62,7 @@ caf::actor spawn_yield_loop(scope& s, Counter* steps) {
 
 } // namespace
 
-// -- function tasks and handles
-// ------------------------------------------------
+// -- function tasks and handles -----------------------------------------------
 
 TEST_F(FunctionTaskTest, FunctionTaskResolvesWithItsValue) {
   handle<int> h;
@@ -278,8 +277,7 @@ TEST_F(FunctionTaskTest, PreCancelledScopeStartsItsTasksCancelled) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- bounded concurrency, no-tasks, yield, detach
-// ---------------------------------
+// -- bounded concurrency, no-tasks, yield, detach -----------------------------
 
 TEST_F(FunctionTaskTest, LimitQueuesTasksAndStartsThemInSpawnOrder) {
   std::vector<handle<int>> hs;
@@ -527,8 +525,7 @@ TEST_F(FunctionTaskTest, RaceWithoutAWinnerFailsWithTheFirstError) {
   EXPECT_EQ(r->suppressed[0], e2);
 }
 
-// -- deadlines
-// -------------------------------------------------------------------
+// -- deadlines ----------------------------------------------------------------
 
 TEST_F(FunctionTaskTest, FailAfterCancelsAndFailsWithTimeout) {
   caf::actor a;

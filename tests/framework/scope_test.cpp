@@ -136,8 +136,7 @@ TEST_F(ScopeTest, BodyReturningErrorFailsScope) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- order of done signals
-// ------------------------------------------------------
+// -- order of done signals ----------------------------------------------------
 
 TEST_F(ScopeTest, DoneFlowsUpChildStateDestroyedBeforeParentSeesDone) {
   caf::actor outer, inner_scope, leaf;
@@ -202,8 +201,7 @@ TEST_F(ScopeTest, EachChildReportsDoneExactlyOnce) {
   EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: enough)");
 }
 
-// -- cancel
-// ---------------------------------------------------------------------
+// -- cancel -------------------------------------------------------------------
 
 TEST_F(ScopeTest, CancelFromOutsideReachesEveryDescendantWithItsReason) {
   caf::actor root_task, nested, leaf_a, leaf_b;
@@ -267,8 +265,7 @@ TEST_F(ScopeTest, TaskWithoutCancelHandlerQuitsAtOnce) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- grace, then force
-// ------------------------------------------------------------
+// -- grace, then force --------------------------------------------------------
 
 TEST_F(ScopeTest, StubbornTaskIsKilledAfterGraceAndNamed) {
   caf::actor polite, stubborn;
@@ -408,8 +405,7 @@ TEST_F(ScopeTest, AbortKillsAtOnceIgnoringGrace) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- closed means closed
-// ----------------------------------------------------------
+// -- closed means closed ------------------------------------------------------
 
 TEST_F(ScopeTest, SpawnOnClosedScopeFailsAndRunsNothing) {
   caf::expected<caf::actor> late{caf::actor{}};
@@ -507,8 +503,7 @@ TEST_F(ScopeTest, CancelledScopeStillAcceptsChildrenThatStartCancelled) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- nesting and policies
-// -----------------------------------------------------------
+// -- nesting and policies -----------------------------------------------------
 
 TEST_F(ScopeTest, ErrorThreeScopesDeepReachesTheTop) {
   caf::actor deep;
@@ -648,8 +643,7 @@ TEST_F(ScopeTest, OutcomesRenderAsATreeThatSaysWhereTheCancelCameFrom) {
               "grace period)\n");
 }
 
-// -- errors
-// -------------------------------------------------------------------------
+// -- errors -------------------------------------------------------------------
 
 TEST_F(ScopeTest, ErrorsRenderReadably) {
   auto err = make_error(errc::cancelled, "root/db", "shutting down");
@@ -799,8 +793,7 @@ TEST_F(ScopeTest, EmptyErrorsFailTheScopeInsteadOfPassingForSuccess) {
   EXPECT_EQ(log.count_prefix("cancel:c:"), 1u); // the cancel still happened
 }
 
-// -- cancellation is not failure
-// ---------------------------------------------------
+// -- cancellation is not failure ----------------------------------------------
 
 TEST_F(ScopeTest, NestedScopeThatWasCancelledDoesNotFailItsParent) {
   caf::actor sibling;
@@ -918,8 +911,7 @@ TEST_F(ScopeTest, TaskKilledByAnotherActorFailsItsScopeWithKilled) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- every kind of child spawned into a cancelled scope starts cancelled
-// -------
+// -- every kind of child spawned into a cancelled scope starts cancelled ------
 
 TEST_F(ScopeTest, EveryKindSpawnedIntoACancelledScopeStartsCancelledAndRuns) {
   bool task_saw = false, fn_saw = false, nested_saw = false;
@@ -956,8 +948,7 @@ TEST_F(ScopeTest, EveryKindSpawnedIntoACancelledScopeStartsCancelledAndRuns) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- names and paths
-// ------------------------------------------------------------
+// -- names and paths ----------------------------------------------------------
 
 TEST_F(ScopeTest, DetachedScopeKeepsItsRealPathInErrors) {
   caf::actor leaf;
@@ -984,8 +975,7 @@ TEST_F(ScopeTest, DetachedScopeKeepsItsRealPathInErrors) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-// -- supervising children one by one
-// -------------------------------------------
+// -- supervising children one by one ------------------------------------------
 
 TEST_F(ScopeTest, CancelChildStopsOneTaskWithoutFailingTheScope) {
   caf::actor polite, mule, other;

@@ -367,8 +367,7 @@ TEST_F(StressTest, ClockStillCancelsTheTimeoutsOfActorsThatSetThem) {
   caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
 }
 
-// -- the protocol's edges, on the real scheduler
-// --------------------------------
+// -- the protocol's edges, on the real scheduler ------------------------------
 
 namespace {
 

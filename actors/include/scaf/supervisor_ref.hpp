@@ -71,9 +71,12 @@ struct supervisor_counts {
 /// actor manages its children one by one, as OTP's `supervisor` module
 /// does: start a child from a spec, terminate, restart or delete one by
 /// name, list and count them. Each call runs in the supervisor's context,
-/// after the calls made before it and after whatever restart or stop the
-/// supervisor is in the middle of; its handle resolves once the call is
-/// done (a started child is up, a terminated one has stopped).
+/// after the calls made before it (through any reference or by message) and
+/// between the steps of whatever start or stop the supervisor is in the
+/// middle of; while a restart waits for its backoff, calls are answered,
+/// but a call that starts a child waits for that restart. Its handle
+/// resolves once the call is done (a started child is up, a terminated one
+/// has stopped).
 ///
 /// Errors: `errc::no_such_child` (no child of that name),
 /// `errc::child_exists` (`start_child` with a name in use: running or not),
