@@ -433,6 +433,50 @@ TEST_F(SupervisorTest, SupervisorsNest) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+// -- a supervisor's own initialisation ----------------------------------------
+
+TEST_F(SupervisorTest, InitRunsAtEveryStartOfTheSupervisor) {
+  int inits = 0;
+  auto inner =
+    supervisor([&](scope&) -> caf::expected<std::optional<supervisor_spec>> {
+      ++inits;
+      return supervisor_spec{{.intensity = 0},
+                             {member_spec(&log, &live, {.name = "x"})}};
+    });
+  start({.intensity = 5}, {child({.name = "inner"}, inner)});
+  EXPECT_EQ(inits, 1);
+  fail("x"); // inner gives up; its parent restarts it, and it inits again
+  EXPECT_EQ(inits, 2);
+  EXPECT_EQ(log.count("start:x"), 2u);
+  stop_all();
+}
+
+TEST_F(SupervisorTest, SupervisorWhoseInitDeclinesIsStoppedNotRestarted) {
+  auto declines =
+    supervisor([](scope&) -> caf::expected<std::optional<supervisor_spec>> {
+      return std::nullopt;
+    });
+  start({.intensity = 5}, {child({.name = "inner"}, declines),
+                           member_spec(&log, &live, {.name = "a"})});
+  EXPECT_EQ(states(), (strings{"inner:stopped", "a:running"}));
+  EXPECT_FALSE(sup_exit);
+  stop_all();
+}
+
+TEST_F(SupervisorTest, SupervisorWhoseInitFailsFailsItsParentsStart) {
+  auto fails =
+    supervisor([](scope& s) -> caf::expected<std::optional<supervisor_spec>> {
+      return make_error(errc::invalid_argument, s.path(), "no config");
+    });
+  start({.intensity = 5}, {member_spec(&log, &live, {.name = "a"}),
+                           child({.name = "inner"}, fails)});
+  ASSERT_TRUE(sup_exit);
+  EXPECT_EQ(render(*sup_exit),
+            "scaf::invalid_argument(root/sup/inner: no config)");
+  EXPECT_EQ(lifecycle(log.events()), (strings{"start:a", "cancel:a", "~a"}));
+  stop_all();
+}
+
 // -- significant children and auto shutdown ----------------------------------
 
 TEST_F(SupervisorTest, SignificantChildEndingWellEndsTheSupervisorInReverse) {

@@ -2,15 +2,18 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
 #include "scaf/child_factory.hpp"
+#include "scaf/fwd.hpp"
 
 namespace scaf {
 
@@ -170,5 +173,28 @@ struct supervisor_options {
 ///   starts.
 child_factory supervisor(supervisor_options opts,
                          std::vector<child_spec> children);
+
+/// What a supervisor's own initialisation decides: its options and its
+/// children (OTP's `init/1` result).
+struct supervisor_spec {
+  /// How it restarts.
+  supervisor_options options;
+  /// What it starts, in order.
+  std::vector<child_spec> children;
+};
+
+/// What computes a supervisor's spec when it starts: the spec; an error,
+/// which fails the supervisor's start with it; or `std::nullopt`, which
+/// declines (OTP's `ignore`).
+using supervisor_init =
+  std::function<caf::expected<std::optional<supervisor_spec>>(scope&)>;
+
+/// A supervisor whose spec `init` computes in its context each time it
+/// starts (a supervisor restarted by its parent may read fresh
+/// configuration). An error from `init` (or an exception) fails its start;
+/// `std::nullopt` makes it end at once, without an error and before it is
+/// up, so a parent supervisor records it as declined (stopped, not
+/// restarted). Otherwise it is `supervisor(spec.options, spec.children)`.
+child_factory supervisor(supervisor_init init);
 
 } // namespace scaf
