@@ -5,8 +5,9 @@
 // One thing happens at a time, as in OTP's gen_server loop: a start sequence
 // (children started one after another, each once the one before is up) or a
 // stop sequence (one at a time, in reverse start order), possibly followed
-// by a backoff. Exits and calls that need a sequence wait their turn; calls
-// that need none are answered at once.
+// by a backoff. Exits and admin calls that arrive meanwhile wait their turn,
+// calls in the order they came; while a restart waits for its backoff, calls
+// that start no child are answered.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +49,9 @@ caf::error check(const supervisor_options& opts,
                  const std::string& path);
 
 /// The state of one supervisor, owned by the handlers it installs in its
-/// scope, so that it lives exactly as long as the scope's state.
+/// scope, so that it lives as long as the scope's state. (A continuation or
+/// timer the scope drops unrun may hold it a moment longer: its destructor
+/// then touches nothing of the scope.)
 class supervisor_impl : public std::enable_shared_from_this<supervisor_impl> {
 public:
   supervisor_impl(scope& s, supervisor_options opts,
