@@ -3,6 +3,8 @@
 // on CAF's deterministic scheduler, then from plain threads.
 #include "scaf/supervisor_ref.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -388,6 +390,73 @@ TEST_F(ThreadedSupervisorRefTest, ThreadFindsASupervisorAndManagesItsChildren) {
   ASSERT_FALSE(plain);
   EXPECT_TRUE(is(plain.error(), errc::invalid_argument))
     << render(plain.error());
+  owner.ref().cancel("the test is over");
+  EXPECT_TRUE(owner.join().wait());
+}
+
+TEST_F(ThreadedSupervisorRefTest, ThreadsManageChildrenAtOnceAndACancelEndsIt) {
+  auto owner = make_scope(sys, {.name = "svc"});
+  auto sup = owner.ref().spawn(
+    {.name = "sup"}, supervisor({}, {child({.name = "base"}, idle_child)}));
+  caf::actor actor;
+  for (int i = 0; i < 1000 && !actor; ++i) {
+    actor = sup.task();
+    if (!actor)
+      std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(actor);
+  auto ref = supervisor_ref::of(sys, actor);
+  ASSERT_TRUE(ref) << render(ref.error());
+  // Each call must resolve: a bound that only a hang reaches.
+  constexpr auto bound = std::chrono::seconds{30};
+  std::atomic<int> unresolved{0};
+  std::atomic<int> unexpected{0};
+  std::atomic<bool> stop{false};
+  auto churn = [&](int t, int rounds) {
+    for (int i = 0; (rounds < 0 || i < rounds) && !stop; ++i) {
+      auto name = worker_name(t * 100000 + i);
+      auto up =
+        ref->start_child(child({.name = name}, idle_child)).wait_for(bound);
+      if (!up) {
+        ++unresolved;
+        return;
+      }
+      if (!*up) {
+        // Only the shutdown may refuse.
+        if (!is(up->error(), errc::scope_closed))
+          ++unexpected;
+        return;
+      }
+      auto down = ref->terminate_child(name).wait_for(bound);
+      if (!down)
+        ++unresolved;
+      else if (!*down && !is(down->error(), errc::scope_closed))
+        ++unexpected;
+    }
+  };
+  // Four threads at once, 50 rounds each: every child they added is kept,
+  // stopped (permanent), and only "base" runs.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back(churn, t, 50);
+  for (auto& th : threads)
+    th.join();
+  threads.clear();
+  auto counts = ref->count_children().wait();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->specs, 201u);
+  EXPECT_EQ(counts->active, 1u);
+  // Again, with a cancel in the middle: the supervisor ends.
+  for (int t = 4; t < 8; ++t)
+    threads.emplace_back(churn, t, -1);
+  std::this_thread::sleep_for(50ms);
+  ref->scope().cancel("the test is over");
+  EXPECT_TRUE(sup.wait_for(bound)) << "the supervisor did not end";
+  stop = true;
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(unresolved.load(), 0);
+  EXPECT_EQ(unexpected.load(), 0);
   owner.ref().cancel("the test is over");
   EXPECT_TRUE(owner.join().wait());
 }
