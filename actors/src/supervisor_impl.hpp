@@ -1,6 +1,9 @@
 // Internal: the state of one scaf::supervisor, shared by supervisor.cpp (the
-// factory), supervisor_impl.cpp (the restart strategy, the ordered shutdown
-// and the admin calls) and supervisor_ref.cpp. Built on scaf's public API.
+// factory), supervisor_impl.cpp (bookkeeping, start and stop sequences,
+// shutdown, the order of turns), supervisor_exits.cpp (a child's end: the
+// restart strategy, intensity, backoff, auto shutdown), supervisor_calls.cpp
+// (the admin calls and their messages) and supervisor_ref.cpp. Built on
+// scaf's public API.
 //
 // One thing happens at a time, as in OTP's gen_server loop: a start sequence
 // (children started one after another, each once the one before is up) or a
@@ -10,6 +13,7 @@
 // that start no child are answered.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -27,6 +31,7 @@
 #include <caf/expected.hpp>
 #include <caf/message_handler.hpp>
 
+#include "scaf/errc.hpp"
 #include "scaf/scope.hpp"
 #include "scaf/scope_ref.hpp"
 #include "scaf/supervisor.hpp"
@@ -38,6 +43,16 @@ namespace scaf::supervision {
 /// CAF response promise. Called once, in the supervisor's context.
 template <class T>
 using reply = std::function<void(caf::expected<T>)>;
+
+/// Milliseconds, for log lines and messages.
+inline long long to_ms(caf::timespan x) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
+}
+
+/// How a child ended, for log lines and messages.
+inline std::string render_end(const caf::error& reason) {
+  return reason ? render(reason) : std::string{"success"};
+}
 
 /// What is wrong with one child spec, if anything.
 caf::error check_child(const supervisor_options& opts, const child_spec& c,
