@@ -15,6 +15,13 @@
 
 namespace scaf {
 
+scope_options supervision::supervisor_scope() {
+  // Each child gets its own shutdown time; the supervisor sets the sum.
+  scope_options result;
+  result.grace = caf::timespan{0};
+  return result;
+}
+
 // -- supervisor ---------------------------------------------------------------
 
 namespace {
@@ -29,44 +36,35 @@ void start_supervisor(scope& s, const supervisor_options& opts,
   std::make_shared<supervision::supervisor_impl>(s, opts, children)->start();
 }
 
-/// The options of a supervisor's scope: its grace period bounds its ordered
-/// shutdown, in which each child gets its own shutdown time, one after
-/// another; the supervisor keeps it the sum of its children's (zero without
-/// children).
-scope_options supervisor_scope() {
-  scope_options result;
-  result.grace = caf::timespan{0};
-  return result;
-}
-
 } // namespace
 
 child_factory supervisor(supervisor_options opts,
                          std::vector<child_spec> children) {
-  return scope_factory(supervisor_scope(),
+  return scope_factory(supervision::supervisor_scope(),
                        [opts = std::move(opts), children = std::move(children)](
                          scope& s) { start_supervisor(s, opts, children); });
 }
 
 child_factory supervisor(supervisor_init init) {
-  return scope_factory(supervisor_scope(), [init = std::move(init)](scope& s) {
-    if (!init) {
-      s.fail(make_error(errc::invalid_argument, s.path(),
-                        "a supervisor needs an init function"));
-      return;
-    }
-    auto spec = init(s);
-    if (!spec) {
-      s.fail(std::move(spec.error()));
-      return;
-    }
-    if (!*spec) {
-      // Declined: it ends now, never up (OTP's ignore).
-      s.defer_started();
-      return;
-    }
-    start_supervisor(s, (*spec)->options, (*spec)->children);
-  });
+  return scope_factory(
+    supervision::supervisor_scope(), [init = std::move(init)](scope& s) {
+      if (!init) {
+        s.fail(make_error(errc::invalid_argument, s.path(),
+                          "a supervisor needs an init function"));
+        return;
+      }
+      auto spec = init(s);
+      if (!spec) {
+        s.fail(std::move(spec.error()));
+        return;
+      }
+      if (!*spec) {
+        // Declined: it ends now, never up (OTP's ignore).
+        s.defer_started();
+        return;
+      }
+      start_supervisor(s, (*spec)->options, (*spec)->children);
+    });
 }
 
 } // namespace scaf

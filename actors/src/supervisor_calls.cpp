@@ -3,6 +3,8 @@
 // CAF messages that carry them.
 #include "supervisor_impl.hpp"
 
+#include <atomic>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -12,60 +14,118 @@
 
 namespace scaf::supervision {
 
-/// What is wrong with one child spec, if anything.
-caf::error check_child(const supervisor_options& opts, const child_spec& c,
-                       const std::string& path) {
-  auto invalid = [&](std::string what) {
-    return make_error(errc::invalid_argument, path, std::move(what));
-  };
-  auto& name = c.options.name;
-  if (name.empty())
-    return invalid("every child needs a name");
+namespace {
+
+/// Whether `x` has ended (an empty handle counts as ended). An attachable on
+/// an actor that has ended runs at once, in `attach`; on a running one it
+/// waits for the actor's end, which then finds nobody listening.
+bool has_ended(const caf::actor& x) {
+  if (!x)
+    return true;
+  auto ended = std::make_shared<std::atomic<bool>>(false);
+  x->attach_functor([ended] { ended->store(true); });
+  return ended->load();
+}
+
+caf::error invalid(const std::string& path, std::string what) {
+  return make_error(errc::invalid_argument, path, std::move(what));
+}
+
+/// What is wrong with a supervisor's options, if anything.
+caf::error check_options(const supervisor_options& opts,
+                         const std::string& path) {
+  if (opts.period <= caf::timespan{0})
+    return invalid(path, "the restart period must be positive");
+  if (opts.backoff < caf::timespan{0} || opts.max_backoff < opts.backoff)
+    return invalid(path,
+                   "the backoff must be at least 0 and at most max_backoff");
+  if (!(opts.backoff_jitter >= 0.0 && opts.backoff_jitter <= 1.0))
+    return invalid(path, "the backoff jitter must be between 0 and 1");
+  if (opts.backoff_reset && *opts.backoff_reset < caf::timespan{0})
+    return invalid(path, "the backoff reset cannot be negative");
+  return {};
+}
+
+/// What is wrong with how a child named `name` is treated, if anything.
+caf::error check_child_options(const supervisor_options& opts,
+                               const child_options& c, const std::string& name,
+                               const std::string& path) {
   if (auto err = check_name(name, path))
     return err;
-  if (!c.start)
-    return invalid("child '" + name + "' has no task");
-  if (c.options.shutdown < caf::timespan{0})
-    return invalid("child '" + name + "' has a negative shutdown time");
-  if (c.options.significant) {
+  if (c.shutdown < caf::timespan{0})
+    return invalid(path, "child '" + name + "' has a negative shutdown time");
+  if (c.significant) {
     if (opts.shutdown_when == auto_shutdown::never)
-      return invalid("child '" + name +
-                     "' is significant, but the supervisor never shuts down "
-                     "by itself (auto_shutdown::never)");
-    if (c.options.restart == restart_type::permanent)
-      return invalid("child '" + name +
-                     "' is significant and permanent: only a transient or "
-                     "temporary child can end its supervisor");
+      return invalid(path, "child '" + name +
+                             "' is significant, but the supervisor never "
+                             "shuts down by itself (auto_shutdown::never)");
+    if (c.restart == restart_type::permanent)
+      return invalid(path, "child '" + name +
+                             "' is significant and permanent: only a "
+                             "transient or temporary child can end its "
+                             "supervisor");
   }
+  return {};
+}
+
+} // namespace
+
+caf::error check_child(const supervisor_options& opts, const child_spec& c,
+                       const std::string& path) {
+  auto& name = c.options.name;
+  if (name.empty())
+    return invalid(path, "every child needs a name");
+  if (auto err = check_child_options(opts, c.options, name, path))
+    return err;
+  if (!c.start)
+    return invalid(path, "child '" + name + "' has no task");
   return {};
 }
 
 caf::error check(const supervisor_options& opts,
                  const std::vector<child_spec>& children,
                  const std::string& path) {
-  auto invalid = [&](std::string what) {
-    return make_error(errc::invalid_argument, path, std::move(what));
-  };
-  if (opts.period <= caf::timespan{0})
-    return invalid("the restart period must be positive");
-  if (opts.backoff < caf::timespan{0} || opts.max_backoff < opts.backoff)
-    return invalid("the backoff must be at least 0 and at most max_backoff");
-  if (!(opts.backoff_jitter >= 0.0 && opts.backoff_jitter <= 1.0))
-    return invalid("the backoff jitter must be between 0 and 1");
-  if (opts.backoff_reset && *opts.backoff_reset < caf::timespan{0})
-    return invalid("the backoff reset cannot be negative");
+  if (auto err = check_options(opts, path))
+    return err;
   std::set<std::string> names;
   for (auto& c : children) {
     if (auto err = check_child(opts, c, path))
       return err;
     if (!names.insert(c.options.name).second)
-      return invalid("two children are named '" + c.options.name + "'");
+      return invalid(path, "two children are named '" + c.options.name + "'");
   }
   return {};
 }
 
+caf::error check_pool(const supervisor_options& opts,
+                      const pool_template& workers, const std::string& path) {
+  if (opts.strategy != restart_strategy::one_for_one)
+    return invalid(path, "a pool restarts each worker on its own: its "
+                         "strategy must be one_for_one");
+  if (opts.shutdown_when != auto_shutdown::never)
+    return invalid(path, "a pool never shuts down by itself: its "
+                         "shutdown_when must be auto_shutdown::never");
+  if (auto err = check_options(opts, path))
+    return err;
+  if (!workers.from_message)
+    return invalid(path, "the pool's worker template has no start function");
+  // The checks of a child named as the first worker.
+  return check_child_options(opts, workers.options,
+                             worker_name(workers.options, 1), path);
+}
+
+std::string worker_name(const child_options& opts, uint64_t n) {
+  return (opts.name.empty() ? std::string{"worker"} : opts.name) + "-" +
+         std::to_string(n);
+}
+
 void supervisor_impl::start_child(child_spec spec, reply<caf::actor> done) {
   enqueue_call([this, spec = std::move(spec), done = std::move(done)] {
+    if (auto err = refuse_wrong_kind(false, "starts workers from its "
+                                            "template, with arguments")) {
+      done(err);
+      return true;
+    }
     if (auto err = refuse_start(spec)) {
       done(err);
       return true;
@@ -82,24 +142,101 @@ void supervisor_impl::start_child(child_spec spec, reply<caf::actor> done) {
 void supervisor_impl::terminate_child(const std::string& name,
                                       reply<void> done) {
   enqueue_call([this, name, done = std::move(done)] {
+    if (auto err = refuse_wrong_kind(false, "stops workers by actor")) {
+      done(err);
+      return true;
+    }
     auto key = find(name);
-    if (!key) {
+    if (!key)
       done(no_such_child(name));
+    else
+      terminate(*key, std::move(done));
+    return true;
+  });
+}
+
+void supervisor_impl::terminate(uint64_t key, reply<void> done) {
+  auto& c = children_.at(key);
+  c.terminated = true;
+  if (!c.actor) {
+    // Stopped, or waiting for its restart: it stays stopped.
+    std::erase(to_start_, key);
+    stopped(key);
+    done(caf::unit);
+    return;
+  }
+  c.stop_waiters.push_back(std::move(done));
+  // (A shutdown under way stops it anyway.)
+  if (!shutting_down_)
+    stop_one(key);
+}
+
+void supervisor_impl::start_worker(std::optional<child_factory> worker,
+                                   reply<caf::actor> done) {
+  enqueue_call([this, worker = std::move(worker), done = std::move(done)] {
+    if (auto err = refuse_wrong_kind(true, "is no pool: start_child takes "
+                                           "a child_spec")) {
+      done(err);
       return true;
     }
-    auto& c = children_.at(*key);
-    c.terminated = true;
-    if (!c.actor) {
-      // Stopped, or waiting for its restart: it stays stopped.
-      std::erase(to_start_, *key);
-      stopped(*key);
-      done(caf::unit);
+    if (auto err = refuse_if_closing()) {
+      done(err);
       return true;
     }
-    c.stop_waiters.push_back(std::move(done));
-    // (A shutdown under way stops it anyway.)
-    if (!shutting_down_)
-      stop_one(*key);
+    if (!worker || !*worker) {
+      done(make_error(errc::invalid_argument, path_,
+                      worker ? "the worker template made no task"
+                             : "the arguments are not the ones the pool's "
+                               "workers take"));
+      return true;
+    }
+    if (waiting_backoff_)
+      return false; // the restart the backoff waits for comes first
+    auto opts = pool_->options;
+    opts.name = worker_name(opts, ++workers_started_);
+    auto key = add({std::move(opts), *worker});
+    children_.at(key).fresh = true;
+    start_by_call(key, std::move(done));
+    return true;
+  });
+}
+
+void supervisor_impl::start_worker(const caf::message& args,
+                                   reply<caf::actor> done) {
+  if (!pool_ || !pool_->from_message) {
+    start_worker(child_factory{}, std::move(done));
+    return;
+  }
+  std::optional<child_factory> worker;
+  try {
+    worker = pool_->from_message(args);
+  } catch (...) {
+    // (Copying the arguments threw: no task.)
+    worker = child_factory{};
+  }
+  start_worker(std::move(worker), std::move(done));
+}
+
+void supervisor_impl::terminate_worker(const caf::actor& worker,
+                                       reply<void> done) {
+  enqueue_call([this, worker, done = std::move(done)] {
+    if (auto err = refuse_wrong_kind(true, "is no pool: it stops children "
+                                           "by name")) {
+      done(err);
+      return true;
+    }
+    auto i = worker ? actors_.find(worker.id()) : actors_.end();
+    if (i != actors_.end()) {
+      // A worker, running or waiting for its restart.
+      terminate(i->second, std::move(done));
+      return true;
+    }
+    if (has_ended(worker))
+      done(caf::unit); // a worker that ended and was forgotten (OTP: ok)
+    else
+      done(make_error(errc::no_such_child, s_.path(),
+                      "actor " + std::to_string(worker.id()) +
+                        " is no worker of this pool"));
     return true;
   });
 }
@@ -107,6 +244,11 @@ void supervisor_impl::terminate_child(const std::string& name,
 void supervisor_impl::restart_child(const std::string& name,
                                     reply<caf::actor> done) {
   enqueue_call([this, name, done = std::move(done)] {
+    if (auto err = refuse_wrong_kind(false, "starts new workers instead of "
+                                            "restarting stopped ones")) {
+      done(err);
+      return true;
+    }
     if (auto err = refuse_restart(name)) {
       done(err);
       return true;
@@ -121,10 +263,13 @@ void supervisor_impl::restart_child(const std::string& name,
 void supervisor_impl::delete_child(const std::string& name, reply<void> done) {
   enqueue_call([this, name, done = std::move(done)] {
     auto key = find(name);
-    if (!key)
+    if (auto wrong = refuse_wrong_kind(false, "forgets stopped workers by "
+                                              "itself"))
+      done(wrong);
+    else if (!key)
       done(no_such_child(name));
-    else if (auto err = refuse_unless_stopped(*key))
-      done(err);
+    else if (auto running = refuse_unless_stopped(*key))
+      done(running);
     else {
       forget(*key);
       done(caf::unit);
@@ -159,7 +304,8 @@ std::vector<child_info> supervisor_impl::children() const {
 
 supervisor_counts supervisor_impl::counts() const {
   supervisor_counts result;
-  result.specs = children_.size();
+  // A pool's spec is its template (OTP).
+  result.specs = pool_ ? 1 : children_.size();
   for (auto& [key, c] : children_) {
     if (c.actor)
       ++result.active;
@@ -201,6 +347,14 @@ caf::error supervisor_impl::refuse_start(const child_spec& spec) const {
                         (running ? "already started" : "already present"));
   }
   return {};
+}
+
+caf::error supervisor_impl::refuse_wrong_kind(bool for_pools,
+                                              const char* what) const {
+  if (for_pools == (pool_ != nullptr))
+    return {};
+  return make_error(errc::invalid_argument, path_,
+                    std::string{pool_ ? "a pool " : "the supervisor "} + what);
 }
 
 caf::error supervisor_impl::refuse_restart(const std::string& name) const {
@@ -258,6 +412,16 @@ caf::message_handler supervisor_impl::admin_handler() {
     [self](terminate_child_atom, std::string& name) {
       self->answer<void>([&](reply<void> done) {
         self->terminate_child(name, std::move(done));
+      });
+    },
+    [self](start_child_atom, const caf::message& args) {
+      self->answer<caf::actor>([&](reply<caf::actor> done) {
+        self->start_worker(args, std::move(done));
+      });
+    },
+    [self](terminate_child_atom, const caf::actor& worker) {
+      self->answer<void>([&](reply<void> done) {
+        self->terminate_worker(worker, std::move(done));
       });
     },
     [self](restart_child_atom, std::string& name) {

@@ -23,7 +23,7 @@ void supervisor_impl::ended_before_up(uint64_t key, const caf::error& reason,
     c.by_call = false;
     if (declined) {
       settle_up_waiters(c, caf::actor{});
-      if (c.spec.options.restart == restart_type::temporary)
+      if (forgotten_when_stopped(c))
         forget(key);
     } else {
       settle_up_waiters(c, reason);
@@ -36,7 +36,7 @@ void supervisor_impl::ended_before_up(uint64_t key, const caf::error& reason,
   if (declined) {
     // OTP's `ignore`: not running, not restarted, and the start goes on.
     logger().info("{}/{}: declined to start", s_.path(), c.spec.options.name);
-    if (c.spec.options.restart == restart_type::temporary)
+    if (forgotten_when_stopped(c))
       forget(key);
     start_next();
     return;
@@ -71,8 +71,9 @@ void supervisor_impl::on_child_exit(const child_exit& x) {
   if (i == actors_.end())
     return;
   auto key = i->second;
-  actors_.erase(i);
   auto& c = children_.at(key);
+  if (!c.actor || c.actor.id() != x.id)
+    return;
   c.actor = caf::actor{};
   auto failed =
     x.status == node_status::failed || x.status == node_status::timed_out;
@@ -95,6 +96,8 @@ void supervisor_impl::on_child_exit(const child_exit& x) {
   }
   if (shutting_down_) {
     stopped(key);
+    if (pool_ && --draining_ == 0)
+      finish();
     return;
   }
   // A supervisor child that gave up ended as OTP's `shutdown`: no failure
@@ -139,6 +142,11 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
                 s_.path(), c.spec.options.name, restarts_.size(),
                 options_.intensity, to_ms(options_.period), render_end(reason));
   backoff_ = backoff_for(c);
+  c.terminated = false;
+  if (options_.strategy == restart_strategy::one_for_one) {
+    stop_then({}, {key});
+    return;
+  }
   std::vector<uint64_t> to_stop;
   std::vector<uint64_t> to_start;
   for (auto& [k, other] : children_) {

@@ -12,8 +12,9 @@
 namespace scaf::supervision {
 
 supervisor_impl::supervisor_impl(scope& s, supervisor_options opts,
-                                 std::vector<child_spec> specs)
-  : s_(s), path_(s.path()), options_(std::move(opts)) {
+                                 std::vector<child_spec> specs,
+                                 std::shared_ptr<const pool_template> pool)
+  : s_(s), path_(s.path()), options_(std::move(opts)), pool_(std::move(pool)) {
   for (auto& spec : specs)
     add(std::move(spec));
 }
@@ -29,6 +30,10 @@ void supervisor_impl::start() {
   link_ = std::make_shared<supervisor_ref::link>();
   link_->scope = s_.ref();
   link_->impl = self;
+  link_->pool = pool_;
+  // A pool's workers stop together: its grace period is one shutdown time.
+  if (pool_)
+    s_.set_grace(pool_->options.shutdown);
   // It runs until cancelled, like OTP's, even when no child is left.
   s_.keep_open();
   // Up once all children are up (OTP: start_link returns then).
@@ -61,6 +66,7 @@ void supervisor_impl::forget(uint64_t key) {
     return;
   add_shutdown(i->second.spec.options.shutdown, -1);
   names_.erase(i->second.spec.options.name);
+  actors_.erase(i->second.last_actor);
   children_.erase(i);
 }
 
@@ -80,13 +86,21 @@ void supervisor_impl::stopped(uint64_t key) {
   c.state = child_state::stopped;
   auto waiters = std::move(c.stop_waiters);
   c.stop_waiters.clear();
-  if (c.spec.options.restart == restart_type::temporary || c.drop_when_stopped)
+  if (forgotten_when_stopped(c))
     forget(key);
   for (auto& done : waiters)
     done(caf::unit);
 }
 
+bool supervisor_impl::forgotten_when_stopped(const child_entry& c) const {
+  // A pool keeps no stopped workers: nothing could start them again.
+  return pool_ || c.spec.options.restart == restart_type::temporary ||
+         c.drop_when_stopped;
+}
+
 void supervisor_impl::add_shutdown(caf::timespan shutdown, int sign) {
+  if (pool_)
+    return; // one shutdown time for all (see start)
   if (shutdown == caf::timespan::max())
     waits_forever_ += sign;
   else
@@ -127,7 +141,9 @@ void supervisor_impl::start_child_now(uint64_t key) {
     return;
   }
   c.state = child_state::starting;
-  actors_.emplace(c.actor.id(), key);
+  actors_.erase(c.last_actor);
+  c.last_actor = c.actor.id();
+  actors_.emplace(c.last_actor, key);
   up.then(s_.self(), [self = shared_from_this(), key,
                       n = c.starts](const caf::expected<void>& result) {
     if (result)
@@ -260,7 +276,31 @@ void supervisor_impl::shut_down(caf::error reason, final_action action) {
   // Calls that waited for their turn get it now: they refuse, or wait for
   // the stop under way.
   run_calls();
-  stop_next();
+  if (pool_)
+    stop_all_at_once();
+  else
+    stop_next();
+}
+
+void supervisor_impl::stop_all_at_once() {
+  // OTP stops a simple_one_for_one pool's children together, in no order,
+  // and kills what remains after the one shutdown time: each worker's own
+  // grace period, started now for all of them.
+  auto to_stop = std::move(stopping_);
+  stopping_.clear();
+  draining_ = to_stop.size();
+  if (draining_ == 0) {
+    finish();
+    return;
+  }
+  for (auto key : to_stop) {
+    auto& c = children_.at(key);
+    settle_up_waiters(c, closed_error());
+    if (c.spec.options.shutdown == caf::timespan{0})
+      s_.abort_child(c.actor);
+    else
+      s_.cancel_child(c.actor, stop_reason(c));
+  }
 }
 
 void supervisor_impl::finish() {

@@ -32,6 +32,8 @@
 #include <caf/message_handler.hpp>
 
 #include "scaf/errc.hpp"
+#include "scaf/pool.hpp"
+#include "scaf/promise.hpp"
 #include "scaf/scope.hpp"
 #include "scaf/scope_ref.hpp"
 #include "scaf/supervisor.hpp"
@@ -63,14 +65,24 @@ caf::error check(const supervisor_options& opts,
                  const std::vector<child_spec>& children,
                  const std::string& path);
 
+/// What is wrong with a pool's options and worker template, if anything.
+caf::error check_pool(const supervisor_options& opts,
+                      const pool_template& workers, const std::string& path);
+
+/// The name of a pool's `n`-th worker: the template's name (or "worker"),
+/// a dash and `n`.
+std::string worker_name(const child_options& opts, uint64_t n);
+
 /// The state of one supervisor, owned by the handlers it installs in its
 /// scope, so that it lives as long as the scope's state. (A continuation or
 /// timer the scope drops unrun may hold it a moment longer: its destructor
 /// then touches nothing of the scope.)
 class supervisor_impl : public std::enable_shared_from_this<supervisor_impl> {
 public:
+  /// A supervisor of `specs`, or a pool of workers made from `pool`.
   supervisor_impl(scope& s, supervisor_options opts,
-                  std::vector<child_spec> specs);
+                  std::vector<child_spec> specs,
+                  std::shared_ptr<const pool_template> pool = nullptr);
 
   ~supervisor_impl();
 
@@ -81,6 +93,17 @@ public:
   void start_child(child_spec spec, reply<caf::actor> done);
 
   void terminate_child(const std::string& name, reply<void> done);
+
+  // (pools)
+
+  /// Starts a worker from `worker`; `std::nullopt` (arguments that do not
+  /// match the template) and an empty factory are refused.
+  void start_worker(std::optional<child_factory> worker,
+                    reply<caf::actor> done);
+
+  void start_worker(const caf::message& args, reply<caf::actor> done);
+
+  void terminate_worker(const caf::actor& worker, reply<void> done);
 
   void restart_child(const std::string& name, reply<caf::actor> done);
 
@@ -100,6 +123,8 @@ private:
     child_state state = child_state::stopped;
     /// The running start of the child; empty while it is not running.
     caf::actor actor;
+    /// The id of its current or last start's actor (0: never spawned).
+    caf::actor_id last_actor = 0;
     /// How often the child was started.
     uint64_t starts = 0;
     /// How often it was started again after its first start.
@@ -143,6 +168,9 @@ private:
   /// The child `key` no longer runs and will not start again by itself.
   void stopped(uint64_t key);
 
+  /// Whether `c` is forgotten once it is stopped.
+  bool forgotten_when_stopped(const child_entry& c) const;
+
   /// Keeps the scope's grace period the sum of its children's shutdown
   /// times as a child with `shutdown` comes (`sign` 1) or goes (-1).
   void add_shutdown(caf::timespan shutdown, int sign);
@@ -184,6 +212,9 @@ private:
 
   void stop_next();
 
+  /// A pool's shutdown: every worker told at once.
+  void stop_all_at_once();
+
   caf::error stop_reason(const child_entry& c) const;
 
   /// Stops every child in reverse start order, then ends the supervisor as
@@ -208,8 +239,11 @@ private:
   /// Stops one child (`terminate_child`), leaving `to_start_` alone.
   void stop_one(uint64_t key);
 
-  /// Runs `call` now, or once the sequence under way is done.
+  /// `terminate_child` of the child `key`: stops it if it runs, keeps it
+  /// stopped (or forgets it) and answers once it has stopped.
+  void terminate(uint64_t key, reply<void> done);
 
+  /// Handles the exits that waited for the sequence just done, then calls.
   void after_sequence();
 
   // -- answers ----------------------------------------------------------------
@@ -225,6 +259,11 @@ private:
   caf::error refuse_restart(const std::string& name) const;
 
   caf::error refuse_unless_stopped(uint64_t key) const;
+
+  /// Refuses a call made for a pool (`for_pools`) to a supervisor that is
+  /// none, or one made for a supervisor's named children to a pool; `what`
+  /// says why.
+  caf::error refuse_wrong_kind(bool for_pools, const char* what) const;
 
   void settle_up_waiters(child_entry& c, caf::expected<caf::actor> x);
 
@@ -255,7 +294,15 @@ private:
   /// which is their start order.
   std::map<uint64_t, child_entry> children_;
   std::unordered_map<std::string, uint64_t> names_;
+  /// The children by their current actor, or (waiting for a restart) their
+  /// last one: a pool's worker is terminated by either.
   std::unordered_map<caf::actor_id, uint64_t> actors_;
+  /// Set for a pool: its workers' template.
+  std::shared_ptr<const pool_template> pool_;
+  /// A pool's workers started so far: the next one's number.
+  uint64_t workers_started_ = 0;
+  /// A pool's workers told to stop by its shutdown that have not ended.
+  size_t draining_ = 0;
   uint64_t next_key_ = 0;
   /// The children's finite shutdown times, summed, and how many wait
   /// forever: the scope's grace period is their sum.
@@ -299,6 +346,38 @@ class supervisor_ref::link {
 public:
   scope_ref scope;
   std::weak_ptr<supervision::supervisor_impl> impl;
+  /// Set for a pool (immutable: read from any thread).
+  std::shared_ptr<const pool_template> pool;
 };
 
 } // namespace scaf
+
+namespace scaf::supervision {
+
+/// Runs `call(impl, reply)` in the context of the supervisor `link` refers
+/// to; the handle resolves with the reply.
+template <class T, class Call>
+handle<T> call(const std::shared_ptr<supervisor_ref::link>& link, Call call) {
+  if (!link) {
+    promise<T> p;
+    p.resolve(make_error(errc::invalid_argument, "",
+                         "a reference that refers to no supervisor"));
+    return p.get_handle();
+  }
+  return link->scope.call([weak = link->impl, call](scope& s) {
+    promise<T> p;
+    if (auto impl = weak.lock())
+      call(*impl, [p](caf::expected<T> x) { p.resolve(std::move(x)); });
+    else
+      p.resolve(make_error(errc::scope_closed, s.path(),
+                           "the supervisor is shutting down"));
+    return p.get_handle();
+  });
+}
+
+/// The options of a supervisor's scope: its grace period bounds its
+/// shutdown, which the supervisor keeps as its children come and go (zero
+/// without children).
+scope_options supervisor_scope();
+
+} // namespace scaf::supervision

@@ -57,34 +57,8 @@ caf::expected<supervisor_ref> supervisor_ref::of(caf::actor_system& sys,
   return result;
 }
 
-namespace {
-
-/// Runs `call(impl, reply)` in the supervisor's context; the handle
-/// resolves with the reply.
-template <class T, class Call>
-handle<T> call_supervisor(const std::shared_ptr<supervisor_ref::link>& link,
-                          Call call) {
-  if (!link) {
-    promise<T> p;
-    p.resolve(make_error(errc::invalid_argument, "",
-                         "a supervisor_ref that refers to no supervisor"));
-    return p.get_handle();
-  }
-  return link->scope.call([weak = link->impl, call](scope& s) {
-    promise<T> p;
-    if (auto impl = weak.lock())
-      call(*impl, [p](caf::expected<T> x) { p.resolve(std::move(x)); });
-    else
-      p.resolve(make_error(errc::scope_closed, s.path(),
-                           "the supervisor is shutting down"));
-    return p.get_handle();
-  });
-}
-
-} // namespace
-
 handle<caf::actor> supervisor_ref::start_child(child_spec spec) const {
-  return call_supervisor<caf::actor>(
+  return supervision::call<caf::actor>(
     link_, [spec](supervision::supervisor_impl& impl,
                   supervision::reply<caf::actor> done) {
       impl.start_child(spec, std::move(done));
@@ -92,14 +66,23 @@ handle<caf::actor> supervisor_ref::start_child(child_spec spec) const {
 }
 
 handle<void> supervisor_ref::terminate_child(std::string name) const {
-  return call_supervisor<void>(link_, [name](supervision::supervisor_impl& impl,
-                                             supervision::reply<void> done) {
-    impl.terminate_child(name, std::move(done));
-  });
+  return supervision::call<void>(
+    link_,
+    [name](supervision::supervisor_impl& impl, supervision::reply<void> done) {
+      impl.terminate_child(name, std::move(done));
+    });
+}
+
+handle<void> supervisor_ref::terminate_child(caf::actor worker) const {
+  return supervision::call<void>(
+    link_, [worker](supervision::supervisor_impl& impl,
+                    supervision::reply<void> done) {
+      impl.terminate_worker(worker, std::move(done));
+    });
 }
 
 handle<caf::actor> supervisor_ref::restart_child(std::string name) const {
-  return call_supervisor<caf::actor>(
+  return supervision::call<caf::actor>(
     link_, [name](supervision::supervisor_impl& impl,
                   supervision::reply<caf::actor> done) {
       impl.restart_child(name, std::move(done));
@@ -107,14 +90,15 @@ handle<caf::actor> supervisor_ref::restart_child(std::string name) const {
 }
 
 handle<void> supervisor_ref::delete_child(std::string name) const {
-  return call_supervisor<void>(link_, [name](supervision::supervisor_impl& impl,
-                                             supervision::reply<void> done) {
-    impl.delete_child(name, std::move(done));
-  });
+  return supervision::call<void>(
+    link_,
+    [name](supervision::supervisor_impl& impl, supervision::reply<void> done) {
+      impl.delete_child(name, std::move(done));
+    });
 }
 
 handle<std::vector<child_info>> supervisor_ref::which_children() const {
-  return call_supervisor<std::vector<child_info>>(
+  return supervision::call<std::vector<child_info>>(
     link_, [](supervision::supervisor_impl& impl,
               supervision::reply<std::vector<child_info>> done) {
       impl.which_children(std::move(done));
@@ -122,7 +106,7 @@ handle<std::vector<child_info>> supervisor_ref::which_children() const {
 }
 
 handle<supervisor_counts> supervisor_ref::count_children() const {
-  return call_supervisor<supervisor_counts>(
+  return supervision::call<supervisor_counts>(
     link_, [](supervision::supervisor_impl& impl,
               supervision::reply<supervisor_counts> done) {
       impl.count_children(std::move(done));

@@ -121,10 +121,17 @@ protected:
 
   /// Runs a supervisor named "sup" in a service scope "root" (grace 10 s).
   void start(supervisor_options opts, std::vector<child_spec> children) {
+    start(supervisor(std::move(opts), std::move(children)));
+  }
+
+  /// Runs what `factory` spawns as "sup" in a service scope "root" (grace
+  /// 10 s), watching its end (`sup_exit`).
+  void start(child_factory factory) {
     root = spawn_scope(
       sys, {.name = "root", .grace = 10s},
-      [&, opts, children](scope& s) {
-        sup = *s.spawn({.name = "sup"}, supervisor(opts, children));
+      [&, factory](scope& s) {
+        if (auto x = s.spawn({.name = "sup"}, factory))
+          sup = *x;
       },
       report);
     run();

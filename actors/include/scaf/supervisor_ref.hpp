@@ -128,18 +128,28 @@ public:
   // -- children ---------------------------------------------------------------
 
   /// Adds a child (last in the start order) and starts it; resolves with
-  /// its actor once it is up.
+  /// its actor once it is up. A pool starts workers from its template
+  /// instead (`pool_ref::start_child`): `errc::invalid_argument`.
   handle<caf::actor> start_child(child_spec spec) const;
 
   /// Stops the child named `name` with its shutdown policy; resolves once
-  /// it has stopped (at once if it was not running).
+  /// it has stopped (at once if it was not running). A pool's workers are
+  /// not stopped by name: `errc::invalid_argument`.
   handle<void> terminate_child(std::string name) const;
 
+  /// Stops the pool worker `worker` (see `scaf::pool`); resolves once it
+  /// has stopped, at once if it is a worker that already ended.
+  /// `errc::no_such_child` if `worker` runs but is none of the pool's;
+  /// `errc::invalid_argument` from a supervisor that is no pool, whose
+  /// children are stopped by name.
+  handle<void> terminate_child(caf::actor worker) const;
+
   /// Starts the stopped child named `name` again; resolves with its actor
-  /// once it is up.
+  /// once it is up. A pool's workers are not: `errc::invalid_argument`.
   handle<caf::actor> restart_child(std::string name) const;
 
-  /// Forgets the stopped child named `name`.
+  /// Forgets the stopped child named `name`. A pool forgets its workers by
+  /// itself: `errc::invalid_argument`.
   handle<void> delete_child(std::string name) const;
 
   /// Lists the children in start order.
@@ -155,6 +165,8 @@ public:
   scope_ref scope() const;
 
 private:
+  friend class pool_ref_base;
+
   std::shared_ptr<link> link_;
 };
 
