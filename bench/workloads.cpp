@@ -30,6 +30,7 @@
 #include <caf/all.hpp>
 
 #include "scaf/all.hpp"
+#include "scaf/pool.hpp"
 #include "scaf/supervisor.hpp"
 
 namespace {
@@ -322,6 +323,105 @@ double restart_raw(caf::actor_system& sys, long n) {
   return seconds_since(start);
 }
 
+// -- pool: a worker pool's n workers stopped one by one, or all at once
+// ---------
+
+caf::behavior pool_worker(scaf::task_actor*, long) {
+  return {[](idle_atom) {}};
+}
+
+/// Starts a pool of n workers (untimed), then times stopping them: each with
+/// `terminate_child` (all calls made at once; the pool runs them in order,
+/// each once the worker before is gone, as OTP's), or all together by
+/// cancelling the pool.
+double pool_scaf(caf::actor_system& sys, long n, bool one_by_one) {
+  auto owner = scaf::make_scope(sys, {.name = "bench"});
+  auto spawned = owner.ref().spawn(
+    {.name = "pool"},
+    scaf::pool({}, scaf::worker<long>(
+                     {.name = "w", .restart = scaf::restart_type::temporary},
+                     pool_worker)));
+  caf::actor actor;
+  while (!(actor = spawned.task()))
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  auto ref = scaf::pool_ref<long>::of(sys, actor);
+  if (!ref)
+    std::abort();
+  std::vector<scaf::handle<caf::actor>> started;
+  for (long i = 0; i < n; ++i)
+    started.push_back(ref->start_child(i));
+  std::vector<caf::actor> workers;
+  for (auto& h : started) {
+    auto x = h.wait();
+    if (!x || !*x)
+      std::abort();
+    workers.push_back(*x);
+  }
+  auto start = clock_type::now();
+  if (one_by_one) {
+    std::vector<scaf::handle<void>> stops;
+    for (auto& w : workers)
+      stops.push_back(ref->terminate_child(w));
+    for (auto& h : stops)
+      if (!h.wait())
+        std::abort();
+  } else {
+    ref->scope().cancel("stop");
+    if (!ref->scope().join().wait())
+      std::abort();
+  }
+  auto seconds = seconds_since(start);
+  owner.ref().cancel("done");
+  if (!owner.join().wait())
+    std::abort();
+  return seconds;
+}
+
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+/// The floor: an actor holding n monitored workers that, asked to, stops
+/// them one at a time (each once the one before is down) or all at once,
+/// and answers when all are down.
+caf::behavior raw_pool(caf::event_based_actor* self, long n, bool one_by_one) {
+  auto workers = std::make_shared<std::vector<caf::actor>>();
+  for (long i = 0; i < n; ++i)
+    workers->push_back(
+      self->spawn<caf::monitored>([](caf::event_based_actor*) -> caf::behavior {
+        return {[](idle_atom) {}};
+      }));
+  auto down = std::make_shared<long>(0);
+  auto promise = std::make_shared<caf::response_promise>();
+  self->set_down_handler([=](caf::down_msg&) {
+    if (++*down == n)
+      promise->deliver(caf::unit);
+    else if (one_by_one)
+      self->send_exit((*workers)[*down], caf::exit_reason::user_shutdown);
+  });
+  return {[=](stop_atom) {
+    *promise = self->make_response_promise();
+    if (one_by_one)
+      self->send_exit(workers->front(), caf::exit_reason::user_shutdown);
+    else
+      for (auto& w : *workers)
+        self->send_exit(w, caf::exit_reason::user_shutdown);
+    return *promise;
+  }};
+}
+
+double pool_raw(caf::actor_system& sys, long n, bool one_by_one) {
+  caf::scoped_actor self{sys};
+  auto pool = self->spawn(raw_pool, n, one_by_one);
+  // Spawned and monitored: wait until all workers run.
+  while (sys.registry().running() < static_cast<size_t>(n) + 2)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  auto start = clock_type::now();
+  self->request(pool, caf::infinite, stop_atom::value)
+    .receive([] {}, [](caf::error&) { std::abort(); });
+  auto seconds = seconds_since(start);
+  self->send_exit(pool, caf::exit_reason::user_shutdown);
+  return seconds;
+}
+
 // -- shutdown: forcing children spawned into a cancelled scope
 // ----------------------
 
@@ -372,7 +472,11 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
       seconds = scaf_variant ? w2_scaf(sys, n) : w2_raw(sys, n);
     else if (workload == "restart")
       seconds = scaf_variant ? restart_scaf(sys, n) : restart_raw(sys, n);
-    else if (workload == "shutdown")
+    else if (workload == "poolterm" || workload == "poolstop") {
+      auto one_by_one = workload == "poolterm";
+      seconds = scaf_variant ? pool_scaf(sys, n, one_by_one)
+                             : pool_raw(sys, n, one_by_one);
+    } else if (workload == "shutdown")
       seconds = shutdown_scaf(sys, n, variant == "late");
     else if (workload == "w3") {
       auto r = scaf_variant ? w3_scaf(sys, n) : w3_raw(sys, n);
@@ -481,6 +585,9 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w2", 12, true, true},
              {"w3", 10, true, true},
              {"restart", 1'000, true, false},
+             {"poolterm", 1'000, false, false},
+             {"poolterm", 10'000, false, false},
+             {"poolstop", 10'000, false, false},
              {"shutdown", 2'000, false, false, late_early}};
   else
     specs = {{"w1", 10'000, true, true},
@@ -491,6 +598,9 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w2", 19, false, false},
              {"w3", 14, true, true},
              {"restart", 10'000, true, false},
+             {"poolterm", 1'000, false, false},
+             {"poolterm", 10'000, false, false},
+             {"poolstop", 10'000, false, false},
              {"shutdown", 20'000, false, false, late_early}};
   std::vector<row> rows;
   std::map<std::string, std::string> baseline;
@@ -553,8 +663,23 @@ int drive(int runs, bool quick, const std::string& erlang,
        << (i + 1 < rows.size() ? "," : "") << "\n";
   }
   js << "]\n";
+  // How stopping workers one by one scales (OTP's supervisor_SUITE bounds
+  // it): the cost of 10,000 over the cost of 1,000.
+  std::map<std::string, double> median_of;
+  for (auto& x : rows)
+    median_of[x.workload + "/" + x.variant + "/" + std::to_string(x.n)] =
+      summarize(x.samples).median;
+  for (std::string v : {"scaf", "raw"}) {
+    auto small = median_of["poolterm/" + v + "/1000"];
+    auto large = median_of["poolterm/" + v + "/10000"];
+    if (small > 0 && large > 0)
+      std::printf("poolterm %s: terminating 10000 workers costs %.1fx "
+                  "terminating 1000\n",
+                  v.c_str(), large / small);
+  }
   std::printf("\n%d runs each, alternating; n is tasks (w1*, shutdown), tree "
-              "depth (w2, w3) or restarts (restart); vs base = median / "
+              "depth (w2, w3), restarts (restart) or pool workers stopped one "
+              "by one (poolterm) or together (poolstop); vs base = median / "
               "median of the baseline in this run: raw CAF, or for shutdown "
               "the same tasks spawned before the cancel\n",
               runs);
