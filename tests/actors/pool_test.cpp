@@ -474,7 +474,8 @@ TEST_F(ThreadedPoolTest, TenThousandWorkersStartThenStopTogether) {
   owner.ref().cancel("the test is over");
   auto end = owner.join().wait();
   EXPECT_TRUE(end);
-  EXPECT_TRUE(ref->scope().done());
+  auto report = ref->scope().done().wait_for(30s);
+  EXPECT_TRUE(report && *report);
 }
 
 } // namespace

@@ -1,0 +1,335 @@
+// pipeline: a source, a pool of workers and a sink under one supervisor.
+//
+//   app                      a scope (grace 5 s)
+//   └─ pipeline              supervisor, rest_for_one: sink, workers, source,
+//   probe
+//      ├─ sink               counts the results; flushes for 1 s when stopped
+//      ├─ workers            a worker pool; a worker crashes on a bad job and
+//      │                     is restarted on its own
+//      ├─ source             a job every 10 ms, to the pool's workers in turn
+//      └─ probe              a supervisor whose child crashes at once: it
+//                            gives up, and the pipeline restarts it
+//
+// main() grows the pool to 5 workers and shrinks it back to 3 while it runs
+// (through a pool_ref). Ctrl-C cancels the app: the pipeline stops its
+// children one at a time in reverse start order (probe, source, then every
+// worker at once, then the sink, which flushes); a second Ctrl-C aborts,
+// killing whatever still runs.
+//
+//   pipeline              runs until Ctrl-C
+//   pipeline --smoke      runs 2 s, stops itself as a Ctrl-C would, checks
+//                         what happened (exit code 0 if all is as above)
+//   pipeline --smoke --abort   the same with a second Ctrl-C during the flush
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "scaf/all.hpp"
+#include "scaf/pool.hpp"
+#include "scaf/supervisor.hpp"
+#include "scaf/supervisor_ref.hpp"
+
+#include "say.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+using demo::say;
+using job_atom = caf::atom_constant<caf::atom("job")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using flushed_atom = caf::atom_constant<caf::atom("flushed")>;
+
+/// What the demo saw, for its summary and its smoke checks.
+struct tally {
+  std::atomic<int> results{0};
+  std::atomic<int> worker_crashes{0};
+  std::atomic<int> probe_starts{0};
+  std::atomic<bool> flushed{false};
+  /// Set once the app is cancelled.
+  std::atomic<bool> shutting_down{false};
+  std::mutex mtx;
+  /// Who stopped during the shutdown, in order.
+  std::vector<std::string> stopped;
+
+  void stop(const std::string& who) {
+    if (!shutting_down)
+      return; // (a worker the pool shrank away)
+    std::lock_guard<std::mutex> guard{mtx};
+    stopped.push_back(who);
+  }
+};
+
+/// Counts results; when stopped, takes a second to flush.
+caf::behavior sink(scaf::task_actor* self, tally* t) {
+  say(self->path(), "up");
+  self->on_cancel([self, t](const caf::error&) {
+    say(self->path(), "stopping: flushing " + std::to_string(t->results) +
+                        " results (1 s; Ctrl-C again aborts)");
+    t->stop("sink");
+    self->delayed_send(self, 1s, flushed_atom::value);
+  });
+  return {
+    [self, t](result_atom, int job, int value, const std::string& by) {
+      if (++t->results % 50 == 0)
+        say(self->path(), std::to_string(t->results) + " results, the last " +
+                            std::to_string(job) +
+                            "^2 = " + std::to_string(value) + " from " + by);
+    },
+    [self, t](flushed_atom) {
+      t->flushed = true;
+      say(self->path(), "flushed");
+      self->quit();
+    },
+  };
+}
+
+/// A worker: squares its jobs for the sink; a job divisible by 37 is "bad"
+/// and crashes it.
+caf::behavior worker(scaf::task_actor* self, tally* t, int id) {
+  auto name = "worker " + std::to_string(id);
+  self->on_cancel([self, t](const caf::error& why) {
+    say(self->path(), "stopping");
+    t->stop("worker");
+    self->quit(why);
+  });
+  return {[self, t, name](job_atom, int job, const caf::actor& to) {
+    if (job % 37 == 0) {
+      ++t->worker_crashes;
+      say(self->path(), "crashes on bad job " + std::to_string(job));
+      self->quit(caf::make_error(caf::sec::runtime_error, "bad job"));
+      return;
+    }
+    self->send(to, result_atom::value, job, job * job, name);
+  }};
+}
+
+/// The source: every 10 ms, asks the pipeline where the sink and the pool
+/// are and the pool for its running workers (scaf's admin messages), and
+/// sends the next job to the next worker.
+caf::behavior source(scaf::task_actor* self, tally* t,
+                     caf::actor_addr pipeline) {
+  say(self->path(), "up");
+  auto next = std::make_shared<int>(0);
+  self->on_cancel([self, t](const caf::error& why) {
+    say(self->path(), "stopping");
+    t->stop("source");
+    self->quit(why);
+  });
+  self->send(self, tick_atom::value);
+  auto ask = [](scaf::task_actor* who, const caf::actor& x) {
+    return who->request(x, 1s, scaf::which_children_atom::value);
+  };
+  return {[=](tick_atom) {
+    self->delayed_send(self, 10ms, tick_atom::value);
+    auto sup = caf::actor_cast<caf::actor>(pipeline);
+    if (!sup)
+      return;
+    ask(self, sup).then([=](std::vector<scaf::child_info>& xs) {
+      caf::actor sink_actor;
+      caf::actor pool_actor;
+      for (auto& x : xs) {
+        if (x.name == "sink")
+          sink_actor = x.actor;
+        else if (x.name == "workers")
+          pool_actor = x.actor;
+      }
+      if (!sink_actor || !pool_actor)
+        return;
+      ask(self, pool_actor).then([=](std::vector<scaf::child_info>& ws) {
+        std::erase_if(
+          ws, [](auto& w) { return w.state != scaf::child_state::running; });
+        if (ws.empty())
+          return;
+        auto job = ++*next;
+        self->send(ws[static_cast<size_t>(job) % ws.size()].actor,
+                   job_atom::value, job, sink_actor);
+      });
+    });
+  }};
+}
+
+/// The probe's child: crashes at once in each of the first three starts of
+/// its supervisor (a crash loop), then runs.
+caf::behavior probe(scaf::task_actor* self, tally* t) {
+  auto n = ++t->probe_starts;
+  self->on_cancel([self, t](const caf::error& why) {
+    say(self->path(), "stopping");
+    t->stop("probe");
+    self->quit(why);
+  });
+  if (n <= 3) {
+    say(self->path(), "crashes at start-up (" + std::to_string(n) + ")");
+    self->send(self, tick_atom::value);
+  }
+  return {[self](tick_atom) {
+    self->quit(caf::make_error(caf::sec::runtime_error, "probe failed"));
+  }};
+}
+
+//! [pipeline]
+/// The pipeline's spec, computed when it starts: its children reach it
+/// through its address.
+scaf::child_factory pipeline(tally* t) {
+  return scaf::supervisor(
+    [t](scaf::scope& s) -> caf::expected<std::optional<scaf::supervisor_spec>> {
+      auto self = s.self()->address();
+      auto workers = scaf::pool(
+        {.intensity = 20, .period = 1s},
+        scaf::worker<int>({.name = "w", .shutdown = 500ms}, worker, t));
+      auto crash_loop =
+        scaf::supervisor({.intensity = 2, .period = 1s},
+                         {scaf::child({.name = "check"}, probe, t)});
+      return scaf::supervisor_spec{
+        {.strategy = scaf::restart_strategy::rest_for_one,
+         .intensity = 3,
+         .period = 5s},
+        {scaf::child({.name = "sink", .shutdown = 2s}, sink, t),
+         scaf::child({.name = "workers", .shutdown = 1s}, workers),
+         scaf::child({.name = "source", .shutdown = 1s}, source, t, self),
+         scaf::child({.name = "probe", .shutdown = 1s}, crash_loop)}};
+    });
+}
+//! [pipeline]
+
+/// Starts or stops workers until the pool has `n` running.
+void resize(const scaf::pool_ref<int>& pool, size_t n, int& next_id) {
+  auto now = pool.which_children().wait();
+  if (!now)
+    return;
+  std::vector<caf::actor> running;
+  for (auto& w : *now)
+    if (w.state == scaf::child_state::running)
+      running.push_back(w.actor);
+  say("main", "pool: " + std::to_string(running.size()) + " -> " +
+                std::to_string(n) + " workers");
+  for (auto i = running.size(); i < n; ++i)
+    pool.start_child(++next_id).wait();
+  for (auto i = n; i < running.size(); ++i)
+    pool.terminate_child(running[i - n]).wait();
+}
+
+/// Waits up to `timeout` for Ctrl-C (SIGINT, blocked in every thread and
+/// taken here); true if it came.
+bool ctrl_c(std::chrono::milliseconds timeout) {
+  sigset_t sigint;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  timespec ts{static_cast<time_t>(timeout.count() / 1000),
+              static_cast<long>(timeout.count() % 1000) * 1'000'000L};
+  return sigtimedwait(&sigint, nullptr, &ts) == SIGINT;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto smoke = !args.empty() && args[0] == "--smoke";
+  auto smoke_abort = smoke && args.size() > 1 && args[1] == "--abort";
+  // Ctrl-C goes to main's sigtimedwait: blocked before CAF starts threads.
+  sigset_t sigint;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigint, nullptr);
+
+  caf::actor_system_config cfg;
+  scaf::init(cfg);
+  cfg.set("logger.console", caf::atom("none"));
+  // The supervisors log each restart and give-up at info.
+  cfg.set("scaf.log-level", "info");
+  cfg.set("scaf.log-sink", "stdout");
+  caf::actor_system sys{cfg};
+  auto baseline = sys.registry().running();
+  tally t;
+
+  auto app = scaf::make_scope(sys, {.name = "app", .grace = 5s});
+  auto spawned = app.ref().spawn({.name = "pipeline"}, pipeline(&t));
+  caf::actor pipeline_actor;
+  while (!(pipeline_actor = spawned.task()) && !spawned.ready())
+    std::this_thread::sleep_for(1ms);
+  auto sup = scaf::supervisor_ref::of(sys, pipeline_actor);
+  if (!sup) {
+    say("main", "no pipeline: " + scaf::render(sup.error()));
+    return 1;
+  }
+  caf::actor pool_actor;
+  if (auto children = sup->which_children().wait())
+    for (auto& c : *children)
+      if (c.name == "workers")
+        pool_actor = c.actor;
+  auto pool = scaf::pool_ref<int>::of(sys, pool_actor);
+  if (!pool) {
+    say("main", "no pool: " + scaf::render(pool.error()));
+    return 1;
+  }
+  int next_id = 0;
+  resize(*pool, 3, next_id);
+  say("main",
+      smoke ? "running for 2 s" : "running; Ctrl-C stops, twice aborts");
+
+  // Grow and shrink the pool every 700 ms until Ctrl-C (in smoke mode:
+  // grow, shrink, stop).
+  size_t max_workers = 0;
+  for (int tick = 1;; ++tick) {
+    if (ctrl_c(700ms) || (smoke && tick > 2))
+      break;
+    resize(*pool, tick % 2 == 1 ? 5 : 3, next_id);
+    if (auto counts = pool->count_children().wait())
+      max_workers = std::max(max_workers, counts->active);
+  }
+  say("main", "Ctrl-C: cancelling the app");
+  t.shutting_down = true;
+  app.ref().cancel("Ctrl-C");
+  auto stop_started = std::chrono::steady_clock::now();
+  // A second Ctrl-C while it stops aborts.
+  auto aborted = false;
+  auto done = app.ref().done();
+  while (!done.ready()) {
+    if (ctrl_c(50ms) ||
+        (smoke_abort && !aborted &&
+         std::chrono::steady_clock::now() - stop_started >= 300ms)) {
+      say("main", "Ctrl-C again: aborting");
+      app.ref().abort();
+      aborted = true;
+    }
+  }
+  auto end = app.join().wait();
+  say("main",
+      "app ended: " + (end ? std::string{"ok"} : scaf::render(end.error())));
+  std::printf("results: %d, worker crashes: %d, probe starts: %d\n",
+              t.results.load(), t.worker_crashes.load(), t.probe_starts.load());
+  std::printf("stopped in order:");
+  for (auto& who : t.stopped)
+    std::printf(" %s", who.c_str());
+  std::printf("\n");
+  // (Actors quit a moment after their scope's done.)
+  for (int i = 0; i < 1000 && sys.registry().running() != baseline; ++i)
+    std::this_thread::sleep_for(1ms);
+  auto left = sys.registry().running() - baseline;
+  std::printf("actors left: %zu\n", left);
+  if (!smoke)
+    return left == 0 ? 0 : 1;
+  // The smoke checks: work done, crashes restarted, the crash loop
+  // escalated once, the pool resized, reverse order, nothing left.
+  auto order_ok = [&] {
+    std::vector<std::string> kinds;
+    for (auto& who : t.stopped)
+      if (kinds.empty() || kinds.back() != who)
+        kinds.push_back(who);
+    return kinds ==
+           std::vector<std::string>{"probe", "source", "worker", "sink"};
+  }();
+  auto ok = t.results > 0 && t.worker_crashes > 0 && t.probe_starts == 4 &&
+            max_workers == 5 && order_ok && left == 0 &&
+            t.flushed == !smoke_abort;
+  std::printf("smoke checks: %s\n", ok ? "passed" : "FAILED");
+  return ok ? 0 : 1;
+}
