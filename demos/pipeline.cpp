@@ -201,6 +201,7 @@ scaf::child_factory pipeline(tally* t) {
 //! [pipeline]
 
 /// Starts or stops workers until the pool has `n` running.
+//! [resize]
 void resize(const scaf::pool_ref<int>& pool, size_t n, int& next_id) {
   auto now = pool.which_children().wait();
   if (!now)
@@ -216,6 +217,7 @@ void resize(const scaf::pool_ref<int>& pool, size_t n, int& next_id) {
   for (auto i = n; i < running.size(); ++i)
     pool.terminate_child(running[i - n]).wait();
 }
+//! [resize]
 
 /// Waits up to `timeout` for Ctrl-C (SIGINT, blocked in every thread and
 /// taken here); true if it came.

@@ -137,14 +137,20 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
     shut_down(std::move(err), final_action::fail);
     return;
   }
-  logger().info("{}/{}: restarting ({} of at most {} within {} ms): ended "
-                "with {}",
-                s_.path(), c.spec.options.name, restarts_.size(),
-                options_.intensity, to_ms(options_.period), render_end(reason));
+  // (The check first: rendering the path and the reason is most of what a
+  // restart costs the supervisor.)
+  if (logger().should_log(spdlog::level::info))
+    logger().info("{}/{}: restarting ({} of at most {} within {} ms): ended "
+                  "with {}",
+                  s_.path(), c.spec.options.name, restarts_.size(),
+                  options_.intensity, to_ms(options_.period),
+                  render_end(reason));
   backoff_ = backoff_for(c);
   c.terminated = false;
   if (options_.strategy == restart_strategy::one_for_one) {
-    stop_then({}, {key});
+    // Nothing to stop: straight to the (backoff and) start.
+    to_start_.push_back(key);
+    stop_next();
     return;
   }
   std::vector<uint64_t> to_stop;

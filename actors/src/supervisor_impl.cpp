@@ -132,7 +132,9 @@ void supervisor_impl::start_child_now(uint64_t key) {
   }
   if (c.starts++ > 0)
     ++c.restarts;
-  c.started_at = s_.self()->clock().now();
+  // (Only a backoff needs to know how long a start ran.)
+  if (options_.backoff > caf::timespan{0})
+    c.started_at = s_.self()->clock().now();
   starting_ = key;
   if (!c.actor) {
     // The spawn failed (its arguments threw when copied): like OTP's
