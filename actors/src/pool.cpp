@@ -57,7 +57,7 @@ pool_ref_base::start_worker(const supervisor_ref& sup,
   if (!sup.link_)
     return fail(make_error(errc::invalid_argument, "",
                            "a pool_ref that refers to no pool"));
-  std::optional<child_factory> worker;
+  caf::expected<child_factory> worker{child_factory{}};
   std::string failure;
   try {
     worker = make();

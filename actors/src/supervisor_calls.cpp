@@ -171,7 +171,7 @@ void supervisor_impl::terminate(uint64_t key, reply<void> done) {
     stop_one(key);
 }
 
-void supervisor_impl::start_worker(std::optional<child_factory> worker,
+void supervisor_impl::start_worker(caf::expected<child_factory> worker,
                                    reply<caf::actor> done) {
   enqueue_call([this, worker = std::move(worker), done = std::move(done)] {
     if (auto err = refuse_wrong_kind(true, "is no pool: start_child takes "
@@ -183,11 +183,12 @@ void supervisor_impl::start_worker(std::optional<child_factory> worker,
       done(err);
       return true;
     }
-    if (!worker || !*worker) {
-      done(make_error(errc::invalid_argument, path_,
-                      worker ? "the worker template made no task"
-                             : "the arguments are not the ones the pool's "
-                               "workers take"));
+    if (!worker) {
+      done(worker.error());
+      return true;
+    }
+    if (!*worker) {
+      done(invalid(path_, "the worker template made no task"));
       return true;
     }
     if (waiting_backoff_)
@@ -207,12 +208,18 @@ void supervisor_impl::start_worker(const caf::message& args,
     start_worker(child_factory{}, std::move(done));
     return;
   }
-  std::optional<child_factory> worker;
+  caf::expected<child_factory> worker{child_factory{}};
   try {
-    worker = pool_->from_message(args);
+    if (auto made = pool_->from_message(args))
+      worker = std::move(*made);
+    else
+      worker = invalid(path_, "the arguments are not the ones the pool's "
+                              "workers take");
+  } catch (const std::exception& e) {
+    worker =
+      invalid(path_, std::string{"making the worker threw: "} + e.what());
   } catch (...) {
-    // (Copying the arguments threw: no task.)
-    worker = child_factory{};
+    worker = invalid(path_, "making the worker threw");
   }
   start_worker(std::move(worker), std::move(done));
 }

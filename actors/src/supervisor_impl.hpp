@@ -96,9 +96,9 @@ public:
 
   // (pools)
 
-  /// Starts a worker from `worker`; `std::nullopt` (arguments that do not
-  /// match the template) and an empty factory are refused.
-  void start_worker(std::optional<child_factory> worker,
+  /// Starts a worker from `worker`, in its turn; an error (arguments that
+  /// do not match the template) is the answer, and so is an empty factory.
+  void start_worker(caf::expected<child_factory> worker,
                     reply<caf::actor> done);
 
   void start_worker(const caf::message& args, reply<caf::actor> done);

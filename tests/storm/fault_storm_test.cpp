@@ -1,10 +1,10 @@
 // The seeded fault storm: the node protocol's safety net. Each seed makes a
 // random tree mixing every kind of child (behavior tasks, tasks that open
 // scopes, function tasks as jobs and as actors, cancellable and blocking
-// tasks, nested scopes, supervisors) in which a seeded subset fails, throws,
-// ignores its cancel, blocks past its grace period, cancels its own scope,
-// spawns cleanup work during the shutdown or fails while cleaning up, at
-// seeded times. After each run:
+// tasks, nested scopes, supervisors, worker pools) in which a seeded subset
+// fails, throws, ignores its cancel, blocks past its grace period, cancels
+// its own scope, spawns cleanup work during the shutdown or fails while
+// cleaning up, at seeded times. After each run:
 //   - the running-actor count is back to its baseline (no orphans);
 //   - every failure that happened is reachable from the root's report
 //     exactly once (its failure or suppressed), and nothing else is there;
@@ -37,6 +37,7 @@
 #include <gtest/gtest.h>
 
 #include "scaf/all.hpp"
+#include "scaf/pool.hpp"
 #include "scaf/supervisor.hpp"
 
 using namespace scaf;
@@ -57,7 +58,7 @@ enum class node_kind {
   fn_actor,    // a function task taking task_base*
   cancellable, // spawn_cancellable
   blocking,    // spawn_blocking (threaded runs only)
-  supervisor,  // a scaf::supervisor of workers
+  supervisor,  // a scaf::supervisor of workers (or, one in four, a pool)
   child_scope, // a child scope (scope::open_child), filled through its ref
 };
 
@@ -347,6 +348,12 @@ caf::behavior worker_task(task_actor* self, storm* st, const plan* p) {
   }};
 }
 
+/// A pool's worker: `worker_task` for the `i`-th child of the pool's plan.
+caf::behavior pool_worker_task(task_actor* self, storm* st, const plan* p,
+                               int i) {
+  return worker_task(self, st, &p->children[static_cast<size_t>(i)]);
+}
+
 auto function_body(storm* st, const plan* p) {
   return [st, p]() -> caf::expected<int> {
     switch (p->what) {
@@ -390,6 +397,19 @@ void spawn_children(scope& s, storm* st, const std::vector<plan>& children) {
     case node_kind::supervisor: {
       // In the background: it runs until cancelled, as OTP's does.
       opts.background = true;
+      if (c.id % 4 == 3) {
+        // A worker pool: its workers started by message, stopped all at
+        // once (the stubborn ones killed after the shared shutdown time).
+        auto pool_actor = s.spawn(
+          opts, pool({.intensity = 2, .period = std::chrono::hours{1}},
+                     worker<int>({.name = "w", .shutdown = st->cfg.grace},
+                                 pool_worker_task, st, p)));
+        if (pool_actor)
+          for (size_t i = 0; i < c.children.size(); ++i)
+            caf::anon_send(*pool_actor, start_child_atom::value,
+                           caf::make_message(static_cast<int>(i)));
+        break;
+      }
       std::vector<child_spec> specs;
       for (auto& w : c.children)
         specs.push_back(child({.name = w.name(),

@@ -57,7 +57,8 @@ struct child_info {
 
 /// A supervisor's children counted as OTP's `count_children` does.
 struct supervisor_counts {
-  /// Children the supervisor knows, running or not.
+  /// Children the supervisor knows, running or not; for a pool, 1 (its
+  /// worker template, as OTP counts).
   size_t specs = 0;
   /// Children starting or running.
   size_t active = 0;
