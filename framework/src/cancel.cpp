@@ -109,6 +109,7 @@ void scope_state::control_child(child_record& c, const cancel_request& x) {
   if (c.kind == child_kind::adopted)
     return; // its owner task decides
   if (x.abort) {
+    c.aborted = true;
     force(c, "aborted through its handle");
     return;
   }
@@ -301,8 +302,10 @@ void scope_state::abort_all() {
   aborting_ = true;
   cancel_scope(make_cancel_error(path_.str(), "aborted"), true);
   for (auto c = children_.first(); c != nullptr; c = c->next)
-    if (c->kind != child_kind::adopted)
+    if (c->kind != child_kind::adopted) {
+      c->aborted = true;
       force(*c, "aborted");
+    }
   check_progress();
 }
 

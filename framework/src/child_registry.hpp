@@ -62,6 +62,9 @@ struct child_record {
   bool kill_pending = false;
   /// Reported as a straggler.
   bool straggler = false;
+  /// Forced by an abort: its cancel and its kill were sent together, so
+  /// ending on the cancel overstays nothing.
+  bool aborted = false;
   /// Its name was given by the user (not its spawn index).
   bool named = false;
   /// An adopted scope whose owner task died abnormally: its failure is this

@@ -65,8 +65,11 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
   // Forced, yet it ended on its own: it overstayed its grace period all the
   // same, busy in a call that the kill waited for (a task), or started only
   // after it was forced (a job).
+  // (Aborted, a task that ended on its cancel, sent with the kill, quit
+  // before the kill took effect: it overstayed nothing.)
+  auto ended_on_cancel = c.aborted && is(reason, errc::cancelled);
   if (c.forced && !c.straggler &&
-      ((c.kind == child_kind::task && !is_kill(reason)) ||
+      ((c.kind == child_kind::task && !is_kill(reason) && !ended_on_cancel) ||
        (c.kind == child_kind::job && c.job->started())))
     mark_straggler(c);
   if (c.straggler && (!reason || is(reason, errc::cancelled)))

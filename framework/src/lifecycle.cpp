@@ -172,6 +172,7 @@ caf::error scope::abort_child(const caf::actor& child) {
   if (c == nullptr)
     return make_error(errc::invalid_argument, st.path_.str(),
                       "abort_child needs a live child of this scope");
+  c->aborted = true;
   st.force(*c, "aborted");
   return {};
 }

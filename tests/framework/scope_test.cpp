@@ -405,6 +405,28 @@ TEST_F(ScopeTest, AbortKillsAtOnceIgnoringGrace) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(ScopeTest, TasksThatQuitOnTheCancelBeforeAnAbortsKillAreNoStragglers) {
+  // The root's abort reaches "inner" as a cancel, then as an abort: its
+  // tasks, without cancel handlers, quit on the cancel before the kill
+  // arrives. They ended on their cancel, with no grace period to overstay.
+  auto root = open([&](scope& s) {
+    s.spawn_scope({.name = "inner"}, [&](scope& in) {
+      in.spawn({.name = "a"}, worker_with, &log, "a", on_cancel_mode::none,
+               caf::error{});
+      in.spawn({.name = "b"}, worker_with, &log, "b", on_cancel_mode::none,
+               caf::error{});
+    });
+  });
+  run();
+  caf::anon_send(root, abort_atom::value);
+  run();
+  EXPECT_EQ(report->stragglers, std::vector<std::string>{});
+  EXPECT_EQ(report->killed, std::vector<std::string>{});
+  EXPECT_EQ(log.count("~a") + log.count("~b"), 2u);
+  EXPECT_EQ(render(report->reason()), "scaf::cancelled(root: aborted)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
 // -- closed means closed ------------------------------------------------------
 
 TEST_F(ScopeTest, SpawnOnClosedScopeFailsAndRunsNothing) {
