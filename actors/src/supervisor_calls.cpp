@@ -16,15 +16,39 @@ namespace scaf::supervision {
 
 namespace {
 
-/// Whether `x` has ended (an empty handle counts as ended). An attachable on
-/// an actor that has ended runs at once, in `attach`; on a running one it
-/// waits for the actor's end, which then finds nobody listening.
+/// Notes that the actor it is attached to has ended. CAF runs it at once, in
+/// `attach`, on an actor that has ended already.
+class end_probe : public caf::attachable {
+public:
+  explicit end_probe(std::shared_ptr<std::atomic<bool>> ended)
+    : ended_(std::move(ended)) {
+    // nop
+  }
+
+  void actor_exited(const caf::error&, caf::execution_unit*) override {
+    ended_->store(true);
+  }
+
+  bool matches(const token& what) override {
+    return what.subtype == token::anonymous && what.ptr == this;
+  }
+
+private:
+  std::shared_ptr<std::atomic<bool>> ended_;
+};
+
+/// Whether the actor `x` has ended.
 bool has_ended(const caf::actor& x) {
-  if (!x)
-    return true;
   auto ended = std::make_shared<std::atomic<bool>>(false);
-  x->attach_functor([ended] { ended->store(true); });
-  return ended->load();
+  auto probe = new end_probe(ended);
+  const void* key = probe;
+  x->attach(caf::attachable_ptr{probe});
+  if (ended->load())
+    return true;
+  // Still running: the probe goes again (it may have ended meanwhile; it
+  // was running when asked).
+  x->detach(caf::attachable::token{caf::attachable::token::anonymous, key});
+  return false;
 }
 
 caf::error invalid(const std::string& path, std::string what) {
@@ -119,8 +143,8 @@ std::string worker_name(const child_options& opts, uint64_t n) {
          std::to_string(n);
 }
 
-void supervisor_impl::start_child(child_spec spec, reply<caf::actor> done) {
-  enqueue_call([this, spec = std::move(spec), done = std::move(done)] {
+void supervisor_impl::start_child(child_spec spec, reply<caf::actor> reply_to) {
+  enqueue_call(std::move(reply_to), [this, spec = std::move(spec)](auto& done) {
     if (auto err = refuse_wrong_kind(false, "starts workers from its "
                                             "template, with arguments")) {
       done(err);
@@ -140,8 +164,8 @@ void supervisor_impl::start_child(child_spec spec, reply<caf::actor> done) {
 }
 
 void supervisor_impl::terminate_child(const std::string& name,
-                                      reply<void> done) {
-  enqueue_call([this, name, done = std::move(done)] {
+                                      reply<void> reply_to) {
+  enqueue_call(std::move(reply_to), [this, name](auto& done) {
     if (auto err = refuse_wrong_kind(false, "stops workers by actor")) {
       done(err);
       return true;
@@ -172,34 +196,35 @@ void supervisor_impl::terminate(uint64_t key, reply<void> done) {
 }
 
 void supervisor_impl::start_worker(caf::expected<child_factory> worker,
-                                   reply<caf::actor> done) {
-  enqueue_call([this, worker = std::move(worker), done = std::move(done)] {
-    if (auto err = refuse_wrong_kind(true, "is no pool: start_child takes "
-                                           "a child_spec")) {
-      done(err);
+                                   reply<caf::actor> reply_to) {
+  enqueue_call(
+    std::move(reply_to), [this, worker = std::move(worker)](auto& done) {
+      if (auto err = refuse_wrong_kind(true, "is no pool: start_child takes "
+                                             "a child_spec")) {
+        done(err);
+        return true;
+      }
+      if (auto err = refuse_if_closing()) {
+        done(err);
+        return true;
+      }
+      if (!worker) {
+        done(worker.error());
+        return true;
+      }
+      if (!*worker) {
+        done(invalid(path_, "the worker template made no task"));
+        return true;
+      }
+      if (waiting_backoff_)
+        return false; // the restart the backoff waits for comes first
+      auto opts = pool_->options;
+      opts.name = worker_name(opts, ++workers_started_);
+      auto key = add({std::move(opts), *worker});
+      children_.at(key).fresh = true;
+      start_by_call(key, std::move(done));
       return true;
-    }
-    if (auto err = refuse_if_closing()) {
-      done(err);
-      return true;
-    }
-    if (!worker) {
-      done(worker.error());
-      return true;
-    }
-    if (!*worker) {
-      done(invalid(path_, "the worker template made no task"));
-      return true;
-    }
-    if (waiting_backoff_)
-      return false; // the restart the backoff waits for comes first
-    auto opts = pool_->options;
-    opts.name = worker_name(opts, ++workers_started_);
-    auto key = add({std::move(opts), *worker});
-    children_.at(key).fresh = true;
-    start_by_call(key, std::move(done));
-    return true;
-  });
+    });
 }
 
 void supervisor_impl::start_worker(const caf::message& args,
@@ -225,14 +250,18 @@ void supervisor_impl::start_worker(const caf::message& args,
 }
 
 void supervisor_impl::terminate_worker(const caf::actor& worker,
-                                       reply<void> done) {
-  enqueue_call([this, worker, done = std::move(done)] {
+                                       reply<void> reply_to) {
+  enqueue_call(std::move(reply_to), [this, worker](auto& done) {
     if (auto err = refuse_wrong_kind(true, "is no pool: it stops children "
                                            "by name")) {
       done(err);
       return true;
     }
-    auto i = worker ? actors_.find(worker.id()) : actors_.end();
+    if (!worker) {
+      done(invalid(path_, "an empty actor is no worker"));
+      return true;
+    }
+    auto i = actors_.find(worker.id());
     if (i != actors_.end()) {
       // A worker, running or waiting for its restart.
       terminate(i->second, std::move(done));
@@ -249,8 +278,8 @@ void supervisor_impl::terminate_worker(const caf::actor& worker,
 }
 
 void supervisor_impl::restart_child(const std::string& name,
-                                    reply<caf::actor> done) {
-  enqueue_call([this, name, done = std::move(done)] {
+                                    reply<caf::actor> reply_to) {
+  enqueue_call(std::move(reply_to), [this, name](auto& done) {
     if (auto err = refuse_wrong_kind(false, "starts new workers instead of "
                                             "restarting stopped ones")) {
       done(err);
@@ -267,8 +296,9 @@ void supervisor_impl::restart_child(const std::string& name,
   });
 }
 
-void supervisor_impl::delete_child(const std::string& name, reply<void> done) {
-  enqueue_call([this, name, done = std::move(done)] {
+void supervisor_impl::delete_child(const std::string& name,
+                                   reply<void> reply_to) {
+  enqueue_call(std::move(reply_to), [this, name](auto& done) {
     auto key = find(name);
     if (auto wrong = refuse_wrong_kind(false, "forgets stopped workers by "
                                               "itself"))
@@ -285,15 +315,15 @@ void supervisor_impl::delete_child(const std::string& name, reply<void> done) {
   });
 }
 
-void supervisor_impl::which_children(reply<std::vector<child_info>> done) {
-  enqueue_call([this, done = std::move(done)] {
+void supervisor_impl::which_children(reply<std::vector<child_info>> reply_to) {
+  enqueue_call(std::move(reply_to), [this](auto& done) {
     done(children());
     return true;
   });
 }
 
-void supervisor_impl::count_children(reply<supervisor_counts> done) {
-  enqueue_call([this, done = std::move(done)] {
+void supervisor_impl::count_children(reply<supervisor_counts> reply_to) {
+  enqueue_call(std::move(reply_to), [this](auto& done) {
     done(counts());
     return true;
   });

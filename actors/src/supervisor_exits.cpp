@@ -148,9 +148,15 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
   backoff_ = backoff_for(c);
   c.terminated = false;
   if (options_.strategy == restart_strategy::one_for_one) {
-    // Nothing to stop: straight to the (backoff and) start.
+    // Nothing to stop, and no one else to wait for: the child waits for its
+    // own backoff while the others go on (restarts and calls alike).
+    if (auto delay = std::exchange(backoff_, caf::timespan{0});
+        delay > caf::timespan{0}) {
+      restart_after(key, delay);
+      return;
+    }
     to_start_.push_back(key);
-    stop_next();
+    start_next();
     return;
   }
   std::vector<uint64_t> to_stop;
@@ -173,6 +179,17 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
     to_start.push_back(k);
   }
   stop_then(std::move(to_stop), std::move(to_start));
+}
+
+void supervisor_impl::restart_after(uint64_t key, caf::timespan delay) {
+  auto& c = children_.at(key);
+  c.state = child_state::restarting;
+  logger().info("{}/{}: backing off {} ms before restarting it", s_.path(),
+                c.spec.options.name, to_ms(delay));
+  s_.after(delay, [self = shared_from_this(), key, gen = ++c.backoffs] {
+    self->due_.push_back({key, gen});
+    self->after_sequence();
+  });
 }
 
 bool supervisor_impl::restart_allowed() {

@@ -20,9 +20,12 @@ supervisor_impl::supervisor_impl(scope& s, supervisor_options opts,
 }
 
 supervisor_impl::~supervisor_impl() {
-  // The scope is gone (`s_` with it): nobody waits for an answer that
-  // cannot come.
-  refuse_all(closed_error());
+  // The scope is gone (`s_` with it), killed perhaps: nobody waits for an
+  // answer that cannot come.
+  auto why = closed_error();
+  for (auto& call : calls_)
+    call.refuse(why);
+  refuse_all(why);
 }
 
 void supervisor_impl::start() {
@@ -324,11 +327,6 @@ bool supervisor_impl::busy() const noexcept {
          !to_start_.empty();
 }
 
-void supervisor_impl::enqueue_call(std::function<bool()> call) {
-  calls_.push_back(std::move(call));
-  run_calls();
-}
-
 void supervisor_impl::run_calls() {
   // In order: a call sees what the calls before it did. During a shutdown
   // each runs at once (and refuses, or waits for its child's stop).
@@ -338,7 +336,7 @@ void supervisor_impl::run_calls() {
     if (stepping && !shutting_down_)
       return;
     // A call that must wait (a start during a backoff) keeps its place.
-    if (!calls_.front()())
+    if (!calls_.front().run())
       return;
     calls_.pop_front();
   }
@@ -354,6 +352,17 @@ void supervisor_impl::after_sequence() {
     if (c == nullptr || c->actor || c->terminated || c->starts != next.start)
       continue;
     handle_exit(next.key, next.reason, next.failed);
+  }
+  while (!busy() && !shutting_down_ && !due_.empty()) {
+    auto [key, gen] = due_.front();
+    due_.pop_front();
+    auto c = entry(key);
+    // Stopped, deleted or started by a call meanwhile: nothing is due.
+    if (c == nullptr || c->actor || c->state != child_state::restarting ||
+        c->backoffs != gen)
+      continue;
+    to_start_.push_back(key);
+    start_next();
   }
   run_calls();
 }

@@ -9,8 +9,9 @@
 // (children started one after another, each once the one before is up) or a
 // stop sequence (one at a time, in reverse start order), possibly followed
 // by a backoff. Exits and admin calls that arrive meanwhile wait their turn,
-// calls in the order they came; while a restart waits for its backoff, calls
-// that start no child are answered.
+// calls in the order they came; while a group restart waits for its backoff,
+// calls that start no child are answered. Under one_for_one a child waits
+// for its backoff on its own: nothing else waits for it.
 #pragma once
 
 #include <chrono>
@@ -131,6 +132,9 @@ private:
     size_t restarts = 0;
     /// The delay before its next automatic restart, if backing off.
     caf::timespan next_backoff{0};
+    /// How often it waited for a backoff of its own (one_for_one): which
+    /// backoff a timer belongs to.
+    uint64_t backoffs = 0;
     caf::actor_clock::time_point started_at;
     /// Admin calls waiting for this child to be up, or to have stopped.
     std::vector<reply<caf::actor>> up_waiters;
@@ -204,6 +208,10 @@ private:
   /// The delay before restarting `c`, and the one after that.
   caf::timespan backoff_for(child_entry& c);
 
+  /// Restarts the child `key` (one_for_one) once `delay` has passed and no
+  /// start or stop sequence is under way.
+  void restart_after(uint64_t key, caf::timespan delay);
+
   void check_auto_shutdown(const std::string& name, const caf::error& reason);
 
   // -- stopping ---------------------------------------------------------------
@@ -229,10 +237,22 @@ private:
   /// Whether a start or stop sequence (or a backoff) is under way.
   bool busy() const noexcept;
 
-  /// Queues an admin call. Calls run in order, between the steps of start
-  /// and stop sequences; one that returns false must wait (a start during a
-  /// backoff) and keeps its place.
-  void enqueue_call(std::function<bool()> call);
+  /// Queues an admin call that answers through `done`. Calls run in order,
+  /// between the steps of start and stop sequences: `body(done)`; one that
+  /// returns false must wait (a start during a backoff) and keeps its
+  /// place. A call still queued when the supervisor is gone is answered
+  /// with `errc::scope_closed`.
+  template <class T, class F>
+  void enqueue_call(reply<T> done, F body) {
+    auto answer = std::make_shared<reply<T>>(std::move(done));
+    calls_.push_back(
+      {[answer, body = std::move(body)]() mutable { return body(*answer); },
+       [answer](const caf::error& why) {
+         if (*answer)
+           (*answer)(why);
+       }});
+    run_calls();
+  }
 
   void run_calls();
 
@@ -319,8 +339,17 @@ private:
   std::optional<uint64_t> starting_;
   /// Exits of other children while a sequence was under way.
   std::deque<exit_record> pending_;
+  /// Children (and which backoff of theirs) whose own backoff has passed
+  /// (one_for_one), waiting for the sequence under way.
+  std::deque<std::pair<uint64_t, uint64_t>> due_;
+  /// An admin call waiting for its turn, and how to refuse it.
+  struct queued_call {
+    std::function<bool()> run;
+    std::function<void(const caf::error&)> refuse;
+  };
+
   /// Admin calls, in the order they came.
-  std::deque<std::function<bool()>> calls_;
+  std::deque<queued_call> calls_;
   /// The backoff before the starts of the restart under way.
   caf::timespan backoff_{0};
   std::minstd_rand random_{std::random_device{}()};

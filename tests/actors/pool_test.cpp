@@ -214,6 +214,10 @@ TEST_F(PoolTest, WorkersAreStoppedByActorAndNeverByName) {
   ASSERT_FALSE(refused);
   EXPECT_TRUE(is(refused.error(), errc::no_such_child))
     << render(refused.error());
+  auto empty = done(workers().terminate_child(caf::actor{}));
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(render(empty.error()),
+            "scaf::invalid_argument(root/sup: an empty actor is no worker)");
   caf::anon_send_exit(stranger, caf::exit_reason::user_shutdown);
   // The calls that address children by name refuse (OTP:
   // {error, simple_one_for_one}).
@@ -257,6 +261,29 @@ TEST_F(PoolTest, WorkersWaitingToRestartCountAsWorkersAndStopByTheirLastActor) {
   EXPECT_EQ(states(), (strings{"w-2:running", "w-3:running"}));
   EXPECT_EQ(counts(), "1/2/0/2");
   EXPECT_EQ(nth_index(log, "start:a", 2), -1);
+  stop_all();
+}
+
+TEST_F(PoolTest, WorkersBackOffEachOnTheirOwnAndStartsAreNotHeldBack) {
+  start_pool({.intensity = 10, .backoff = 500ms, .max_backoff = 1s});
+  for (auto job : {"a", "b", "c"})
+    ASSERT_TRUE(start_worker(job));
+  fail("a");
+  advance(20ms);
+  fail("b");
+  advance(20ms);
+  fail("c");
+  // A new worker starts at once, whatever the others wait for.
+  ASSERT_TRUE(start_worker("e"));
+  EXPECT_EQ(log.count("start:e"), 1u);
+  advance(460ms); // 500 ms after a's crash
+  EXPECT_EQ(log.count("start:a"), 2u);
+  EXPECT_EQ(log.count("start:b"), 1u);
+  advance(20ms);
+  EXPECT_EQ(log.count("start:b"), 2u);
+  EXPECT_EQ(log.count("start:c"), 1u);
+  advance(20ms);
+  EXPECT_EQ(log.count("start:c"), 2u);
   stop_all();
 }
 

@@ -298,6 +298,31 @@ TEST_F(SupervisorRefTest, CancelWhileACallWaitsForItsTurnStillStopsEveryChild) {
   stop_all();
 }
 
+TEST_F(SupervisorRefTest, CallsWaitingForTheirTurnWhenItIsKilledAreRefused) {
+  start({}, {member_spec(&log, &live, {.name = "a"})});
+  auto ref = sup_ref();
+  plan["slow"] = {start_mode::slow};
+  auto slow = ref.start_child(planned_spec({.name = "slow"}));
+  run(); // the supervisor is in the middle of a start: calls wait
+  auto listed = ref.which_children();
+  std::optional<std::string> by_message;
+  sys.spawn([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, count_children_atom::value)
+      .then([&](supervisor_counts&) { by_message = "counts"; },
+            [&](caf::error& err) { by_message = code_of_result(err); });
+  });
+  run();
+  EXPECT_FALSE(listed.ready());
+  EXPECT_FALSE(by_message);
+  caf::anon_send_exit(sup, caf::exit_reason::kill);
+  run();
+  ASSERT_TRUE(listed.ready());
+  EXPECT_EQ(code_of_result(listed.get().error()), "scope_closed");
+  EXPECT_EQ(by_message, "scope_closed");
+  EXPECT_EQ(code_of_result(slow.get().error()), "scope_closed");
+  stop_all();
+}
+
 TEST_F(SupervisorRefTest, GracePeriodIsTheSumOfTheCurrentChildrensShutdowns) {
   start({}, {member_spec(&log, &live, {.name = "a", .shutdown = 2s})});
   auto ref = sup_ref();

@@ -237,14 +237,16 @@ TEST_F(SupervisorTest, BackoffDelaysRestartsAndDoublesForEachRestartOfAChild) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-TEST_F(SupervisorTest, ChildFailingDuringARestartIsHandledAfterIt) {
+TEST_F(SupervisorTest, OneForOneChildrenWaitForTheirOwnBackoffsTogether) {
   start({.intensity = 10, .period = 10s, .backoff = 100ms}, abc());
   fail("b"); // b comes back after 100 ms
-  fail("c"); // meanwhile c fails: handled once b's restart is done
-  advance(100ms);
+  advance(50ms);
+  fail("c"); // c's own backoff runs meanwhile, not after b's
+  advance(50ms);
   EXPECT_EQ(log.count("start:b"), 2u);
   EXPECT_EQ(log.count("start:c"), 1u);
-  advance(99ms); // c's own first backoff: 100 ms from then
+  EXPECT_EQ(states(), (strings{"a:running", "b:running", "c:restarting"}));
+  advance(49ms);
   EXPECT_EQ(log.count("start:c"), 1u);
   advance(1ms);
   EXPECT_EQ(log.count("start:c"), 2u);

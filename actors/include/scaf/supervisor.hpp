@@ -106,7 +106,9 @@ struct supervisor_options {
   /// time, doubled at each further restart of that child, at most
   /// `max_backoff`; back to `backoff` once the child has run for
   /// `backoff_reset`. Zero restarts at once. The intensity still counts
-  /// every restart within the period.
+  /// every restart within the period. Under `one_for_one` (and in a pool)
+  /// each child waits for its own delay while the supervisor goes on with
+  /// the others; a group restart waits as a whole.
   caf::timespan backoff{0};
   /// The longest delay `backoff` doubles up to.
   caf::timespan max_backoff = std::chrono::seconds{1};

@@ -74,8 +74,10 @@ struct supervisor_counts {
 /// name, list and count them. Each call runs in the supervisor's context,
 /// after the calls made before it (through any reference or by message) and
 /// between the steps of whatever start or stop the supervisor is in the
-/// middle of; while a restart waits for its backoff, calls are answered,
-/// but a call that starts a child waits for that restart. Its handle
+/// middle of. While a group restart (`one_for_all`, `rest_for_one`) waits
+/// for its backoff, calls are answered, but a call that starts a child
+/// waits for that restart; under `one_for_one` a child waits for its
+/// backoff on its own and holds nothing back. Its handle
 /// resolves once the call is done (a started child is up, a terminated one
 /// has stopped).
 ///
@@ -141,8 +143,8 @@ public:
   /// Stops the pool worker `worker` (see `scaf::pool`); resolves once it
   /// has stopped, at once if it is a worker that already ended.
   /// `errc::no_such_child` if `worker` runs but is none of the pool's;
-  /// `errc::invalid_argument` from a supervisor that is no pool, whose
-  /// children are stopped by name.
+  /// `errc::invalid_argument` for an empty actor, and from a supervisor
+  /// that is no pool, whose children are stopped by name.
   handle<void> terminate_child(caf::actor worker) const;
 
   /// Starts the stopped child named `name` again; resolves with its actor
