@@ -20,8 +20,10 @@ namespace scaf {
 
 child_factory pool(supervisor_options opts, pool_template workers) {
   auto shared = std::make_shared<const pool_template>(std::move(workers));
+  auto opts_of_scope = supervision::supervisor_scope();
+  opts_of_scope.kind = "pool";
   return scope_factory(
-    supervision::supervisor_scope(),
+    std::move(opts_of_scope),
     [opts = std::move(opts), workers = std::move(shared)](scope& s) {
       if (auto err = supervision::check_pool(opts, *workers, s.path())) {
         s.fail(std::move(err));

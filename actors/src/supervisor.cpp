@@ -19,6 +19,7 @@ scope_options supervision::supervisor_scope() {
   // Each child gets its own shutdown time; the supervisor sets the sum.
   scope_options result;
   result.grace = caf::timespan{0};
+  result.kind = "supervisor";
   return result;
 }
 

@@ -95,6 +95,7 @@ void scope_state::cancel_one(child_record& c, const caf::error& reason) {
   if (c.cancelled || c.forced)
     return;
   c.cancelled = true;
+  c.cancelled_at = now();
   auto grace = grace_of(c);
   if (grace.count() == 0) {
     // OTP's brutal kill: no cancel handler runs.

@@ -81,6 +81,10 @@ struct child_record {
   caf::actor_clock::time_point deadline{};
   /// When it was forced.
   caf::actor_clock::time_point forced_at{};
+  /// When it was spawned (its age in the live tree).
+  caf::actor_clock::time_point spawned_at{};
+  /// When it was cancelled on its own, with its own grace period.
+  caf::actor_clock::time_point cancelled_at{};
   const char* forced_why = "";
   /// The actor of every kind but jobs.
   caf::actor handle;

@@ -33,6 +33,10 @@ namespace {
 
 constexpr auto default_grace = std::chrono::seconds{5};
 
+/// How long a scope asked for its tree (`tree_atom`) waits for each child
+/// scope.
+constexpr auto tree_timeout = std::chrono::seconds{2};
+
 caf::behavior scope_main(scope_state::actor_type* self, scope_config cfg) {
   return self->state.make_behavior(std::move(cfg));
 }
@@ -154,6 +158,7 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
   path_ = cfg.context.path.empty() ? node_path{options_.name}
                                    : std::move(cfg.context.path);
   prefix_ = path_.as_prefix();
+  started_at_ = now();
   report_ = std::move(cfg.report);
   report_to_ = std::move(cfg.report_to);
   outcome_.set_policy(options_.policy);
@@ -233,6 +238,12 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
       case join_atom::uint_value():
         guarded([&] { join(); });
         return caf::message{};
+      case tree_atom::uint_value(): {
+        auto rp = self_->make_response_promise();
+        collect_tree([rp](tree_node x) mutable { rp.deliver(std::move(x)); },
+                     tree_timeout);
+        return caf::delegated<caf::message>{};
+      }
       case no_tasks_atom::uint_value(): {
         auto rp = self_->make_response_promise();
         guarded([&] {

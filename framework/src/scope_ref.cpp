@@ -12,6 +12,8 @@
 #include "scaf/detail/blocking.hpp"
 #include "scaf/scope_owner.hpp"
 
+#include "scope_state.hpp"
+
 namespace scaf {
 
 using detail::refuse_negative;
@@ -151,6 +153,17 @@ child_counts scope_ref::children() const {
 
 handle<cancel_notice> scope_ref::when_cancelled() const {
   return handle<cancel_notice>{shared_->cancel_state()};
+}
+
+handle<tree_node> scope_ref::tree(caf::timespan timeout) const {
+  auto state = std::make_shared<detail::handle_state<tree_node>>();
+  shared_->post(std::make_shared<detail::scope_call>(
+    [state, timeout](scope& s) {
+      detail::state_of(s).collect_tree(
+        [state](tree_node x) { state->resolve(std::move(x)); }, timeout);
+    },
+    [state](const caf::error& why) { state->resolve(why); }));
+  return handle<tree_node>{std::move(state)};
 }
 
 handle<void> scope_ref::when_no_tasks() const {

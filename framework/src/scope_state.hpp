@@ -31,6 +31,7 @@
 #include "scaf/detail/task_exception.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scope.hpp"
+#include "scaf/tree.hpp"
 
 #include "child_registry.hpp"
 #include "limiter.hpp"
@@ -119,6 +120,20 @@ public:
 
   /// The part shared with scope references, made on first use.
   const std::shared_ptr<scope_shared>& shared();
+
+  // -- the live tree (tree.cpp) ----------------------------------------------
+
+  /// Snapshots the scope and its children now, asks each child scope for
+  /// its own subtree (at most `timeout` each), and calls `deliver` once
+  /// all answered, or once the scope is gone: with what it has by then.
+  void collect_tree(std::function<void(tree_node)> deliver,
+                    caf::timespan timeout);
+
+  /// This scope's own node, without children.
+  tree_node tree_self(time_point t) const;
+
+  /// A child's node as this scope sees it, without children.
+  tree_node tree_child(const child_record& c, time_point t) const;
 
   // -- spawning (spawn.cpp) --------------------------------------------------
 
@@ -289,6 +304,8 @@ public:
   time_point last_deadline_{};
   /// The first child the cancel of all children has yet to force.
   child_record* sweep_cursor_ = nullptr;
+  /// When the scope started (its age in the live tree).
+  time_point started_at_{};
   uint64_t next_seq_ = 0;
   uint64_t next_job_ = 0;
   size_t main_running_ = 0;

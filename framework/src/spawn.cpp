@@ -137,6 +137,7 @@ scope_state::spawn_from(const spawn_options& opts, const child_factory& factory,
 void scope_state::admit(child_record& c, const spawn_options& opts,
                         std::string name, spawn_extras extras) {
   ++next_seq_;
+  c.spawned_at = now();
   c.name = std::move(name);
   if (!opts.name.empty()) {
     c.named = true;

@@ -11,7 +11,7 @@ scaf_tsan_prefix="$HOME/.cache/scaf/caf-tsan"
 scaf_packages=(
   g++ cmake ninja-build
   libcaf-dev libspdlog-dev libfmt-dev
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libbenchmark-dev nlohmann-json3-dev
   doxygen
 )
 

@@ -368,6 +368,34 @@ TEST_F(PoolTest, BrutalKillPoolKillsEveryWorkerWithoutACancel) {
   stop_all();
 }
 
+TEST_F(PoolTest, LiveTreeShowsSupervisorsAndPoolsByKind) {
+  start(
+    supervisor({}, {child({.name = "pool"},
+                          pool({}, worker<std::string>({.name = "w"}, pooled,
+                                                       &log, &live, &plan)))}));
+  auto children = done(sup_ref().which_children());
+  ASSERT_TRUE(children && children->size() == 1);
+  supervisor_ref ref;
+  sys.spawn([&](caf::event_based_actor* self) {
+    self
+      ->request((*children)[0].actor, caf::infinite, supervisor_ref_atom::value)
+      .then([&](supervisor_ref& x) { ref = x; });
+  });
+  run();
+  auto inner = pool_ref<std::string>::of(ref);
+  ASSERT_TRUE(inner);
+  ASSERT_TRUE(done(inner->start_child("a")));
+  auto tree = done(sup_ref().scope().tree());
+  ASSERT_TRUE(tree);
+  EXPECT_EQ(tree->kind, "supervisor");
+  ASSERT_EQ(tree->children.size(), 1u);
+  EXPECT_EQ(tree->children[0].kind, "pool");
+  ASSERT_EQ(tree->children[0].children.size(), 1u);
+  EXPECT_EQ(tree->children[0].children[0].path, "root/sup/pool/w-1");
+  EXPECT_EQ(tree->children[0].children[0].kind, "task");
+  stop_all();
+}
+
 // -- specs and references
 // ----------------------------------------------------------
 

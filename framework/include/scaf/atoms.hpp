@@ -36,6 +36,10 @@ using no_tasks_atom = caf::atom_constant<caf::atom("scafnotask")>;
 /// itself (see `scope_ref::of`).
 using ref_atom = caf::atom_constant<caf::atom("scafref")>;
 
+/// `(tree_atom)`, a request: the scope answers with a `scaf::tree_node`, a
+/// snapshot of its live subtree (see `scope_ref::tree`).
+using tree_atom = caf::atom_constant<caf::atom("scaftree")>;
+
 // -- a supervisor's admin calls (scaf/supervisor_ref.hpp), as requests -------
 
 /// `(start_child_atom, scaf::child_spec)`: adds and starts a child; answered

@@ -48,6 +48,10 @@ struct scope_options {
   /// default: a long-running scope would otherwise grow with every child it
   /// ever had. Nested scopes inherit it.
   bool record_outcomes = false;
+
+  /// What the live tree (`scope_ref::tree`) calls the scope; empty:
+  /// `"scope"`. Supervisors say `"supervisor"`, pools `"pool"`.
+  std::string kind{};
 };
 
 /// Options of one child, given when it is spawned.

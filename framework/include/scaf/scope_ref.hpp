@@ -21,6 +21,7 @@
 #include "scaf/handle.hpp"
 #include "scaf/scope.hpp"
 #include "scaf/scope_options.hpp"
+#include "scaf/tree.hpp"
 
 namespace scaf {
 
@@ -331,6 +332,14 @@ public:
   /// Resolves with the scope's report once the scope actor has terminated,
   /// and with it every actor under it; with an error if it never started.
   handle<scope_report> done() const;
+
+  /// Resolves with a snapshot of the scope's live subtree (`scaf/tree.hpp`):
+  /// each scope in it answers for itself and its children, in its own
+  /// context, so each scope's part is consistent. A scope under it that
+  /// does not answer within `timeout` (busy, or done meanwhile) is marked
+  /// `unanswered`. Costs nothing until asked. `errc::scope_closed` if the
+  /// scope is gone.
+  handle<tree_node> tree(caf::timespan timeout = std::chrono::seconds{2}) const;
 
   /// Returns the scope's actor (to monitor it, or to send it messages);
   /// empty before it starts and once it is gone.

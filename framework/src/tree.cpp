@@ -1,0 +1,186 @@
+// The live tree: a scope's snapshot of itself and its children, gathered on
+// request (scaf/tree.hpp). Nothing here runs until someone asks.
+#include <memory>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "scaf/atoms.hpp"
+#include "scaf/tree.hpp"
+
+#include "scope_state.hpp"
+
+namespace scaf::detail {
+
+namespace {
+
+const char* kind_name(const child_record& c) {
+  switch (c.kind) {
+  case child_kind::task:
+    // A function running in an actor of its own has a stop signal.
+    return c.stop ? "function" : "task";
+  case child_kind::job:
+    return "function";
+  case child_kind::blocking:
+    return "blocking";
+  case child_kind::scope:
+  case child_kind::adopted:
+    break;
+  }
+  return "scope";
+}
+
+/// A snapshot being gathered: delivered once every child scope asked has
+/// answered, or once the last reference to it goes (the scope finished
+/// meanwhile and dropped the answers it waited for) with what it has.
+class tree_gather {
+public:
+  explicit tree_gather(std::function<void(tree_node)> deliver)
+    : deliver_(std::move(deliver)) {
+    // nop
+  }
+
+  tree_gather(const tree_gather&) = delete;
+  tree_gather& operator=(const tree_gather&) = delete;
+
+  ~tree_gather() {
+    if (deliver_) {
+      for (auto node : waiting_for_)
+        if (node != nullptr)
+          node->unanswered = true;
+      deliver_(std::move(root));
+    }
+  }
+
+  /// Waits for the answer that will fill `node`; returns its slot.
+  size_t wait_for(tree_node* node) {
+    waiting_for_.push_back(node);
+    return waiting_for_.size() - 1;
+  }
+
+  /// The answer for `slot` came (or its request failed).
+  void answered(size_t slot) {
+    waiting_for_[slot] = nullptr;
+    if (++answers_ == waiting_for_.size())
+      finish();
+  }
+
+  void finish() {
+    if (auto f = std::exchange(deliver_, nullptr))
+      f(std::move(root));
+  }
+
+  tree_node root;
+
+private:
+  std::function<void(tree_node)> deliver_;
+  std::vector<tree_node*> waiting_for_;
+  size_t answers_ = 0;
+};
+
+/// The last element of `path`.
+std::string last_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+} // namespace
+
+tree_node scope_state::tree_self(time_point t) const {
+  tree_node x;
+  x.name = path_.name();
+  x.path = path_.str();
+  x.kind = options_.kind.empty() ? "scope" : options_.kind;
+  if (cancelled_)
+    x.state = node_state::cancelling;
+  else if (joined_ || closed_)
+    x.state = node_state::waiting;
+  x.age = t - started_at_;
+  for (auto n : live_)
+    x.live_children += n;
+  return x;
+}
+
+tree_node scope_state::tree_child(const child_record& c, time_point t) const {
+  tree_node x;
+  x.path = child_path(c).str();
+  x.name = last_name(x.path);
+  x.kind = kind_name(c);
+  x.age = t - c.spawned_at;
+  if (c.straggler)
+    x.state = node_state::straggler;
+  else if (c.forced)
+    x.state = node_state::killing;
+  else if (c.cancelled)
+    x.state = node_state::cancelling;
+  // How long past its grace period: since it was forced, or since the
+  // moment it would have been.
+  if (c.forced) {
+    x.overdue = t - c.forced_at;
+  } else if (c.cancelled) {
+    auto grace = grace_of(c);
+    auto due = c.has_own_grace() || c.deadline == time_point{}
+                 ? (grace >= never ? time_point::max() : c.cancelled_at + grace)
+                 : c.deadline;
+    if (due != time_point::max() && due <= t)
+      x.overdue = t - due;
+  }
+  return x;
+}
+
+void scope_state::collect_tree(std::function<void(tree_node)> deliver,
+                               caf::timespan timeout) {
+  auto gather = std::make_shared<tree_gather>(std::move(deliver));
+  auto t = now();
+  auto& root = gather->root;
+  root = tree_self(t);
+  // Spawn order; a scope a task opened goes under that task.
+  std::vector<std::pair<const child_record*, std::pair<size_t, size_t>>> asks;
+  std::unordered_map<caf::actor_id, size_t> index;
+  constexpr auto direct = static_cast<size_t>(-1);
+  for (auto c = children_.first(); c != nullptr; c = c->next) {
+    auto node = tree_child(*c, t);
+    if (c->kind == child_kind::adopted) {
+      if (auto owner = index.find(c->owner); owner != index.end()) {
+        auto& under = root.children[owner->second].children;
+        under.push_back(std::move(node));
+        asks.push_back({c, {owner->second, under.size() - 1}});
+        continue;
+      }
+    }
+    index.emplace(c->id, root.children.size());
+    root.children.push_back(std::move(node));
+    if (c->kind == child_kind::scope || c->kind == child_kind::adopted)
+      asks.push_back({c, {root.children.size() - 1, direct}});
+  }
+  if (asks.empty()) {
+    gather->finish();
+    return;
+  }
+  // The tree is built: its nodes stay where they are from here on.
+  for (auto& [c, at] : asks) {
+    auto node = &root.children[at.first];
+    if (at.second != direct)
+      node = &node->children[at.second];
+    auto slot = gather->wait_for(node);
+    self_->request(c->handle, timeout, tree_atom::value)
+      .then(
+        [gather, node, slot](tree_node& own) {
+          // The child's own view, but this scope knows when it forces it.
+          auto overdue = node->overdue;
+          auto state = node->state;
+          *node = std::move(own);
+          if (!node->overdue)
+            node->overdue = overdue;
+          if (state == node_state::killing || state == node_state::straggler)
+            node->state = state;
+          gather->answered(slot);
+        },
+        [gather, node, slot](caf::error&) {
+          node->unanswered = true;
+          gather->answered(slot);
+        });
+  }
+}
+
+} // namespace scaf::detail

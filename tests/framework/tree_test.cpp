@@ -1,0 +1,270 @@
+// Tests of scaf/tree.hpp: the live tree of a scope, asked for while it runs
+// and while it is cancelled, rendered as text and as JSON, on CAF's
+// deterministic scheduler (whose clock moves only when told, so ages are
+// exact), then during a 10,000-node cancel on the real scheduler.
+#include "scaf/tree.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../common/tasks.hpp"
+
+using namespace scaf;
+using namespace scaf::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+class TreeTest : public leak_checked_deterministic_test {
+protected:
+  /// A service scope "app" (grace 1 s) running `body`; its reference.
+  template <class F>
+  scope_ref open(F body) {
+    std::optional<scope_ref> ref;
+    app = spawn_scope(sys, {.name = "app", .grace = 1s},
+                      [&, body = std::move(body)](scope& s) mutable {
+                        ref = s.ref();
+                        body(s);
+                      });
+    run();
+    return *ref;
+  }
+
+  /// Asks `ref` for its tree and runs until it answers.
+  tree_node tree_of(const scope_ref& ref) {
+    auto h = ref.tree();
+    run();
+    EXPECT_TRUE(h.ready());
+    if (!h.ready() || !h.get())
+      return {};
+    return *h.get();
+  }
+
+  void TearDown() override {
+    caf::anon_send_exit(app, caf::exit_reason::user_shutdown);
+    leak_checked_deterministic_test::TearDown();
+  }
+
+  caf::actor app;
+};
+
+/// "name:kind:state" of every node, depth first, indented by depth.
+std::vector<std::string> shape(const tree_node& x, int depth = 0) {
+  std::vector<std::string> out{std::string(static_cast<size_t>(depth), ' ') +
+                               x.name + ":" + x.kind + ":" +
+                               to_string(x.state)};
+  for (auto& child : x.children)
+    for (auto& line : shape(child, depth + 1))
+      out.push_back(std::move(line));
+  return out;
+}
+
+caf::behavior idle(task_actor*) {
+  return {[](finish_atom) {}};
+}
+
+/// Ignores its cancel: runs on until it is killed.
+caf::behavior stubborn(task_actor* self) {
+  self->on_cancel([](const caf::error&) {});
+  return {[](finish_atom) {}};
+}
+
+} // namespace
+
+TEST_F(TreeTest, RunningScopeListsItsChildrenInSpawnOrderWithTheirAges) {
+  auto ref = open([&](scope& s) {
+    s.spawn({.name = "a"}, idle);
+    s.spawn_scope({.name = "inner"},
+                  [](scope& in) { in.spawn({.name = "x"}, idle); });
+  });
+  advance(1500ms);
+  auto tree = tree_of(ref);
+  EXPECT_EQ(shape(tree), (std::vector<std::string>{
+                           "app:scope:running",
+                           " a:task:running",
+                           " inner:scope:waiting",
+                           "  x:task:running",
+                         }));
+  EXPECT_EQ(tree.live_children, 2u);
+  EXPECT_EQ(tree.children[1].live_children, 1u);
+  EXPECT_EQ(tree.children[1].children[0].path, "app/inner/x");
+  EXPECT_EQ(to_text(tree), "app  scope  running  1.5 s  2 children\n"
+                           "  a  task  running  1.5 s\n"
+                           "  inner  scope  waiting  1.5 s  1 child\n"
+                           "    x  task  running  1.5 s\n");
+}
+
+TEST_F(TreeTest, JsonParsesBackIntoTheSameTree) {
+  auto ref = open([&](scope& s) {
+    s.spawn({.name = "a"}, idle);
+    s.spawn_scope({.name = "inner"},
+                  [](scope& in) { in.spawn({.name = "x"}, idle); });
+  });
+  advance(250ms);
+  auto tree = tree_of(ref);
+  auto json = nlohmann::json::parse(to_json(tree));
+  EXPECT_EQ(json["path"], "app");
+  EXPECT_EQ(json["kind"], "scope");
+  EXPECT_EQ(json["state"], "running");
+  EXPECT_EQ(json["age_ms"], 250);
+  EXPECT_EQ(json["live_children"], 2);
+  ASSERT_EQ(json["children"].size(), 2u);
+  EXPECT_EQ(json["children"][0]["name"], "a");
+  EXPECT_EQ(json["children"][1]["children"][0]["path"], "app/inner/x");
+  EXPECT_FALSE(json.contains("overdue_ms"));
+  EXPECT_FALSE(json.contains("unanswered"));
+}
+
+TEST_F(TreeTest, CancellingScopeNamesTheChildItWaitsForAndHowLongPastItsGrace) {
+  caf::actor mule;
+  auto ref = open([&](scope& s) {
+    s.spawn({.name = "quick"}, idle);
+    mule = *s.spawn({.name = "mule"}, stubborn);
+  });
+  caf::anon_send(app, cancel_atom::value, "stop");
+  run(); // quick quits at once; mule ignores its cancel
+  advance(400ms);
+  auto cancelling = tree_of(ref);
+  EXPECT_EQ(shape(cancelling),
+            (std::vector<std::string>{"app:scope:cancelling",
+                                      " mule:task:cancelling"}));
+  EXPECT_FALSE(cancelling.children[0].overdue); // 600 ms of grace left
+  // The grace period ends: app forces mule, and is asked again before mule
+  // has taken the kill, 1.5 s later.
+  sched.advance_time(600ms);
+  sched.prioritize(app);
+  sched.run_once(); // app forces mule: the kill waits in mule's mailbox
+  sched.advance_time(1500ms);
+  auto h = ref.tree();
+  sched.prioritize(app);
+  sched.run_once();
+  ASSERT_TRUE(h.ready());
+  auto late = *h.get();
+  ASSERT_EQ(late.children.size(), 1u);
+  EXPECT_EQ(late.children[0].state, node_state::killing);
+  ASSERT_TRUE(late.children[0].overdue);
+  EXPECT_EQ(*late.children[0].overdue, caf::timespan{1500ms});
+  EXPECT_EQ(to_text(late), "app  scope  cancelling  2.5 s  1 child\n"
+                           "  mule  task  killing  2.5 s  overdue 1.5 s\n");
+  auto json = nlohmann::json::parse(to_json(late));
+  EXPECT_EQ(json["children"][0]["overdue_ms"], 1500);
+  run();
+}
+
+TEST_F(TreeTest, TreeByMessageForCafActors) {
+  open([&](scope& s) { s.spawn({.name = "a"}, idle); });
+  std::optional<std::string> seen;
+  sys.spawn([&](caf::event_based_actor* self) {
+    self->request(app, caf::infinite, tree_atom::value).then([&](tree_node& x) {
+      seen = to_text(x);
+    });
+  });
+  run();
+  EXPECT_EQ(seen, "app  scope  running  0 ms  1 child\n"
+                  "  a  task  running  0 ms\n");
+}
+
+TEST_F(TreeTest, ScopeOpenedByATaskSitsUnderThatTask) {
+  auto ref = open([&](scope& s) {
+    s.spawn({.name = "owner"}, [](task_actor* self) -> caf::behavior {
+      self->open_scope({.name = "sub"},
+                       [](scope& in) { in.spawn({.name = "leaf"}, idle); });
+      return {[](finish_atom) {}};
+    });
+  });
+  auto tree = tree_of(ref);
+  EXPECT_EQ(shape(tree), (std::vector<std::string>{
+                           "app:scope:running",
+                           " owner:task:running",
+                           "  sub:scope:waiting",
+                           "   leaf:task:running",
+                         }));
+  EXPECT_EQ(tree.children[0].children[0].path, "app/owner/sub");
+}
+
+TEST_F(TreeTest, ScopeThatIsGoneRefusesWithScopeClosed) {
+  auto ref = open([](scope&) {});
+  caf::anon_send_exit(app, caf::exit_reason::user_shutdown);
+  run();
+  auto h = ref.tree();
+  run();
+  ASSERT_TRUE(h.ready());
+  ASSERT_FALSE(h.get());
+  EXPECT_TRUE(is(h.get().error(), errc::scope_closed))
+    << render(h.get().error());
+}
+
+// -- real scheduler
+// -------------------------------------------------------------
+
+namespace {
+
+using ThreadedTreeTest = leak_checked_threaded_test;
+
+caf::behavior waiter(task_actor*) {
+  return {[](finish_atom) {}};
+}
+
+/// Counts the nodes of `x` and checks that every scope lists as many
+/// children as it says it has (a scope's answer is one snapshot).
+size_t count_consistent(const tree_node& x, std::vector<std::string>& errors) {
+  size_t n = 1;
+  if (x.kind == "scope" && !x.unanswered) {
+    // Its children, and the scopes its tasks opened (listed under them).
+    auto listed = x.children.size();
+    for (auto& c : x.children)
+      if (c.kind != "scope")
+        listed += c.children.size();
+    if (listed != x.live_children)
+      errors.push_back(x.path + " lists " + std::to_string(listed) +
+                       " children but counts " +
+                       std::to_string(x.live_children));
+  }
+  for (auto& c : x.children)
+    n += count_consistent(c, errors);
+  return n;
+}
+
+} // namespace
+
+TEST_F(ThreadedTreeTest, TreeAskedDuringATenThousandNodeCancelIsConsistent) {
+  auto owner = make_scope(sys, {.name = "big"});
+  // 100 scopes of 99 tasks: 10,000 nodes.
+  auto spawned = owner.ref().call([](scope& s) {
+    for (int i = 0; i < 100; ++i)
+      s.spawn_scope({}, [](scope& in) {
+        for (int j = 0; j < 99; ++j)
+          in.spawn(waiter);
+      });
+  });
+  ASSERT_TRUE(spawned.wait_for(30s));
+  // Every snapshot is consistent, scope by scope, while the nested scopes
+  // are still spawning their tasks; the last one has them all.
+  std::vector<std::string> errors;
+  size_t nodes = 0;
+  for (int i = 0; i < 300 && nodes != 10'001; ++i) {
+    auto full = owner.ref().tree().wait_for(30s);
+    ASSERT_TRUE(full && *full);
+    nodes = count_consistent(**full, errors);
+    if (nodes != 10'001)
+      std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(nodes, 10'001u); // and the owner's scope
+  owner.ref().cancel("stop");
+  auto during = owner.ref().tree().wait_for(30s);
+  ASSERT_TRUE(during);
+  if (*during) {
+    EXPECT_EQ((*during)->state, node_state::cancelling);
+    count_consistent(**during, errors);
+  } else {
+    // Done before it could answer: refused, not hung.
+    EXPECT_TRUE(is(during->error(), errc::scope_closed));
+  }
+  EXPECT_EQ(errors, std::vector<std::string>{});
+  EXPECT_TRUE(owner.join().wait());
+}
