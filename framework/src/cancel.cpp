@@ -201,6 +201,7 @@ void scope_state::force(child_record& c, const char* why) {
   c.forced = true;
   c.forced_at = now();
   c.forced_why = why;
+  arm_watchdog();
   yield_fallback(c);
   switch (c.kind) {
   case child_kind::task:
@@ -289,6 +290,37 @@ void scope_state::on_event(sweep_event&) {
       force(c, "overstayed the grace period");
   }
   arm_sweep();
+}
+
+void scope_state::arm_watchdog() {
+  if (watchdog_armed_)
+    return;
+  auto interval = caf::get_or(self_->system().config(),
+                              "scaf.watchdog-interval", default_watchdog);
+  if (interval <= caf::timespan{0})
+    return;
+  watchdog_armed_ = true;
+  send_after(interval, scope_event{watchdog_event{}});
+}
+
+void scope_state::on_event(watchdog_event&) {
+  watchdog_armed_ = false;
+  auto t = now();
+  auto stuck = false;
+  for (auto c = children_.first(); c != nullptr; c = c->next) {
+    if (!c->forced)
+      continue;
+    stuck = true;
+    detail::log().warn("{}: still running {} ms after it {} ({}{})",
+                       log_path(*c), to_ms(t - c->forced_at), c->forced_why,
+                       c->straggler ? "a straggler: " : "being stopped: ",
+                       c->kind == child_kind::scope ||
+                           c->kind == child_kind::adopted
+                         ? "a scope waiting for its children"
+                         : "it cannot be stopped while it runs");
+  }
+  if (stuck)
+    arm_watchdog();
 }
 
 void scope_state::on_event(child_grace_event& x) {

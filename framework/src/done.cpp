@@ -17,11 +17,6 @@ bool is_kill(const caf::error& reason) {
   return reason == caf::make_error(caf::exit_reason::kill);
 }
 
-long long ms_since(caf::actor_clock::time_point t,
-                   caf::actor_clock::time_point now) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
-}
-
 } // namespace
 
 void scope_state::on_down(caf::down_msg& msg) {
@@ -74,7 +69,7 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     mark_straggler(c);
   if (c.straggler && (!reason || is(reason, errc::cancelled)))
     detail::log().warn("{}: straggler finished {} ms after its grace period",
-                       log_path(c), ms_since(c.forced_at, now()));
+                       log_path(c), to_ms(now() - c.forced_at));
   auto status = classify(c, reason);
   if (status == node_status::killed)
     outcome_.killed(child_path(c).str());

@@ -61,14 +61,17 @@ caf::error check_settings(const caf::actor_system_config& cfg) {
     if (auto what = detail::configure_log_sink(*where); !what.empty())
       return invalid(std::move(what));
   }
-  if (auto x = caf::get_if(&cfg.content, "scaf.grace-period")) {
-    auto grace = caf::get_if<caf::timespan>(x);
-    if (!grace)
-      return invalid("scaf.grace-period must be a duration (e.g. 500ms), got " +
-                     caf::to_string(*x));
-    if (grace->count() < 0)
-      return invalid("scaf.grace-period cannot be negative, got " +
-                     render_duration(*grace));
+  for (auto key : {"scaf.grace-period", "scaf.watchdog-interval"}) {
+    auto x = caf::get_if(&cfg.content, key);
+    if (x == nullptr)
+      continue;
+    auto value = caf::get_if<caf::timespan>(x);
+    if (!value)
+      return invalid(std::string{key} + " must be a duration (e.g. 500ms), " +
+                     "got " + caf::to_string(*x));
+    if (value->count() < 0)
+      return invalid(std::string{key} + " cannot be negative, got " +
+                     render_duration(*value));
   }
   if (auto x = caf::get_if(&cfg.content, "scaf.log-level")) {
     auto name = caf::get_if<std::string>(x);
@@ -166,6 +169,9 @@ void init(caf::actor_system_config& cfg) {
   caf::config_option_adder{option_access::of(cfg), "scaf"}
     .add<caf::timespan>("grace-period",
                         "default grace period of scopes (default: 5s)")
+    .add<caf::timespan>("watchdog-interval",
+                        "how often a scope names the children it forced "
+                        "that are still running (default: 5s; 0s: never)")
     .add<std::string>("log-level",
                       "trace, debug, info, warn, error, critical or off "
                       "(default: warn; the environment variable SCAF_LOG "

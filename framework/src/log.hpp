@@ -1,11 +1,13 @@
 // Internal: scaf's spdlog logger.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include <caf/error.hpp>
+#include <caf/timespan.hpp>
 #include <spdlog/spdlog.h>
 
 #include "scaf/detail/node_path.hpp"
@@ -31,6 +33,11 @@ void configure_log(spdlog::level::level_enum level);
 /// a file that lines are appended to. Returns what is wrong, if anything (an
 /// empty value, a file that cannot be opened), changing nothing then.
 std::string configure_log_sink(const std::string& where);
+
+/// Milliseconds, for log lines and messages.
+inline long long to_ms(caf::timespan x) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
+}
 
 /// The path of a child to log: rendered only if the line is written.
 struct lazy_path {

@@ -41,10 +41,6 @@ caf::behavior scope_main(scope_state::actor_type* self, scope_config cfg) {
   return self->state.make_behavior(std::move(cfg));
 }
 
-long long to_ms(caf::timespan x) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
-}
-
 } // namespace
 
 // -- free functions of detail/node.hpp and run.hpp ----------------------------

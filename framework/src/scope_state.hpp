@@ -63,6 +63,9 @@ public:
   /// deadline of `caf::timespan::max()` must not overflow into the past.
   static constexpr caf::timespan never = caf::timespan::max() / 2;
 
+  /// `scaf.watchdog-interval` unless set.
+  static constexpr caf::timespan default_watchdog = std::chrono::seconds{5};
+
   // -- constructors, destructors, and assignment operators -------------------
 
   explicit scope_state(actor_type* self);
@@ -100,6 +103,7 @@ public:
   void on_event(job_done_event& x);
   void on_event(child_control_event& x);
   void on_event(call_event& x);
+  void on_event(watchdog_event& x);
 
   scope_hooks& hooks();
 
@@ -221,6 +225,9 @@ public:
   void mark_straggler(child_record& c);
 
   void arm_sweep();
+  /// Names the forced children still alive after `scaf.watchdog-interval`,
+  /// and again every interval while there are any.
+  void arm_watchdog();
 
   void abort_all();
 
@@ -316,6 +323,7 @@ public:
   bool closed_ = false;
   bool finished_ = false;
   bool sweep_armed_ = false;
+  bool watchdog_armed_ = false;
   bool defer_started_ = false;
   bool keep_open_ = false;
 };

@@ -72,6 +72,19 @@ TEST(InitTest, NegativeGracePeriodFailsEveryTopLevelScope) {
             "be negative, got -5ms)");
 }
 
+TEST(InitTest, NegativeWatchdogIntervalFailsEveryTopLevelScope) {
+  config cfg;
+  ASSERT_FALSE(parse(cfg, {"--scaf.watchdog-interval=-1s"}));
+  auto r = grace_of(cfg);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(scaf::render(r.error()),
+            "scaf::invalid_argument(configuration: scaf.watchdog-interval "
+            "cannot be negative, got -1000ms)");
+  config off;
+  ASSERT_FALSE(parse(off, {"--scaf.watchdog-interval=0s"}));
+  EXPECT_TRUE(grace_of(off));
+}
+
 TEST(InitTest, LogLevelsAreReadInAnyCaseAndUnknownOnesRefused) {
   for (auto level : {"debug", "WARN", "Error", "off"}) {
     config cfg;
@@ -96,6 +109,8 @@ TEST(InitTest, SettingsAppearInTheHelpText) {
   ASSERT_FALSE(parse(cfg, {"--long-help"}));
   auto help = testing::internal::GetCapturedStdout();
   EXPECT_NE(help.find("--scaf.grace-period=<timespan>"), std::string::npos);
+  EXPECT_NE(help.find("--scaf.watchdog-interval=<timespan>"),
+            std::string::npos);
   EXPECT_NE(help.find("--scaf.log-level=<string>"), std::string::npos);
   EXPECT_NE(help.find("--scaf.log-sink=<string>"), std::string::npos);
 }

@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "../common/tasks.hpp"
 
@@ -153,6 +155,37 @@ TEST_F(TreeTest, CancellingScopeNamesTheChildItWaitsForAndHowLongPastItsGrace) {
                            "  mule  task  killing  2.5 s  overdue 1.5 s\n");
   auto json = nlohmann::json::parse(to_json(late));
   EXPECT_EQ(json["children"][0]["overdue_ms"], 1500);
+  run();
+}
+
+TEST_F(TreeTest, WatchdogNamesAForcedChildStillRunningEachInterval) {
+  // (scaf.watchdog-interval is 5 s unless set.)
+  std::ostringstream lines;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(lines);
+  auto level = logger().level(); // (the tests run at error)
+  logger().set_level(spdlog::level::warn);
+  logger().sinks().push_back(sink);
+  auto ref = open([&](scope& s) { s.spawn({.name = "mule"}, stubborn); });
+  caf::anon_send(app, cancel_atom::value, "stop");
+  run();
+  sched.advance_time(1s); // the grace period ends: app forces mule
+  sched.prioritize(app);
+  sched.run_once(); // the kill waits in mule's mailbox: mule is stuck
+  for (int i = 0; i < 2; ++i) {
+    sched.advance_time(5s);
+    sched.prioritize(app);
+    sched.run_once();
+  }
+  logger().sinks().pop_back();
+  logger().set_level(level);
+  auto text = lines.str();
+  auto first = text.find("app/mule: still running 5000 ms after it "
+                         "overstayed the grace period (being stopped: it "
+                         "cannot be stopped while it runs)");
+  EXPECT_NE(first, std::string::npos) << text;
+  EXPECT_NE(text.find("app/mule: still running 10000 ms after it", first),
+            std::string::npos)
+    << text;
   run();
 }
 

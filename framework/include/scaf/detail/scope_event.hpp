@@ -105,13 +105,17 @@ struct call_event {
   scope_call_ptr call;
 };
 
+/// Time to name the forced children that are still alive (sent to itself
+/// every `scaf.watchdog-interval` while there are any).
+struct watchdog_event {};
+
 /// scaf's own messages to a scope, as one message type: every case of a CAF
 /// behavior costs each actor that has it about 40 bytes (measured: 624 bytes
 /// for 14 cases, 144 for 2), and a scope is a node of every tree.
 using scope_event =
   std::variant<cancel_event, adopt_event, detach_event, task_died_event,
                report_event, sweep_event, child_grace_event, deadline_event,
-               job_done_event, child_control_event, call_event>;
+               job_done_event, child_control_event, call_event, watchdog_event>;
 
 } // namespace scaf::detail
 
