@@ -91,6 +91,8 @@ scope_state::scope_state(actor_type* self) : scope(self) {
 }
 
 scope_state::~scope_state() {
+  if (top_level_)
+    forget_top_level(self_->home_system(), self_->address());
   if (finished_)
     return;
   // The scope actor died abnormally: act like a link, and leave nothing
@@ -155,6 +157,11 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
                                    : std::move(cfg.context.path);
   prefix_ = path_.as_prefix();
   started_at_ = now();
+  if (cfg.context.path.empty()) {
+    // A root: the signal dump (and `top_level_trees`) finds it.
+    top_level_ = true;
+    remember_top_level(self_->home_system(), self_->address());
+  }
   report_ = std::move(cfg.report);
   report_to_ = std::move(cfg.report_to);
   outcome_.set_policy(options_.policy);

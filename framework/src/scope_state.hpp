@@ -324,9 +324,20 @@ public:
   bool finished_ = false;
   bool sweep_armed_ = false;
   bool watchdog_armed_ = false;
+  /// The root of a tree (see `remember_top_level`).
+  bool top_level_ = false;
   bool defer_started_ = false;
   bool keep_open_ = false;
 };
+
+/// Notes a top-level scope of `sys` (alive until it is forgotten), for
+/// `top_level_trees`.
+void remember_top_level(caf::actor_system& sys, caf::actor_addr scope);
+
+void forget_top_level(caf::actor_system& sys, const caf::actor_addr& scope);
+
+/// The top-level scopes of `sys` still alive.
+std::vector<caf::actor> top_level_scopes(caf::actor_system& sys);
 
 /// The state behind the public face.
 inline scope_state& state_of(scope& s) noexcept {

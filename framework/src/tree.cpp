@@ -1,9 +1,13 @@
 // The live tree: a scope's snapshot of itself and its children, gathered on
 // request (scaf/tree.hpp). Nothing here runs until someone asks.
+#include <algorithm>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <caf/scoped_actor.hpp>
 
 #include "scaf/atoms.hpp"
 #include "scaf/tree.hpp"
@@ -183,4 +187,60 @@ void scope_state::collect_tree(std::function<void(tree_node)> deliver,
   }
 }
 
+// -- the roots ----------------------------------------------------------------
+
+namespace {
+
+std::mutex roots_mtx;
+std::unordered_map<const caf::actor_system*, std::vector<caf::actor_addr>>
+  roots;
+
+} // namespace
+
+void remember_top_level(caf::actor_system& sys, caf::actor_addr scope) {
+  std::lock_guard<std::mutex> guard{roots_mtx};
+  roots[&sys].push_back(std::move(scope));
+}
+
+void forget_top_level(caf::actor_system& sys, const caf::actor_addr& scope) {
+  std::lock_guard<std::mutex> guard{roots_mtx};
+  auto i = roots.find(&sys);
+  if (i == roots.end())
+    return;
+  std::erase(i->second, scope);
+  if (i->second.empty())
+    roots.erase(i);
+}
+
+std::vector<caf::actor> top_level_scopes(caf::actor_system& sys) {
+  std::vector<caf::actor> result;
+  std::lock_guard<std::mutex> guard{roots_mtx};
+  if (auto i = roots.find(&sys); i != roots.end())
+    for (auto& addr : i->second)
+      if (auto x = caf::actor_cast<caf::actor>(addr))
+        result.push_back(std::move(x));
+  return result;
+}
+
 } // namespace scaf::detail
+
+namespace scaf {
+
+std::vector<tree_node> top_level_trees(caf::actor_system& sys,
+                                       caf::timespan timeout) {
+  std::vector<tree_node> result;
+  caf::scoped_actor self{sys};
+  for (auto& scope : detail::top_level_scopes(sys))
+    self->request(scope, timeout, tree_atom::value)
+      .receive([&](tree_node& x) { result.push_back(std::move(x)); },
+               [](caf::error&) {
+                 // Done meanwhile (or too busy): not part of the dump.
+               });
+  std::sort(result.begin(), result.end(),
+            [](const tree_node& x, const tree_node& y) {
+              return x.path < y.path;
+            });
+  return result;
+}
+
+} // namespace scaf

@@ -4,6 +4,10 @@
 // exact), then during a 10,000-node cancel on the real scheduler.
 #include "scaf/tree.hpp"
 
+#include <csignal>
+#include <cstdio>
+#include <stdexcept>
+
 #include <chrono>
 #include <optional>
 #include <sstream>
@@ -13,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
+
+#include "scaf/tree_dump.hpp"
 
 #include "../common/tasks.hpp"
 
@@ -264,6 +270,53 @@ size_t count_consistent(const tree_node& x, std::vector<std::string>& errors) {
 }
 
 } // namespace
+
+TEST_F(ThreadedTreeTest, TopLevelTreesListEveryRootStillRunning) {
+  auto one = make_scope(sys, {.name = "one"});
+  auto two = make_scope(sys, {.name = "two"});
+  two.ref().spawn({.name = "t"}, waiter);
+  // (A scope counts once it has started: a call runs after that.)
+  ASSERT_TRUE(one.ref().call([](scope&) {}).wait_for(30s));
+  ASSERT_TRUE(two.ref().call([](scope&) {}).wait_for(30s));
+  auto trees = top_level_trees(sys);
+  ASSERT_EQ(trees.size(), 2u);
+  EXPECT_EQ(trees[0].path, "one");
+  EXPECT_EQ(trees[1].path, "two");
+  one.ref().cancel("done");
+  ASSERT_TRUE(one.join().wait());
+  ASSERT_TRUE(one.ref().done().wait_for(30s));
+  trees = top_level_trees(sys);
+  ASSERT_EQ(trees.size(), 1u);
+  EXPECT_EQ(trees[0].path, "two");
+}
+
+TEST_F(ThreadedTreeTest, SignalPrintsTheLiveTreeOfEveryRoot) {
+  auto svc = make_scope(sys, {.name = "svc"});
+  svc.ref().spawn({.name = "worker"}, waiter);
+  auto out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  std::string text;
+  {
+    tree_dump_on_signal dump{sys, SIGUSR1, out};
+    EXPECT_THROW(tree_dump_on_signal(sys, SIGUSR2), std::logic_error);
+    std::raise(SIGUSR1);
+    // Bounded: the printer thread answers within moments.
+    for (int i = 0; i < 1000 && text.find("worker") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(10ms);
+      std::fflush(out);
+      std::rewind(out);
+      char buf[4096];
+      auto n = std::fread(buf, 1, sizeof(buf), out);
+      text.assign(buf, n);
+    }
+  }
+  std::fclose(out);
+  EXPECT_NE(text.find("scaf: live tree of 1 top-level scope(s)\nsvc  scope  "
+                      "running"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("  worker  task  running"), std::string::npos) << text;
+}
 
 TEST_F(ThreadedTreeTest, TreeAskedDuringATenThousandNodeCancelIsConsistent) {
   auto owner = make_scope(sys, {.name = "big"});

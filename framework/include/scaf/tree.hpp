@@ -1,9 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/timespan.hpp>
 
@@ -66,6 +68,16 @@ struct tree_node {
 ///         conn  task  killing  11.9 s  overdue 1.5 s
 ///
 std::string to_text(const tree_node& tree);
+
+/// Snapshots of the live trees of every top-level scope of `sys` (made by
+/// `scaf::run`, `spawn_scope` or `make_scope`) that has started and still
+/// runs, sorted by path; a scope that does not answer within `timeout` is
+/// left out. Blocks:
+/// call it from a thread of your own, not from an actor (see
+/// `scaf/tree_dump.hpp` for a signal that prints them).
+std::vector<tree_node>
+top_level_trees(caf::actor_system& sys,
+                caf::timespan timeout = std::chrono::seconds{2});
 
 /// Renders `tree` as JSON: one object a node with the keys `name`, `path`,
 /// `kind`, `state`, `age_ms`, `live_children`, `children` (an array),
