@@ -21,9 +21,12 @@ namespace scaf {
 /// destroy it before.
 class tree_dump_on_signal {
 public:
+  /// Installs the handler; throws `std::logic_error` if one is installed
+  /// already, `std::runtime_error` if no pipe can be made.
   explicit tree_dump_on_signal(caf::actor_system& sys, int signo = SIGUSR1,
                                std::FILE* out = stderr);
 
+  /// Puts the previous handler back and stops the thread.
   ~tree_dump_on_signal();
 
   tree_dump_on_signal(const tree_dump_on_signal&) = delete;
