@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "scope_state.hpp"
 #include "send.hpp"
+#include "trace.hpp"
 
 namespace scaf::detail {
 
@@ -37,6 +38,9 @@ void scope_state::cancel_scope(caf::error reason, bool external) {
   cancel_reason_ = std::move(reason);
   if (shared_)
     shared_->set_cancelled(cancel_reason_);
+  // (A nested scope's cancel is traced by its parent, which sends it.)
+  if (top_level_ && trace::on())
+    trace::instant(path_.str(), "cancel", now(), render(cancel_reason_), "");
   detail::log().debug("{}: cancelled ({})", path_, rendered{cancel_reason_});
   drop_queued(cancel_reason_);
   if (job_cancel_)
@@ -161,6 +165,9 @@ void yield_fallback(child_record& c) {
 
 void scope_state::deliver_cancel(child_record& c, const caf::error& reason,
                                  time_point force_at) {
+  if (trace::on())
+    trace::instant(child_path(c).str(), "cancel", now(), render(reason),
+                   path_.str());
   yield_fallback(c);
   switch (c.kind) {
   case child_kind::task:
@@ -246,6 +253,9 @@ caf::error scope_state::forced_reason(const char* why) const {
 
 void scope_state::kill(child_record& c) {
   c.kill_pending = false;
+  if (trace::on())
+    trace::instant(child_path(c).str(), "kill", now(), c.forced_why,
+                   path_.str());
   // The report names it once its down says that the kill took effect: a
   // task busy in a call may end on its own first.
   detail::log().warn("{}: killing it ({})", log_path(c), c.forced_why);
@@ -255,6 +265,9 @@ void scope_state::kill(child_record& c) {
 
 void scope_state::mark_straggler(child_record& c) {
   c.straggler = true;
+  if (trace::on())
+    trace::instant(child_path(c).str(), "straggler", now(), c.forced_why,
+                   path_.str());
   auto path = child_path(c).str();
   detail::log().warn("{}: straggler: it {} but cannot be stopped while it "
                      "runs; waiting for it",

@@ -111,6 +111,24 @@ struct child_record {
   }
 };
 
+/// What the live tree and the trace call `c`: "task", "function",
+/// "blocking" or "scope".
+inline const char* kind_name(const child_record& c) noexcept {
+  switch (c.kind) {
+  case child_kind::task:
+    // A function running in an actor of its own has a stop signal.
+    return c.stop ? "function" : "task";
+  case child_kind::job:
+    return "function";
+  case child_kind::blocking:
+    return "blocking";
+  case child_kind::scope:
+  case child_kind::adopted:
+    break;
+  }
+  return "scope";
+}
+
 /// The children of a scope: found by actor id (jobs get ids no actor has),
 /// walked in spawn order.
 class child_registry {

@@ -8,6 +8,7 @@
 
 #include "log.hpp"
 #include "scope_state.hpp"
+#include "trace.hpp"
 
 namespace scaf::detail {
 
@@ -71,6 +72,9 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
     detail::log().warn("{}: straggler finished {} ms after its grace period",
                        log_path(c), to_ms(now() - c.forced_at));
   auto status = classify(c, reason);
+  if (trace::on())
+    trace::span(child_path(c).str(), kind_name(c), c.spawned_at, now(),
+                to_string(status), reason ? render(reason) : std::string{});
   if (status == node_status::killed)
     outcome_.killed(child_path(c).str());
   // What the child's subtree reported goes up with this scope's own.

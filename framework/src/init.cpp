@@ -21,6 +21,7 @@
 
 #include "config.hpp"
 #include "log.hpp"
+#include "trace.hpp"
 
 namespace scaf {
 
@@ -47,7 +48,8 @@ std::string render_duration(caf::timespan x) {
 /// Checks scaf's settings once the configuration is final (the actor system
 /// is being built) and applies the log level. Returns what is wrong, if
 /// anything: nothing is replaced by a default silently.
-caf::error check_settings(const caf::actor_system_config& cfg) {
+caf::error check_settings(const caf::actor_system& sys) {
+  auto& cfg = sys.config();
   auto invalid = [](std::string what) {
     return make_error(errc::invalid_argument, "configuration", std::move(what));
   };
@@ -73,6 +75,14 @@ caf::error check_settings(const caf::actor_system_config& cfg) {
       return invalid(std::string{key} + " cannot be negative, got " +
                      render_duration(*value));
   }
+  if (auto x = caf::get_if(&cfg.content, "scaf.trace-file")) {
+    auto where = caf::get_if<std::string>(x);
+    if (!where)
+      return invalid("scaf.trace-file must be a file path, got " +
+                     caf::to_string(*x));
+    if (auto what = detail::trace::open(sys, *where); !what.empty())
+      return invalid(std::move(what));
+  }
   if (auto x = caf::get_if(&cfg.content, "scaf.log-level")) {
     auto name = caf::get_if<std::string>(x);
     auto level = name ? detail::parse_level(*name) : std::nullopt;
@@ -93,6 +103,7 @@ public:
   using Base::Base;
 
   ~checked_module() override {
+    detail::trace::close(this->system());
     detail::forget_config(this->system());
   }
 };
@@ -101,7 +112,7 @@ caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
   // CAF 0.17 cannot stop building a system cleanly from here (throwing
   // leaves it half made): the error is logged now and every top-level scope
   // of this system fails with it.
-  auto err = check_settings(sys.config());
+  auto err = check_settings(sys);
   if (err)
     detail::log().error("{}", detail::rendered{err});
   detail::set_config_error(sys, std::move(err));
@@ -178,7 +189,10 @@ void init(caf::actor_system_config& cfg) {
                       "wins)")
     .add<std::string>("log-sink",
                       "where scaf logs: stderr, stdout or a file path "
-                      "(default: stderr)");
+                      "(default: stderr)")
+    .add<std::string>("trace-file",
+                      "writes the lifecycle of every node to this file as "
+                      "Chrome trace-event JSON (default: none)");
   // CAF's default max-throughput is unlimited: an actor that keeps sending to
   // itself (task_base::yield) would never give its worker back, and shutdown
   // would never complete. A bound keeps the scheduler fair.

@@ -24,6 +24,7 @@
 #include "log.hpp"
 #include "scope_state.hpp"
 #include "send.hpp"
+#include "trace.hpp"
 
 namespace scaf {
 
@@ -366,6 +367,11 @@ void scope_state::finish() {
   closed_ = true;
   auto report = outcome_.finish();
   auto reason = report.reason();
+  // (A nested scope's span is traced by its parent, which sees it done.)
+  if (top_level_ && trace::on())
+    trace::span(path_.str(), options_.kind.empty() ? "scope" : options_.kind,
+                started_at_, now(), to_string(report.status),
+                reason ? render(reason) : std::string{});
   detail::log().debug("{}: scope done: {} ({})", path_,
                       to_string(report.status), rendered{reason});
   if (shared_)

@@ -18,22 +18,6 @@ namespace scaf::detail {
 
 namespace {
 
-const char* kind_name(const child_record& c) {
-  switch (c.kind) {
-  case child_kind::task:
-    // A function running in an actor of its own has a stop signal.
-    return c.stop ? "function" : "task";
-  case child_kind::job:
-    return "function";
-  case child_kind::blocking:
-    return "blocking";
-  case child_kind::scope:
-  case child_kind::adopted:
-    break;
-  }
-  return "scope";
-}
-
 /// A snapshot being gathered: delivered once every child scope asked has
 /// answered, or once the last reference to it goes (the scope finished
 /// meanwhile and dropped the answers it waited for) with what it has.
@@ -236,10 +220,9 @@ std::vector<tree_node> top_level_trees(caf::actor_system& sys,
                [](caf::error&) {
                  // Done meanwhile (or too busy): not part of the dump.
                });
-  std::sort(result.begin(), result.end(),
-            [](const tree_node& x, const tree_node& y) {
-              return x.path < y.path;
-            });
+  std::sort(
+    result.begin(), result.end(),
+    [](const tree_node& x, const tree_node& y) { return x.path < y.path; });
   return result;
 }
 

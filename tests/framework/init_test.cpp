@@ -85,6 +85,16 @@ TEST(InitTest, NegativeWatchdogIntervalFailsEveryTopLevelScope) {
   EXPECT_TRUE(grace_of(off));
 }
 
+TEST(InitTest, TraceFileThatCannotBeOpenedFailsEveryTopLevelScope) {
+  config cfg;
+  ASSERT_FALSE(parse(cfg, {"--scaf.trace-file=/nonexistent-scaf-dir/t.json"}));
+  auto r = grace_of(cfg);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(scaf::render(r.error()),
+            "scaf::invalid_argument(configuration: scaf.trace-file: cannot "
+            "open /nonexistent-scaf-dir/t.json for writing)");
+}
+
 TEST(InitTest, LogLevelsAreReadInAnyCaseAndUnknownOnesRefused) {
   for (auto level : {"debug", "WARN", "Error", "off"}) {
     config cfg;

@@ -6,6 +6,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include <chrono>
@@ -13,6 +16,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -74,6 +79,11 @@ std::vector<std::string> shape(const tree_node& x, int depth = 0) {
 
 caf::behavior idle(task_actor*) {
   return {[](finish_atom) {}};
+}
+
+/// Quits on `finish_atom`.
+caf::behavior finisher(task_actor* self) {
+  return {[self](finish_atom) { self->quit(); }};
 }
 
 /// Ignores its cancel: runs on until it is killed.
@@ -236,6 +246,110 @@ TEST_F(TreeTest, ScopeThatIsGoneRefusesWithScopeClosed) {
   ASSERT_FALSE(h.get());
   EXPECT_TRUE(is(h.get().error(), errc::scope_closed))
     << render(h.get().error());
+}
+
+// -- the trace file (scaf.trace-file)
+
+namespace {
+
+/// A known run, traced on the deterministic scheduler: "app" with a task
+/// that finishes, a nested scope whose task is cancelled, and a stubborn
+/// task killed at the end of the grace period. Returns the trace.
+nlohmann::json traced_run(const std::string& file) {
+  struct config : caf::actor_system_config {
+    explicit config(const std::string& trace) {
+      init(*this);
+      set("scheduler.policy", caf::atom("testing"));
+      set("logger.console", caf::atom("none"));
+      set("scaf.trace-file", trace);
+    }
+  };
+  {
+    config cfg{file};
+    caf::actor_system sys{cfg};
+    auto& sched =
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+    caf::actor quick;
+    auto app = spawn_scope(sys, {.name = "app", .grace = 1s}, [&](scope& s) {
+      quick = *s.spawn({.name = "quick"}, finisher);
+      s.spawn_scope({.name = "inner"},
+                    [](scope& in) { in.spawn({.name = "x"}, idle); });
+      s.spawn({.name = "mule"}, stubborn);
+    });
+    sched.run();
+    sched.advance_time(100ms);
+    caf::anon_send(quick, finish_atom::value);
+    sched.run();
+    sched.advance_time(100ms);
+    caf::anon_send(app, cancel_atom::value, "stop");
+    sched.run();
+    sched.advance_time(1s); // mule overstays: killed
+    sched.run();
+  } // the system is gone: the file is closed
+  std::ifstream in{file};
+  return nlohmann::json::parse(in);
+}
+
+} // namespace
+
+TEST(TraceTest, TraceOfAKnownRunHasNestedSpansAndCancelsBeforeTheirDone) {
+  auto file = (std::filesystem::temp_directory_path() /
+               ("scaf_trace_" + std::to_string(::getpid()) + ".json"))
+                .string();
+  auto trace = traced_run(file);
+  std::filesystem::remove(file);
+  ASSERT_TRUE(trace.is_array());
+  struct span {
+    long long begin;
+    long long end;
+    std::string outcome;
+  };
+  std::map<std::string, span> spans;
+  std::map<std::string, std::vector<std::string>> instants;
+  std::map<std::string, long long> cancel_at;
+  std::map<long long, std::string> track;
+  for (auto& e : trace)
+    if (e["ph"] == "M" && e["name"] == "thread_name")
+      track[e["tid"].get<long long>()] = e["args"]["name"];
+  for (auto& e : trace) {
+    if (e["ph"] == "X") {
+      std::string path = e["args"]["path"];
+      EXPECT_EQ(track[e["tid"].get<long long>()], path);
+      auto begin = e["ts"].get<long long>();
+      spans[path] = {begin, begin + e["dur"].get<long long>(),
+                     e["args"]["outcome"]};
+    } else if (e["ph"] == "i") {
+      std::string path = e["args"]["path"];
+      instants[path].push_back(e["name"]);
+      if (e["name"] == "cancel")
+        cancel_at[path] = e["ts"];
+    }
+  }
+  std::vector<std::string> paths;
+  for (auto& [path, x] : spans)
+    paths.push_back(path + ":" + x.outcome);
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"app:cancelled", "app/inner:cancelled",
+                                      "app/inner/x:cancelled",
+                                      "app/mule:killed", "app/quick:done"}));
+  // Every child's span sits inside its parent's.
+  for (auto& [path, x] : spans) {
+    EXPECT_LE(x.begin, x.end) << path;
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos)
+      continue;
+    auto& parent = spans.at(path.substr(0, slash));
+    EXPECT_LE(parent.begin, x.begin) << path;
+    EXPECT_LE(x.end, parent.end) << path;
+  }
+  EXPECT_EQ(spans.at("app/quick").end - spans.at("app/quick").begin, 100'000);
+  // Every cancel comes before the matching done.
+  for (auto& [path, at] : cancel_at)
+    EXPECT_LE(at, spans.at(path).end) << path;
+  EXPECT_EQ(instants["app"], std::vector<std::string>{"cancel"});
+  EXPECT_EQ(instants["app/mule"], (std::vector<std::string>{"cancel", "kill"}));
+  EXPECT_EQ(instants["app/inner/x"], std::vector<std::string>{"cancel"});
+  EXPECT_EQ(spans.at("app/mule").end - cancel_at.at("app/mule"), 1'000'000);
 }
 
 // -- real scheduler

@@ -1,0 +1,153 @@
+// The trace file (trace.hpp): events written with nlohmann-json, the array
+// closed after each one so that the file can be opened at any moment.
+#include "trace.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+namespace scaf::detail::trace {
+
+namespace {
+
+struct writer {
+  std::mutex mtx;
+  std::FILE* file = nullptr;
+  const caf::actor_system* owner = nullptr;
+  bool first = true;
+  /// The track of each path seen.
+  std::unordered_map<std::string, uint64_t> tracks;
+};
+
+writer& out() {
+  static writer instance;
+  return instance;
+}
+
+/// Microseconds on the actor clock (steady): the viewers start at the
+/// first event.
+long long us(time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           t.time_since_epoch())
+    .count();
+}
+
+/// Appends `event` and closes the array again (the caller holds the lock).
+void write(writer& w, const nlohmann::json& event) {
+  if (w.file == nullptr)
+    return;
+  auto text = event.dump();
+  std::fputs(w.first ? "\n" : ",\n", w.file);
+  w.first = false;
+  std::fputs(text.c_str(), w.file);
+  std::fputs("\n]\n", w.file);
+  std::fflush(w.file);
+  // The next event overwrites the closing bracket.
+  std::fseek(w.file, -3, SEEK_CUR);
+}
+
+} // namespace
+
+std::string open(const caf::actor_system& sys, const std::string& path) {
+  auto& w = out();
+  std::lock_guard<std::mutex> guard{w.mtx};
+  if (w.file != nullptr) {
+    std::fclose(w.file);
+    w.file = nullptr;
+  }
+  enabled = false;
+  if (path.empty())
+    return {};
+  w.file = std::fopen(path.c_str(), "w+");
+  if (w.file == nullptr)
+    return "scaf.trace-file: cannot open " + path + " for writing";
+  w.owner = &sys;
+  w.first = true;
+  w.tracks.clear();
+  std::fputs("[", w.file);
+  std::fputs("\n]\n", w.file);
+  std::fflush(w.file);
+  std::fseek(w.file, -3, SEEK_CUR);
+  enabled = true;
+  return {};
+}
+
+void close(const caf::actor_system& sys) {
+  auto& w = out();
+  std::lock_guard<std::mutex> guard{w.mtx};
+  if (w.owner != &sys || w.file == nullptr)
+    return;
+  enabled = false;
+  std::fclose(w.file);
+  w.file = nullptr;
+  w.owner = nullptr;
+}
+
+/// The track of `path`, announced to the viewers the first time (the caller
+/// holds the lock).
+uint64_t track(writer& w, const std::string& path) {
+  auto [i, added] = w.tracks.emplace(path, w.tracks.size() + 1);
+  if (added) {
+    write(w, {{"ph", "M"},
+              {"pid", 1},
+              {"tid", i->second},
+              {"name", "thread_name"},
+              {"args", {{"name", path}}}});
+    write(w, {{"ph", "M"},
+              {"pid", 1},
+              {"tid", i->second},
+              {"name", "thread_sort_index"},
+              {"args", {{"sort_index", i->second}}}});
+  }
+  return i->second;
+}
+
+void span(const std::string& path, const std::string& kind, time_point begin,
+          time_point end, const std::string& outcome,
+          const std::string& reason) {
+  auto& w = out();
+  nlohmann::json args{{"path", path}, {"kind", kind}, {"outcome", outcome}};
+  if (!reason.empty())
+    args["reason"] = reason;
+  auto slash = path.rfind('/');
+  auto name = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::lock_guard<std::mutex> guard{w.mtx};
+  if (w.file == nullptr)
+    return;
+  auto tid = track(w, path);
+  write(w, {{"ph", "X"},
+            {"pid", 1},
+            {"tid", tid},
+            {"name", name},
+            {"cat", kind},
+            {"ts", us(begin)},
+            {"dur", us(end) - us(begin)},
+            {"args", std::move(args)}});
+}
+
+void instant(const std::string& path, const std::string& what, time_point at,
+             const std::string& reason, const std::string& origin) {
+  auto& w = out();
+  nlohmann::json args{{"path", path}};
+  if (!reason.empty())
+    args["reason"] = reason;
+  if (!origin.empty())
+    args["origin"] = origin;
+  std::lock_guard<std::mutex> guard{w.mtx};
+  if (w.file == nullptr)
+    return;
+  auto tid = track(w, path);
+  write(w, {{"ph", "i"},
+            {"s", "t"},
+            {"pid", 1},
+            {"tid", tid},
+            {"name", what},
+            {"ts", us(at)},
+            {"args", std::move(args)}});
+}
+
+} // namespace scaf::detail::trace
