@@ -32,6 +32,7 @@
 #include "scaf/all.hpp"
 #include "scaf/pool.hpp"
 #include "scaf/supervisor.hpp"
+#include "scaf/tree.hpp"
 
 namespace {
 
@@ -422,6 +423,51 @@ double pool_raw(caf::actor_system& sys, long n, bool one_by_one) {
   return seconds;
 }
 
+// -- tree: a live snapshot of a 10,000-node tree
+// -------------------------------
+
+/// n scopes of 99 idle tasks each, all up (not timed); then the time one
+/// `scope_ref::tree()` takes to come back with every node.
+double tree_scaf(caf::actor_system& sys, long n) {
+  auto owner = scaf::make_scope(sys, {.name = "bench"});
+  auto spawned = owner.ref().call([n](scaf::scope& s) {
+    for (long i = 0; i < n; ++i)
+      s.spawn_scope({}, [](scaf::scope& in) {
+        for (int j = 0; j < 99; ++j)
+          in.spawn([](scaf::task_actor*) -> caf::behavior {
+            return {[](idle_atom) {}};
+          });
+      });
+  });
+  if (!spawned.wait())
+    std::abort();
+  // Until every scope has spawned its tasks.
+  auto count = [](const scaf::tree_node& x, auto& self) -> size_t {
+    size_t result = 1;
+    for (auto& c : x.children)
+      result += self(c, self);
+    return result;
+  };
+  auto expected = static_cast<size_t>(n) * 100 + 1;
+  for (;;) {
+    auto x = owner.ref().tree().wait();
+    if (!x)
+      std::abort();
+    if (count(*x, count) == expected)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  auto start = clock_type::now();
+  auto x = owner.ref().tree().wait();
+  auto seconds = seconds_since(start);
+  if (!x || count(*x, count) != expected)
+    std::abort();
+  owner.ref().cancel("done");
+  if (!owner.join().wait())
+    std::abort();
+  return seconds;
+}
+
 // -- shutdown: forcing children spawned into a cancelled scope
 // ----------------------
 
@@ -456,6 +502,10 @@ double shutdown_scaf(caf::actor_system& sys, long n, bool late) {
 
 int run_one(const std::string& workload, const std::string& variant, long n) {
   config cfg;
+  // The cost of the trace file: the same w1, writing one.
+  auto trace = "/tmp/scaf_bench_trace_" + std::to_string(::getpid()) + ".json";
+  if (workload == "w1traced" && variant == "traced")
+    cfg.set("scaf.trace-file", trace);
   double seconds = 0;
   long extra = -1;
   {
@@ -463,6 +513,10 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
     auto scaf_variant = variant == "scaf";
     if (workload == "w1")
       seconds = scaf_variant ? w1_scaf(sys, n) : w1_raw(sys, n);
+    else if (workload == "w1traced")
+      seconds = w1_scaf(sys, n);
+    else if (workload == "tree")
+      seconds = tree_scaf(sys, n);
     else if (workload == "w1fn")
       seconds = scaf_variant ? w1_scaf_fn(sys, n) : w1_raw(sys, n);
     else if (workload == "w1blocking")
@@ -487,6 +541,7 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
       return 2;
     }
   }
+  std::remove(trace.c_str());
   std::printf("seconds %.6f rss_kb %ld bytes_per_node %ld\n", seconds,
               status_kb("VmHWM:"), extra);
   return 0;
@@ -576,6 +631,7 @@ int drive(int runs, bool quick, const std::string& erlang,
     std::vector<std::string> variants = {"scaf", "raw"};
   };
   const std::vector<std::string> late_early = {"late", "early"};
+  const std::vector<std::string> traced = {"traced", "untraced"};
   std::vector<spec> specs;
   if (quick)
     specs = {{"w1", 10'000, true, true},
@@ -585,6 +641,8 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w2", 12, true, true},
              {"w3", 10, true, true},
              {"restart", 1'000, true, false},
+             {"w1traced", 10'000, false, false, traced},
+             {"tree", 10, false, false, {"scaf"}},
              {"poolterm", 1'000, false, false},
              {"poolterm", 10'000, false, false},
              {"poolstop", 10'000, false, false},
@@ -598,6 +656,8 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w2", 19, false, false},
              {"w3", 14, true, true},
              {"restart", 10'000, true, false},
+             {"w1traced", 10'000, false, false, traced},
+             {"tree", 100, false, false, {"scaf"}},
              {"poolterm", 1'000, false, false},
              {"poolterm", 10'000, false, false},
              {"poolstop", 10'000, false, false},
@@ -678,10 +738,12 @@ int drive(int runs, bool quick, const std::string& erlang,
                   v.c_str(), large / small);
   }
   std::printf("\n%d runs each, alternating; n is tasks (w1*, shutdown), tree "
-              "depth (w2, w3), restarts (restart) or pool workers stopped one "
+              "depth (w2, w3), restarts (restart), scopes of 99 tasks (tree: "
+              "one live snapshot of them all) or pool workers stopped one "
               "by one (poolterm) or together (poolstop); vs base = median / "
-              "median of the baseline in this run: raw CAF, or for shutdown "
-              "the same tasks spawned before the cancel\n",
+              "median of the baseline in this run: raw CAF; for shutdown the "
+              "same tasks spawned before the cancel; for w1traced the same "
+              "without a trace file\n",
               runs);
   if (!json.empty()) {
     std::ofstream out{json};

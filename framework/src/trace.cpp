@@ -21,7 +21,12 @@ struct writer {
   bool first = true;
   /// The track of each path seen.
   std::unordered_map<std::string, uint64_t> tracks;
+  /// Events not written yet.
+  std::string pending;
 };
+
+/// How many bytes of events are written at once.
+constexpr size_t flush_at = 1 << 20;
 
 writer& out() {
   static writer instance;
@@ -36,18 +41,28 @@ long long us(time_point t) {
     .count();
 }
 
-/// Appends `event` and closes the array again (the caller holds the lock).
+/// Writes the events gathered so far and closes the array again: the file
+/// is valid JSON after each flush (the caller holds the lock).
+void flush(writer& w) {
+  if (w.file == nullptr || w.pending.empty())
+    return;
+  w.pending += "\n]\n";
+  std::fwrite(w.pending.data(), 1, w.pending.size(), w.file);
+  std::fflush(w.file);
+  // The next flush overwrites the closing bracket.
+  std::fseek(w.file, -3, SEEK_CUR);
+  w.pending.clear();
+}
+
+/// Appends `event` (the caller holds the lock); written in batches.
 void write(writer& w, const nlohmann::json& event) {
   if (w.file == nullptr)
     return;
-  auto text = event.dump();
-  std::fputs(w.first ? "\n" : ",\n", w.file);
+  w.pending += w.first ? "\n" : ",\n";
   w.first = false;
-  std::fputs(text.c_str(), w.file);
-  std::fputs("\n]\n", w.file);
-  std::fflush(w.file);
-  // The next event overwrites the closing bracket.
-  std::fseek(w.file, -3, SEEK_CUR);
+  w.pending += event.dump();
+  if (w.pending.size() >= flush_at)
+    flush(w);
 }
 
 } // namespace
@@ -55,11 +70,12 @@ void write(writer& w, const nlohmann::json& event) {
 std::string open(const caf::actor_system& sys, const std::string& path) {
   auto& w = out();
   std::lock_guard<std::mutex> guard{w.mtx};
+  enabled = false;
   if (w.file != nullptr) {
+    flush(w);
     std::fclose(w.file);
     w.file = nullptr;
   }
-  enabled = false;
   if (path.empty())
     return {};
   w.file = std::fopen(path.c_str(), "w+");
@@ -68,6 +84,7 @@ std::string open(const caf::actor_system& sys, const std::string& path) {
   w.owner = &sys;
   w.first = true;
   w.tracks.clear();
+  w.pending.clear();
   std::fputs("[", w.file);
   std::fputs("\n]\n", w.file);
   std::fflush(w.file);
@@ -82,6 +99,7 @@ void close(const caf::actor_system& sys) {
   if (w.owner != &sys || w.file == nullptr)
     return;
   enabled = false;
+  flush(w);
   std::fclose(w.file);
   w.file = nullptr;
   w.owner = nullptr;

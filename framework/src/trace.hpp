@@ -1,7 +1,8 @@
 // Internal: the trace file (`scaf.trace-file`): the lifecycle of every node as
 // Chrome trace-event JSON, the format Perfetto and the browsers' trace
 // viewers open. Off unless set; then each event is one JSON object appended
-// under a lock, and the file is valid JSON after every event.
+// under a lock, written in batches of about a megabyte; the file is valid
+// JSON after each batch and once the actor system is gone.
 #pragma once
 
 #include <atomic>
