@@ -1,40 +1,51 @@
 // pipeline: a source, a pool of workers and a sink under one supervisor.
 //
-//   app                      a scope (grace 5 s)
-//   └─ pipeline              supervisor, rest_for_one: sink, workers, source,
-//   probe
-//      ├─ sink               counts the results; flushes for 1 s when stopped
-//      ├─ workers            a worker pool; a worker crashes on a bad job and
-//      │                     is restarted on its own
-//      ├─ source             a job every 10 ms, to the pool's workers in turn
-//      └─ probe              a supervisor whose child crashes at once: it
-//                            gives up, and the pipeline restarts it
+//   app                   a scope (grace 5 s)
+//   └─ pipeline           supervisor, rest_for_one
+//      ├─ sink            counts the results; flushes for 1 s when stopped
+//      ├─ workers         a worker pool; a worker crashes on a bad job and
+//      │                  is restarted on its own
+//      ├─ source          a job every 10 ms, to the pool's workers in turn
+//      └─ probe           a supervisor whose child crashes at once: it
+//                         gives up, and the pipeline restarts it
 //
 // main() grows the pool to 5 workers and shrinks it back to 3 while it runs
-// (through a pool_ref). Ctrl-C cancels the app: the pipeline stops its
-// children one at a time in reverse start order (probe, source, then every
-// worker at once, then the sink, which flushes); a second Ctrl-C aborts,
-// killing whatever still runs.
+// (through a pool_ref) and prints the live tree once. Ctrl-C cancels the
+// app: the pipeline stops its children one at a time in reverse start order
+// (probe, source, then every worker at once, then the sink, which flushes);
+// a second Ctrl-C aborts, killing whatever still runs. SIGUSR1 prints the
+// live tree. On exit it says where the trace of the run is
+// (`scaf.trace-file`) and how to open it.
 //
 //   pipeline              runs until Ctrl-C
-//   pipeline --smoke      runs 2 s, stops itself as a Ctrl-C would, checks
-//                         what happened (exit code 0 if all is as above)
+//   pipeline --tour       runs 2 s, then stops as a Ctrl-C would
+//   pipeline --smoke      the tour, then checks what happened and the trace
+//                         (exit code 0 if all is as above)
 //   pipeline --smoke --abort   the same with a second Ctrl-C during the flush
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "scaf/all.hpp"
 #include "scaf/pool.hpp"
 #include "scaf/supervisor.hpp"
 #include "scaf/supervisor_ref.hpp"
+#include "scaf/tree.hpp"
+#include "scaf/tree_dump.hpp"
 
 #include "say.hpp"
 
@@ -230,27 +241,31 @@ bool ctrl_c(std::chrono::milliseconds timeout) {
   return sigtimedwait(&sigint, nullptr, &ts) == SIGINT;
 }
 
-} // namespace
+/// How the demo runs.
+struct mode {
+  /// Stops by itself after growing and shrinking the pool once.
+  bool timed = false;
+  /// Checks what happened (exit code 1 if anything is off).
+  bool checks = false;
+  /// Aborts 300 ms into the shutdown, as a second Ctrl-C would.
+  bool abort = false;
+};
 
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto smoke = !args.empty() && args[0] == "--smoke";
-  auto smoke_abort = smoke && args.size() > 1 && args[1] == "--abort";
-  // Ctrl-C goes to main's sigtimedwait: blocked before CAF starts threads.
-  sigset_t sigint;
-  sigemptyset(&sigint);
-  sigaddset(&sigint, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigint, nullptr);
-
+/// Runs the app; returns 0 if all went as it should.
+int run_app(const mode& m, const std::string& trace_file) {
   caf::actor_system_config cfg;
   scaf::init(cfg);
   cfg.set("logger.console", caf::atom("none"));
   // The supervisors log each restart and give-up at info.
   cfg.set("scaf.log-level", "info");
   cfg.set("scaf.log-sink", "stdout");
+  // Every node's life, for a trace viewer.
+  cfg.set("scaf.trace-file", trace_file);
   caf::actor_system sys{cfg};
   auto baseline = sys.registry().running();
   tally t;
+  // kill -USR1 <pid> prints the live tree.
+  scaf::tree_dump_on_signal dump{sys, SIGUSR1, stdout};
 
   auto app = scaf::make_scope(sys, {.name = "app", .grace = 5s});
   auto spawned = app.ref().spawn({.name = "pipeline"}, pipeline(&t));
@@ -274,18 +289,25 @@ int main(int argc, char** argv) {
   }
   int next_id = 0;
   resize(*pool, 3, next_id);
-  say("main",
-      smoke ? "running for 2 s" : "running; Ctrl-C stops, twice aborts");
+  say("main", m.timed ? "running for 2 s"
+                      : "running; Ctrl-C stops, twice aborts; kill -USR1 " +
+                          std::to_string(::getpid()) + " prints the live tree");
 
-  // Grow and shrink the pool every 700 ms until Ctrl-C (in smoke mode:
-  // grow, shrink, stop).
+  // Grow and shrink the pool every 700 ms until Ctrl-C (timed: grow, shrink,
+  // stop), and show the live tree once it has grown.
   size_t max_workers = 0;
   for (int tick = 1;; ++tick) {
-    if (ctrl_c(700ms) || (smoke && tick > 2))
+    if (ctrl_c(700ms) || (m.timed && tick > 2))
       break;
     resize(*pool, tick % 2 == 1 ? 5 : 3, next_id);
     if (auto counts = pool->count_children().wait())
       max_workers = std::max(max_workers, counts->active);
+    if (tick == 1)
+      //! [live-tree]
+      if (auto tree = app.ref().tree().wait())
+        std::printf("-- the live tree --\n%s-------------------\n",
+                    scaf::to_text(*tree).c_str());
+    //! [live-tree]
   }
   say("main", "Ctrl-C: cancelling the app");
   t.shutting_down = true;
@@ -296,7 +318,7 @@ int main(int argc, char** argv) {
   auto done = app.ref().done();
   while (!done.ready()) {
     if (ctrl_c(50ms) ||
-        (smoke_abort && !aborted &&
+        (m.abort && !aborted &&
          std::chrono::steady_clock::now() - stop_started >= 300ms)) {
       say("main", "Ctrl-C again: aborting");
       app.ref().abort();
@@ -317,10 +339,10 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(1ms);
   auto left = sys.registry().running() - baseline;
   std::printf("actors left: %zu\n", left);
-  if (!smoke)
+  if (!m.checks)
     return left == 0 ? 0 : 1;
-  // The smoke checks: work done, crashes restarted, the crash loop
-  // escalated once, the pool resized, reverse order, nothing left.
+  // The checks: work done, crashes restarted, the crash loop escalated
+  // once, the pool resized, reverse order, nothing left.
   auto order_ok = [&] {
     std::vector<std::string> kinds;
     for (auto& who : t.stopped)
@@ -329,9 +351,56 @@ int main(int argc, char** argv) {
     return kinds ==
            std::vector<std::string>{"probe", "source", "worker", "sink"};
   }();
-  auto ok = t.results > 0 && t.worker_crashes > 0 && t.probe_starts == 4 &&
-            max_workers == 5 && order_ok && left == 0 &&
-            t.flushed == !smoke_abort;
-  std::printf("smoke checks: %s\n", ok ? "passed" : "FAILED");
-  return ok ? 0 : 1;
+  return t.results > 0 && t.worker_crashes > 0 && t.probe_starts == 4 &&
+             max_workers == 5 && order_ok && left == 0 && t.flushed == !m.abort
+           ? 0
+           : 1;
+}
+
+/// The trace's own checks: JSON that a viewer opens, with the pipeline's
+/// span, restarted workers (two spans of one path) and the probe's crash
+/// loop.
+bool trace_ok(const std::string& file) {
+  std::ifstream in{file};
+  auto trace = nlohmann::json::parse(in, nullptr, false);
+  if (!trace.is_array())
+    return false;
+  std::map<std::string, int> spans;
+  for (auto& e : trace)
+    if (e.value("ph", "") == "X")
+      ++spans[e["args"].value("path", "")];
+  auto restarted_worker = std::any_of(spans.begin(), spans.end(), [](auto& x) {
+    return x.first.rfind("app/pipeline/workers/", 0) == 0 && x.second > 1;
+  });
+  return spans["app"] == 1 && spans["app/pipeline"] == 1 &&
+         spans["app/pipeline/probe/check"] == 4 && restarted_worker;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  mode m;
+  m.checks = !args.empty() && args[0] == "--smoke";
+  m.timed = m.checks || (!args.empty() && args[0] == "--tour");
+  m.abort = m.checks && args.size() > 1 && args[1] == "--abort";
+  // Ctrl-C goes to main's sigtimedwait: blocked before CAF starts threads.
+  sigset_t sigint;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigint, nullptr);
+  auto trace_file = std::filesystem::absolute(m.abort ? "pipeline-abort.json"
+                                                      : "pipeline-trace.json")
+                      .string();
+  auto rc = run_app(m, trace_file);
+  // The actor system is gone: the trace is complete.
+  std::printf("trace: %s (open it in ui.perfetto.dev or chrome://tracing: "
+              "one track per node, restarts one after another on theirs)\n",
+              trace_file.c_str());
+  if (m.checks) {
+    auto ok = rc == 0 && trace_ok(trace_file);
+    std::printf("smoke checks: %s\n", ok ? "passed" : "FAILED");
+    return ok ? 0 : 1;
+  }
+  return rc;
 }

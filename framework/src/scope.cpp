@@ -154,11 +154,12 @@ scope_state::~scope_state() {
 
 caf::behavior scope_state::make_behavior(scope_config cfg) {
   options_ = std::move(cfg.options);
-  path_ = cfg.context.path.empty() ? node_path{options_.name}
-                                   : std::move(cfg.context.path);
+  // (Before the path moves out of the context.)
+  auto root = cfg.context.path.empty();
+  path_ = root ? node_path{options_.name} : std::move(cfg.context.path);
   prefix_ = path_.as_prefix();
   started_at_ = now();
-  if (cfg.context.path.empty()) {
+  if (root) {
     // A root: the signal dump (and `top_level_trees`) finds it.
     top_level_ = true;
     remember_top_level(self_->home_system(), self_->address());
@@ -199,8 +200,7 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
     cancel_scope(std::move(cfg.context.cancelled), true);
   // A top-level scope of a system whose scaf settings are invalid runs
   // nothing: it fails with what is wrong (scaf::init logged it too).
-  auto refused =
-    cfg.context.path.empty() ? config_error(self_->system()) : caf::error{};
+  auto refused = root ? config_error(self_->system()) : caf::error{};
   if (refused) {
     closed_ = true;
     fail_with(refused);

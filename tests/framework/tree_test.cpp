@@ -316,6 +316,7 @@ TEST(TraceTest, TraceOfAKnownRunHasNestedSpansAndCancelsBeforeTheirDone) {
       std::string path = e["args"]["path"];
       EXPECT_EQ(track[e["tid"].get<long long>()], path);
       auto begin = e["ts"].get<long long>();
+      EXPECT_EQ(spans.count(path), 0u) << "two spans for " << path;
       spans[path] = {begin, begin + e["dur"].get<long long>(),
                      e["args"]["outcome"]};
     } else if (e["ph"] == "i") {
@@ -389,6 +390,13 @@ TEST_F(ThreadedTreeTest, TopLevelTreesListEveryRootStillRunning) {
   auto one = make_scope(sys, {.name = "one"});
   auto two = make_scope(sys, {.name = "two"});
   two.ref().spawn({.name = "t"}, waiter);
+  // A nested scope is no root.
+  ASSERT_TRUE(two.ref()
+                .call([](scope& s) {
+                  s.spawn_scope({.name = "nested"},
+                                [](scope& in) { in.spawn(waiter); });
+                })
+                .wait_for(30s));
   // (A scope counts once it has started: a call runs after that.)
   ASSERT_TRUE(one.ref().call([](scope&) {}).wait_for(30s));
   ASSERT_TRUE(two.ref().call([](scope&) {}).wait_for(30s));
