@@ -3,6 +3,7 @@
 // checks their results, so that a snippet that compiles also works. The
 // test run builds and runs it (ctest: docs.guide).
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <stop_token>
 #include <string>
@@ -132,6 +133,34 @@ void supervisors(caf::actor_system& sys) {
   expect(static_cast<bool>(r), "a cancelled scope still returns its value");
 }
 
+/// A signal that prints the live trees, installed and then raised here.
+void tree_dump(caf::actor_system& sys) {
+  auto svc = scaf::make_scope(sys, {.name = "svc"});
+  svc.ref().spawn({.name = "worker"}, idle);
+  expect(static_cast<bool>(svc.ref().call([](scaf::scope&) {}).wait()),
+         "the service runs");
+  auto out = std::tmpfile();
+  std::string text;
+  {
+    //! [tree-dump]
+    scaf::tree_dump_on_signal dump{sys}; // SIGUSR1 by default
+    //! [tree-dump]
+  }
+  {
+    scaf::tree_dump_on_signal dump{sys, SIGUSR1, out};
+    std::raise(SIGUSR1);
+    for (int i = 0; i < 1000 && text.find("worker") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(10ms);
+      std::rewind(out);
+      char buf[1024];
+      text.assign(buf, std::fread(buf, 1, sizeof(buf), out));
+    }
+  }
+  std::fclose(out);
+  expect(text.find("svc  scope  running") != std::string::npos,
+         "SIGUSR1 prints the live tree");
+}
+
 } // namespace
 
 int main() {
@@ -143,6 +172,7 @@ int main() {
   spawning_children(sys);
   function_tasks(sys);
   supervisors(sys);
+  tree_dump(sys);
   std::printf("%s\n", failures == 0 ? "all guide examples ok" : "FAILED");
   return failures == 0 ? 0 : 1;
 }

@@ -20,3 +20,5 @@
 #include "scaf/scope_ref.hpp"
 #include "scaf/spawn_in.hpp"
 #include "scaf/task.hpp"
+#include "scaf/tree.hpp"
+#include "scaf/tree_dump.hpp"
