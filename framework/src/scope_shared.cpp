@@ -61,7 +61,7 @@ std::optional<cancel_request> handle_control::bind(caf::actor_addr scope,
   std::lock_guard<std::mutex> guard{mtx_};
   scope_ = std::move(scope);
   key_ = key;
-  task_ = std::move(task);
+  task_ = task.address();
   std::optional<cancel_request> early;
   early.swap(early_);
   return early;
@@ -88,7 +88,7 @@ void handle_control::request_cancel(cancel_request x) {
 
 caf::actor handle_control::task() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return task_;
+  return caf::actor_cast<caf::actor>(task_);
 }
 
 // -- calls through scope references -------------------------------------------

@@ -5,6 +5,7 @@
 #include "scaf/handle.hpp"
 
 #include <atomic>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -596,6 +597,35 @@ TEST_F(ThreadedTaskTest, MoveOnAfterReturnsPartialResultsWithStatus) {
   ASSERT_FALSE((*result)[1]);
   EXPECT_TRUE(is((*result)[1].error(), errc::cancelled));
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedTaskTest, HandlesOfFinishedBlockingTasksHoldNoThreads) {
+  auto threads = [] {
+    auto n = 0;
+    for (auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+      (void)entry;
+      ++n;
+    }
+    return n;
+  };
+  auto before = threads();
+  std::vector<handle<int>> kept;
+  auto r = run(sys, [&](scope& s) {
+    s.set_limit(4);
+    for (int i = 0; i < 500; ++i)
+      kept.push_back(s.spawn_blocking([i](std::stop_token) { return i; }));
+  });
+  ASSERT_TRUE(r);
+  // Every handle is kept, and resolved; the 500 threads are gone (a
+  // detached actor's thread ends once the actor is destroyed).
+  EXPECT_EQ(*kept.back().get(), 499);
+  auto after = threads();
+  for (int i = 0; i < 1000 && after > before + 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    after = threads();
+  }
+  EXPECT_LE(after, before + 8) << "threads held by finished blocking tasks";
+  EXPECT_FALSE(kept.front().task()); // its actor is gone
 }
 
 TEST_F(ThreadedTaskTest, BlockingTaskSeesStopTokenWhenCancelled) {

@@ -65,7 +65,8 @@ public:
   /// once. Any thread.
   virtual void abandon() = 0;
 
-  /// Returns the child's actor; empty for a job or a task not yet started.
+  /// Returns the child's actor while it exists; empty for a job, a task not
+  /// yet started, or one that is gone.
   caf::actor task() const;
 
 protected:
@@ -74,7 +75,9 @@ protected:
 private:
   caf::actor_addr scope_;
   caf::actor_id key_ = 0;
-  caf::actor task_;
+  /// Weak: a handle kept after its task ended must not keep the actor (and,
+  /// for a blocking task, its thread) alive.
+  caf::actor_addr task_;
   std::optional<cancel_request> early_;
 };
 
@@ -306,7 +309,9 @@ public:
 
   /// Returns the task's actor; empty while the task has not started (it is
   /// queued, or was spawned through a `scope_ref` and the scope has not
-  /// spawned it yet) and for a function task run as a job.
+  /// spawned it yet), for a function task run as a job, and once the actor
+  /// is gone: a handle does not keep its task's actor (or a blocking task's
+  /// thread) alive.
   caf::actor task() const {
     return state_->task();
   }
