@@ -199,14 +199,19 @@ int main(int argc, char** argv) {
   std::atomic<bool> finished{false};
   std::optional<scaf::scope_ref> scope;
   std::atomic<bool> have_scope{false};
+  std::atomic<bool> cancelled{false};
   // Ctrl-C cancels the run; the progress line shows how far it got.
   std::thread watcher{[&] {
     auto start = std::chrono::steady_clock::now();
     auto tty = ::isatty(STDOUT_FILENO) != 0;
     auto last_line = start;
     auto shown = false;
+    auto interrupted = false;
     while (!finished) {
-      if (ctrl_c(100ms) && have_scope) {
+      // (A Ctrl-C that came before the run began cancels it once it has.)
+      interrupted = ctrl_c(100ms) || interrupted;
+      if (interrupted && !cancelled && have_scope) {
+        cancelled = true;
         scope->cancel("Ctrl-C");
         std::printf("%sCtrl-C: cancelling\n", shown && tty ? "\n" : "");
       }
@@ -232,8 +237,14 @@ int main(int argc, char** argv) {
   });
   finished = true;
   watcher.join();
+  if (!result && cancelled) {
+    std::printf("cancelled by Ctrl-C after %zu of %zu files; every task "
+                "stopped\n",
+                done.files.load(), files->size());
+    return 130;
+  }
   if (!result) {
-    // The first failure, or the deadline, or Ctrl-C: every task stopped.
+    // The first failure, or the deadline: every task stopped.
     std::printf("failed after %zu of %zu files: %s\n", done.files.load(),
                 files->size(), scaf::render(result.error()).c_str());
     return 1;
