@@ -31,6 +31,8 @@
 
 #include "scaf/all.hpp"
 
+#include "ctrl_c.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -162,16 +164,6 @@ caf::expected<std::vector<path>> files_under(const std::vector<path>& paths) {
   return result;
 }
 
-/// Waits up to `timeout` for Ctrl-C (SIGINT, blocked in every thread).
-bool ctrl_c(std::chrono::milliseconds timeout) {
-  sigset_t sigint;
-  sigemptyset(&sigint);
-  sigaddset(&sigint, SIGINT);
-  timespec ts{static_cast<time_t>(timeout.count() / 1000),
-              static_cast<long>(timeout.count() % 1000) * 1'000'000L};
-  return sigtimedwait(&sigint, nullptr, &ts) == SIGINT;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -182,10 +174,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Ctrl-C goes to the watcher below: blocked before CAF starts threads.
-  sigset_t sigint;
-  sigemptyset(&sigint);
-  sigaddset(&sigint, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigint, nullptr);
+  demo::block_ctrl_c();
   caf::actor_system_config cfg;
   scaf::init(cfg);
   cfg.set("logger.console", caf::atom("none"));
@@ -209,7 +198,7 @@ int main(int argc, char** argv) {
     auto interrupted = false;
     while (!finished) {
       // (A Ctrl-C that came before the run began cancels it once it has.)
-      interrupted = ctrl_c(100ms) || interrupted;
+      interrupted = demo::ctrl_c(100ms) || interrupted;
       if (interrupted && !cancelled && have_scope) {
         cancelled = true;
         scope->cancel("Ctrl-C");

@@ -47,6 +47,7 @@
 #include "scaf/tree.hpp"
 #include "scaf/tree_dump.hpp"
 
+#include "ctrl_c.hpp"
 #include "say.hpp"
 
 using namespace std::chrono_literals;
@@ -230,17 +231,6 @@ void resize(const scaf::pool_ref<int>& pool, size_t n, int& next_id) {
 }
 //! [resize]
 
-/// Waits up to `timeout` for Ctrl-C (SIGINT, blocked in every thread and
-/// taken here); true if it came.
-bool ctrl_c(std::chrono::milliseconds timeout) {
-  sigset_t sigint;
-  sigemptyset(&sigint);
-  sigaddset(&sigint, SIGINT);
-  timespec ts{static_cast<time_t>(timeout.count() / 1000),
-              static_cast<long>(timeout.count() % 1000) * 1'000'000L};
-  return sigtimedwait(&sigint, nullptr, &ts) == SIGINT;
-}
-
 /// How the demo runs.
 struct mode {
   /// Stops by itself after growing and shrinking the pool once.
@@ -297,7 +287,7 @@ int run_app(const mode& m, const std::string& trace_file) {
   // stop), and show the live tree once it has grown.
   size_t max_workers = 0;
   for (int tick = 1;; ++tick) {
-    if (ctrl_c(700ms) || (m.timed && tick > 2))
+    if (demo::ctrl_c(700ms) || (m.timed && tick > 2))
       break;
     resize(*pool, tick % 2 == 1 ? 5 : 3, next_id);
     if (auto counts = pool->count_children().wait())
@@ -317,7 +307,7 @@ int run_app(const mode& m, const std::string& trace_file) {
   auto aborted = false;
   auto done = app.ref().done();
   while (!done.ready()) {
-    if (ctrl_c(50ms) ||
+    if (demo::ctrl_c(50ms) ||
         (m.abort && !aborted &&
          std::chrono::steady_clock::now() - stop_started >= 300ms)) {
       say("main", "Ctrl-C again: aborting");
@@ -385,10 +375,7 @@ int main(int argc, char** argv) {
   m.timed = m.checks || (!args.empty() && args[0] == "--tour");
   m.abort = m.checks && args.size() > 1 && args[1] == "--abort";
   // Ctrl-C goes to main's sigtimedwait: blocked before CAF starts threads.
-  sigset_t sigint;
-  sigemptyset(&sigint);
-  sigaddset(&sigint, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigint, nullptr);
+  demo::block_ctrl_c();
   auto trace_file = std::filesystem::absolute(m.abort ? "pipeline-abort.json"
                                                       : "pipeline-trace.json")
                       .string();

@@ -57,6 +57,9 @@ inline std::string render_end(const caf::error& reason) {
   return reason ? render(reason) : std::string{"success"};
 }
 
+/// An `errc::invalid_argument` error of the supervisor at `path`.
+caf::error invalid(const std::string& path, std::string what);
+
 /// What is wrong with one child spec, if anything.
 caf::error check_child(const supervisor_options& opts, const child_spec& c,
                        const std::string& path);
