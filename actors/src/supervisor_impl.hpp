@@ -2,8 +2,9 @@
 // factory), supervisor_impl.cpp (bookkeeping, start and stop sequences,
 // shutdown, the order of turns), supervisor_exits.cpp (a child's end: the
 // restart strategy, intensity, backoff, auto shutdown), supervisor_calls.cpp
-// (the admin calls and their messages) and supervisor_ref.cpp. Built on
-// scaf's public API.
+// (the admin calls and their messages), supervisor_specs.cpp (the spec
+// checks), pool_calls.cpp (a pool's worker calls), pool.cpp and
+// supervisor_ref.cpp. Built on scaf's public API.
 //
 // One thing happens at a time, as in OTP's gen_server loop: a start sequence
 // (children started one after another, each once the one before is up) or a
