@@ -71,9 +71,15 @@ void supervisor_impl::on_child_exit(const child_exit& x) {
   if (i == actors_.end())
     return;
   auto key = i->second;
-  auto& c = children_.at(key);
-  if (!c.actor || c.actor.id() != x.id)
+  if (!children_.at(key).actor || children_.at(key).actor.id() != x.id)
     return;
+  if (starting_ == key && starting_up_.ready() && starting_up_.get()) {
+    // It came up and ended before the continuation saying it is up got
+    // here (it was up when that continuation was attached, or it ran on
+    // another thread): up first, as it happened, then ended.
+    child_up(key, children_.at(key).starts);
+  }
+  auto& c = children_.at(key);
   c.actor = caf::actor{};
   auto failed =
     x.status == node_status::failed || x.status == node_status::timed_out;

@@ -139,6 +139,7 @@ void supervisor_impl::start_child_now(uint64_t key) {
   if (options_.backoff > caf::timespan{0})
     c.started_at = s_.self()->clock().now();
   starting_ = key;
+  starting_up_ = up;
   if (!c.actor) {
     // The spawn failed (its arguments threw when copied): like OTP's
     // failing start function, a failure of a child that never came up.

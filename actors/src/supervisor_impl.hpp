@@ -341,6 +341,8 @@ private:
   std::deque<uint64_t> to_start_;
   /// The child started last, until it is up.
   std::optional<uint64_t> starting_;
+  /// Resolved once the child `starting_` is up (or ended before that).
+  handle<void> starting_up_;
   /// Exits of other children while a sequence was under way.
   std::deque<exit_record> pending_;
   /// Children (and which backoff of theirs) whose own backoff has passed
