@@ -38,6 +38,14 @@ const char* to_string(errc x) {
     return "child_running";
   case errc::child_restarting:
     return "child_restarting";
+  case errc::node_down:
+    return "node_down";
+  case errc::unknown_task:
+    return "unknown_task";
+  case errc::type_mismatch:
+    return "type_mismatch";
+  case errc::protocol_mismatch:
+    return "protocol_mismatch";
   }
   return "<unknown scaf::errc>";
 }

@@ -12,6 +12,7 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
+#include "scaf/blocking.hpp"
 #include "scaf/detail/blocking.hpp"
 #include "scaf/detail/scope_event.hpp"
 #include "scaf/errc.hpp"
@@ -52,6 +53,18 @@ caf::error refuse_blocking(const char* call) {
                       " blocks, and this is a CAF scheduler thread: use the "
                       "continuation form inside actors");
 }
+
+} // namespace scaf::detail
+
+namespace scaf {
+
+caf::error check_may_block(const char* call) {
+  return detail::refuse_blocking(call);
+}
+
+} // namespace scaf
+
+namespace scaf::detail {
 
 // -- handles ------------------------------------------------------------------
 

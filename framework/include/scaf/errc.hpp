@@ -57,6 +57,20 @@ enum class errc : unsigned char {
   child_running,
   /// The child is waiting to be restarted (OTP's `restarting`).
   child_restarting,
+  /// The node a remote child ran on was lost (its process ended, or its
+  /// connection went silent past the connection timeout); the detail names
+  /// the node and the child.
+  node_down,
+  /// The remote node offers no task of that name; the detail lists the ones
+  /// it offers.
+  unknown_task,
+  /// The remote node offers the task with other argument or result types,
+  /// or a type it needs is not registered with CAF on one of the two nodes;
+  /// the detail gives both signatures.
+  type_mismatch,
+  /// The peer runs another version of scaf's node protocol, or other
+  /// heartbeat and connection-timeout settings; the detail gives both.
+  protocol_mismatch,
 };
 
 /// The CAF error category of `errc`.

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/timespan.hpp>
+
+#include "scaf/remote_tasks.hpp"
+#include "scaf/scope_ref.hpp"
+
+namespace scaf {
+
+/// Where and how a node serves.
+struct node_options {
+  /// The TCP port; 0 picks a free one (`node::port` says which).
+  uint16_t port = 0;
+  /// The address to listen on: loopback unless told otherwise. Any other
+  /// address (e.g. `"0.0.0.0"`) exposes the node's registered tasks to
+  /// whoever reaches it: only ever on a trusted network.
+  std::string bind = "127.0.0.1";
+  /// The name of the node's top-level scope, the root of every path on it.
+  std::string name = "node";
+};
+
+/// A process's scaf node (made by `serve`): a top-level scope that hosts
+/// children for scopes on other nodes, and CAF's published actor that takes
+/// their requests. Each remote child runs in a nested scope of its own under
+/// the node's scope, with the grace period its caller gave, and follows the
+/// node protocol there. Its caller's node is watched: if the caller's scope
+/// stops waiting for it (the caller's process died or its connection went
+/// silent), the child is cancelled and, past its grace period, killed. A
+/// peer can only spawn registered tasks and only cancel the children it
+/// spawned. Move-only; destroying a running node stops it.
+class node {
+public:
+  /// A node that does not serve.
+  node() = default;
+
+  /// Takes over `other`'s node; `other` no longer serves.
+  node(node&& other) noexcept = default;
+
+  /// Stops this node, then takes over `other`'s.
+  node& operator=(node&& other) noexcept;
+
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+  /// Stops the node (see `stop`).
+  ~node();
+
+  /// The port the node listens on.
+  uint16_t port() const noexcept;
+
+  /// A reference to the node's top-level scope (its live tree, its count).
+  scope_ref scope() const;
+
+  /// How many remote children the node runs now.
+  size_t hosted() const noexcept;
+
+  /// Stops serving: closes the port, cancels every hosted child (each gets
+  /// its grace period, then is killed) and waits until all are gone.
+  /// Blocking (`errc::would_deadlock` on a scheduler thread, nothing
+  /// stopped then); calls after the first do nothing.
+  caf::error stop();
+
+  /// Returns whether the node serves.
+  explicit operator bool() const noexcept {
+    return state_ != nullptr;
+  }
+
+  /// @private
+  struct state;
+
+  /// @private
+  explicit node(std::shared_ptr<state> st) : state_(std::move(st)) {
+    // nop
+  }
+
+private:
+  std::shared_ptr<state> state_;
+};
+
+/// Makes this process a scaf node that runs the tasks in `tasks` for scopes
+/// on other nodes (`scaf/remote.hpp`): publishes its entry actor on
+/// `opts.port` at `opts.bind` through CAF's middleman. `sys` must have been
+/// configured with `scaf::init` and `scaf::init_network`. Blocking (it
+/// waits for the port); fails with `errc::type_mismatch` if a task's
+/// argument or result type is not registered with `sys` (naming it), with
+/// CAF's error if the port cannot be opened, and with
+/// `errc::would_deadlock` on a scheduler thread.
+caf::expected<node> serve(caf::actor_system& sys, remote_tasks tasks,
+                          node_options opts = {});
+
+} // namespace scaf

@@ -1,0 +1,95 @@
+#include "scaf/network.hpp"
+
+#include <cstdlib>
+#include <memory>
+
+#include <cxxabi.h>
+
+#include <caf/io/middleman.hpp>
+#include <caf/settings.hpp>
+
+#include "remote_protocol.hpp"
+
+namespace scaf {
+
+void init_network(caf::actor_system_config& cfg, network_options opts) {
+  cfg.load<caf::io::middleman>();
+  cfg.set("middleman.heartbeat-interval", opts.heartbeat);
+  cfg.set("middleman.connection-timeout", opts.connection_timeout);
+}
+
+namespace remote_protocol {
+
+namespace {
+
+/// The C++ name of a type, for a reader looking for what to register.
+std::string demangled(const std::type_info& ti) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name{
+    abi::__cxa_demangle(ti.name(), nullptr, nullptr, &status), std::free};
+  return status == 0 && name ? std::string{name.get()} : ti.name();
+}
+
+} // namespace
+
+std::vector<std::string> type_names(caf::actor_system& sys,
+                                    const remote_signature& sig) {
+  std::vector<std::string> result;
+  auto add = [&](const caf::rtti_pair& x) {
+    auto& name = sys.types().portable_name(x);
+    if (!name.empty())
+      result.push_back(name);
+    else if (x.second != nullptr)
+      result.push_back("unregistered " + demangled(*x.second));
+    else
+      result.push_back("unregistered type #" + std::to_string(x.first));
+  };
+  for (auto& x : sig.args)
+    add(x);
+  if (sig.result)
+    add(*sig.result);
+  else
+    result.emplace_back("void");
+  return result;
+}
+
+bool all_registered(const std::vector<std::string>& names) {
+  for (auto& x : names)
+    if (x.rfind("unregistered ", 0) == 0)
+      return false;
+  return true;
+}
+
+std::string render_signature(const std::string& name,
+                             const std::vector<std::string>& types) {
+  std::string result = name;
+  result += '(';
+  for (size_t i = 0; i + 1 < types.size(); ++i) {
+    if (i > 0)
+      result += ", ";
+    result += types[i];
+  }
+  result += ") -> ";
+  result += types.empty() ? std::string{"?"} : types.back();
+  return result;
+}
+
+link_settings settings_of(caf::actor_system& sys) {
+  auto& content = sys.config().content;
+  link_settings result;
+  result.heartbeat =
+    caf::get_or(content, "middleman.heartbeat-interval", caf::timespan{0});
+  result.timeout =
+    caf::get_or(content, "middleman.connection-timeout", caf::timespan{0});
+  return result;
+}
+
+std::string render(const link_settings& x) {
+  return "heartbeat " + std::to_string(x.heartbeat.count() / 1000000) +
+         " ms, connection timeout " +
+         std::to_string(x.timeout.count() / 1000000) + " ms";
+}
+
+} // namespace remote_protocol
+
+} // namespace scaf

@@ -1,0 +1,167 @@
+// A scaf node that hosts children for scopes on other nodes: it serves the
+// task types registered below on a port of 127.0.0.1 until SIGINT or
+// SIGTERM, then stops (every hosted child cancelled, given its grace
+// period, and killed if it overstays). docs/distributed.md walks through it.
+//
+//   worker_node [--port=N] [--bind=ADDR] [CAF and scaf options]
+//
+// It prints `serving on 127.0.0.1:N` once it listens. With `--call=HOST:N`
+// it is a caller instead: it runs `sleep` on that node for an hour, and
+// prints `calling` once the child runs there (the tests kill it then).
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/sec.hpp>
+
+#include "scaf/init.hpp"
+#include "scaf/network.hpp"
+#include "scaf/node.hpp"
+#include "scaf/remote.hpp"
+#include "scaf/run.hpp"
+
+namespace {
+
+using finish_atom = caf::atom_constant<caf::atom("finish")>;
+
+struct config : caf::actor_system_config {
+  uint16_t port = 0;
+  std::string bind = "127.0.0.1";
+  std::string call;
+
+  config() {
+    scaf::init(*this);
+    scaf::init_network(*this);
+    opt_group{custom_options_, "global"}
+      .add(port, "port", "the port to serve on (0: any free one)")
+      .add(bind, "bind", "the address to listen on (default: 127.0.0.1)")
+      .add(call, "call", "HOST:PORT: be a caller of that node instead");
+  }
+};
+
+/// Sleeps `ms` milliseconds unless cancelled first; returns how long it
+/// slept.
+int32_t sleep_for(std::stop_token stop, int32_t ms) {
+  auto start = std::chrono::steady_clock::now();
+  auto end = start + std::chrono::milliseconds{ms};
+  while (!stop.stop_requested() && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  return static_cast<int32_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start)
+      .count());
+}
+
+/// A 64-bit FNV-1a digest of a file, in hex.
+caf::expected<std::string> hash_file(std::string path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return caf::make_error(caf::sec::runtime_error, "cannot read " + path);
+  uint64_t h = 14695981039346656037ull;
+  for (std::istreambuf_iterator<char> i{in}, e; i != e; ++i)
+    h = (h ^ static_cast<unsigned char>(*i)) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(h));
+  return std::string{buf};
+}
+
+scaf::remote_tasks tasks() {
+  scaf::remote_tasks ts;
+  ts.add<std::string(std::string)>("echo", [](std::string x) { return x; });
+  ts.add<int32_t(int32_t, int32_t)>("add",
+                                    [](int32_t x, int32_t y) { return x + y; });
+  ts.add<void(std::string)>("fail", [](std::string why) -> caf::expected<void> {
+    return caf::make_error(caf::sec::runtime_error, std::move(why));
+  });
+  ts.add<int32_t(int32_t)>("sleep", sleep_for);
+  ts.add<std::string(std::string)>("hash", hash_file);
+  // A behavior task that ignores its cancel: its node kills it once its
+  // grace period is over.
+  ts.add<void(int32_t)>(
+    "stubborn", [](scaf::task_actor* self, int32_t ms) -> caf::behavior {
+      self->on_cancel([](const caf::error&) {});
+      self->delayed_send(self, std::chrono::milliseconds{ms},
+                         finish_atom::value);
+      return {[self](finish_atom) { self->quit(); }};
+    });
+  // A behavior task that runs until cancelled and then ends with the
+  // cancel's reason, so its caller sees the reason that arrived here.
+  ts.add<void()>("watch", [](scaf::task_actor* self) -> caf::behavior {
+    self->on_cancel([self](const caf::error& why) { self->quit(why); });
+    return {[](finish_atom) {}};
+  });
+  return ts;
+}
+
+/// Waits for SIGINT or SIGTERM (blocked in every thread by main).
+void wait_for_stop_signal() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  int sig = 0;
+  sigwait(&stop, &sig);
+}
+
+int serve(caf::actor_system& sys, const config& cfg) {
+  auto node = scaf::serve(sys, tasks(), {.port = cfg.port, .bind = cfg.bind});
+  if (!node) {
+    std::fprintf(stderr, "worker_node: %s\n", sys.render(node.error()).c_str());
+    return 1;
+  }
+  std::printf("serving on %s:%u\n", cfg.bind.c_str(),
+              static_cast<unsigned>(node->port()));
+  std::fflush(stdout);
+  wait_for_stop_signal();
+  node->stop();
+  return 0;
+}
+
+int call(caf::actor_system& sys, const std::string& where) {
+  auto colon = where.rfind(':');
+  if (colon == std::string::npos) {
+    std::fprintf(stderr, "worker_node: --call needs HOST:PORT\n");
+    return 1;
+  }
+  auto port = static_cast<uint16_t>(std::stoi(where.substr(colon + 1)));
+  auto peer = scaf::connect(sys, where.substr(0, colon), port);
+  if (!peer) {
+    std::fprintf(stderr, "worker_node: %s\n", sys.render(peer.error()).c_str());
+    return 1;
+  }
+  auto result = scaf::run(sys, [&](scaf::scope& s) {
+    auto h =
+      scaf::spawn_remote<int32_t>(s, *peer, {}, "sleep", int32_t{3600000});
+    std::printf("calling\n");
+    std::fflush(stdout);
+    return h;
+  });
+  return result ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  config cfg;
+  if (auto err = cfg.parse(argc, argv)) {
+    std::fprintf(stderr, "worker_node: %s\n", cfg.render(err).c_str());
+    return 1;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  caf::actor_system sys{cfg};
+  return cfg.call.empty() ? serve(sys, cfg) : call(sys, cfg.call);
+}
