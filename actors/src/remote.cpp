@@ -2,6 +2,7 @@
 // and the local stand-in (the proxy) of each remote child.
 #include "scaf/remote.hpp"
 
+#include <atomic>
 #include <utility>
 
 #include <caf/actor_cast.hpp>
@@ -159,6 +160,17 @@ caf::error check_remote_spawn(caf::actor_system& sys, const remote_node& node,
                     "node " + node.name() + " offers no task '" + sig.name +
                       "' (it offers: " + (listed.empty() ? "none" : listed) +
                       ")");
+}
+
+std::string remote_child_name(const std::string& task,
+                              const remote_node& node) {
+  static std::atomic<uint64_t> count{0};
+  auto result = task;
+  result += '@';
+  result += node.name();
+  result += '#';
+  result += std::to_string(++count);
+  return result;
 }
 
 namespace {

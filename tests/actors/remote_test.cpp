@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -170,7 +171,11 @@ TEST_F(RemoteTest, ValuesComeBackFromTheNode) {
   auto n = connect_to(w);
   handle<int32_t> sum;
   handle<std::string> echo;
+  std::vector<std::string> ended;
   auto result = run(sys, [&](scope& s) {
+    s.on_child_done([&](const child_exit& x) {
+      ended.push_back(x.name.substr(0, x.name.find('#')));
+    });
     sum = spawn_remote<int32_t>(s, n, {}, "add", int32_t{2}, int32_t{40});
     echo = spawn_remote<std::string>(s, n, {}, "echo", "across");
   });
@@ -178,6 +183,31 @@ TEST_F(RemoteTest, ValuesComeBackFromTheNode) {
   ASSERT_TRUE(sum.ready() && echo.ready());
   EXPECT_EQ(sum.get(), 42);
   EXPECT_EQ(echo.get(), "across");
+  // Named after the node they ran on.
+  std::sort(ended.begin(), ended.end());
+  EXPECT_EQ(ended,
+            (std::vector<std::string>{"add@" + n.name(), "echo@" + n.name()}));
+  EXPECT_TRUE(hosts(n, 0));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(RemoteTest, ScopeReferencesSpawnRemoteChildrenFromAnyThread) {
+  worker w;
+  ASSERT_NE(w.port, 0);
+  auto n = connect_to(w);
+  auto owner = make_scope(sys, {.name = "svc"});
+  auto sum = spawn_remote<int32_t>(owner.ref(), n, {.name = "sum"}, "add",
+                                   int32_t{20}, int32_t{22});
+  EXPECT_EQ(sum.wait(), 42);
+  auto report = owner.join().wait();
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->failure) << render(report->failure);
+  // A scope that is gone says so.
+  auto late =
+    spawn_remote<int32_t>(owner.ref(), n, {}, "add", int32_t{1}, int32_t{1});
+  auto err = late.wait();
+  ASSERT_FALSE(err);
+  EXPECT_TRUE(is(err.error(), errc::scope_closed)) << render(err.error());
   EXPECT_TRUE(hosts(n, 0));
   EXPECT_TRUE(back_to_baseline(sys, baseline));
 }

@@ -22,6 +22,7 @@
 #include "scaf/promise.hpp"
 #include "scaf/remote_tasks.hpp"
 #include "scaf/scope.hpp"
+#include "scaf/scope_ref.hpp"
 #include "scaf/task.hpp"
 
 namespace scaf {
@@ -102,6 +103,10 @@ struct remote_request {
 caf::error check_remote_spawn(caf::actor_system& sys, const remote_node& node,
                               const remote_signature& sig);
 
+/// @private `task@node#N`, N counting the remote children this process
+/// spawned (siblings need names of their own).
+std::string remote_child_name(const std::string& task, const remote_node& node);
+
 /// @private The local stand-in of a remote child (see `spawn_remote`).
 caf::behavior remote_child(task_actor* self,
                            std::shared_ptr<const remote_request> req);
@@ -112,8 +117,8 @@ caf::behavior remote_child(task_actor* self,
 /// reason, it gets its grace period there and is then killed there, its
 /// failure is a failure of `s` (the first one wins, local or remote), and
 /// its value comes back through the returned handle. Its name defaults to
-/// `task@node` (e.g. `hash@127.0.0.1:4242`), so paths and reports say where
-/// it ran.
+/// `task@node#N` (e.g. `hash@127.0.0.1:4242#7`, N counting this process's
+/// remote children), so paths and reports say where it ran.
 ///
 /// `R` is the task's registered result type (`void` for a behavior task)
 /// and the arguments travel as `remote_arg_t<Ts>` (string literals as
@@ -153,13 +158,28 @@ handle<R> spawn_remote(scope& s, const remote_node& node, spawn_options opts,
     }
   };
   if (opts.name.empty())
-    opts.name = sig.name + "@" + node.name();
+    opts.name = remote_child_name(sig.name, node);
   req->signature = std::move(sig);
   auto spawned = s.spawn(opts, remote_child,
                          std::shared_ptr<const remote_request>{std::move(req)});
   if (!spawned)
     result.resolve(std::move(spawned.error()));
   return result.get_handle();
+}
+
+/// Spawns the task `task(xs...)` on `node` as a child of the scope that
+/// `ref` refers to, from any thread or actor: as the overload above, run in
+/// the scope through `scope_ref::call`. The handle resolves with
+/// `errc::scope_closed` if the scope is gone.
+template <class R, class... Ts>
+handle<R> spawn_remote(const scope_ref& ref, const remote_node& node,
+                       spawn_options opts, std::string task, Ts&&... xs) {
+  return ref.call(
+    [node, opts = std::move(opts), task = std::move(task),
+     ... args = remote_arg_t<Ts>(std::forward<Ts>(xs))](scope& s) mutable {
+      return spawn_remote<R>(s, node, std::move(opts), std::move(task),
+                             std::move(args)...);
+    });
 }
 
 } // namespace scaf
