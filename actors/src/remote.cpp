@@ -186,8 +186,8 @@ struct proxy_state {
 caf::error lost(task_actor* self, const remote_request& req,
                 const std::string& how) {
   return make_error(errc::node_down, self->path(),
-                    "node " + req.node.name() + " " + how + "; lost with it: " +
-                      req.signature.name + " (" + self->path() + ")");
+                    "node " + req.node.name() + " " + how + " while it ran " +
+                      req.signature.name);
 }
 
 } // namespace
@@ -212,7 +212,7 @@ caf::behavior remote_child(task_actor* self,
     else if (msg.source == entry.address())
       self->quit(lost(self, *req, "stopped serving"));
     else
-      self->quit(lost(self, *req, "ended the child without reporting it"));
+      self->quit(lost(self, *req, "ended the child without a report"));
   });
   self->on_cancel([self, st](const caf::error& why) {
     // The child ends on its node; its done comes back here.
@@ -250,7 +250,7 @@ caf::behavior remote_child(task_actor* self,
       if (err) {
         if (is(err, errc::cancelled) && !self->is_cancelled())
           // Its node cancelled it (the node stopped), not its scope.
-          err = lost(self, *req, "stopped and cancelled the child");
+          err = lost(self, *req, "stopped, cancelling its children,");
         req->deliver(err);
         self->quit(std::move(err));
         return;
