@@ -25,14 +25,24 @@
 #include <thread>
 #include <vector>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "scaf/all.hpp"
+#include "scaf/network.hpp"
+#include "scaf/node.hpp"
 #include "scaf/pool.hpp"
+#include "scaf/remote.hpp"
 #include "scaf/supervisor.hpp"
 #include "scaf/tree.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -497,11 +507,142 @@ double shutdown_scaf(caf::actor_system& sys, long n, bool late) {
   return seconds_since(start);
 }
 
+// -- remote: scaf's remote children against raw CAF's remote_spawn -----------
+
+/// The node the remote workloads run on: another process (`--node`), which
+/// serves both scaf's tasks and CAF's remote_spawn types.
+struct bench_node_config : config {
+  bench_node_config() {
+    scaf::init_network(*this);
+    add_actor_type("bench_quick",
+                   [](caf::event_based_actor* self) { self->quit(); });
+    add_actor_type("bench_sleeper", [](caf::event_based_actor*) {
+      return caf::behavior{[](go_atom) {}};
+    });
+  }
+};
+
+scaf::remote_tasks bench_tasks() {
+  scaf::remote_tasks ts;
+  ts.add<void()>("quick", [] {});
+  ts.add<void()>("sleeper", [](scaf::task_actor* self) -> caf::behavior {
+    self->on_cancel([self](const caf::error& why) { self->quit(why); });
+    return {[](go_atom) {}};
+  });
+  return ts;
+}
+
+int serve_node() {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  bench_node_config cfg;
+  caf::actor_system sys{cfg};
+  auto node = scaf::serve(sys, bench_tasks());
+  if (!node)
+    return 1;
+  std::printf("%u\n", static_cast<unsigned>(node->port()));
+  std::fflush(stdout);
+  pause();
+  return 0;
+}
+
+std::string self_path();
+
+/// A `--node` process of this binary; killed when destroyed.
+struct node_process {
+  pid_t pid = -1;
+  uint16_t port = 0;
+
+  node_process() {
+    int out[2];
+    if (pipe(out) != 0)
+      return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    auto self = self_path();
+    char flag[] = "--node";
+    char* argv[] = {self.data(), flag, nullptr};
+    if (posix_spawn(&pid, self.c_str(), &actions, nullptr, argv, environ) != 0)
+      pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    std::string line;
+    char c;
+    while (pid > 0 && read(out[0], &c, 1) == 1 && c != '\n')
+      line += c;
+    close(out[0]);
+    if (!line.empty())
+      port = static_cast<uint16_t>(std::atoi(line.c_str()));
+  }
+
+  ~node_process() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+/// `n` remote children, one after another, each spawned and awaited (with
+/// `cancel`: cancelled as soon as it is spawned, then awaited).
+double remote_scaf(caf::actor_system& sys, long n, bool cancel) {
+  node_process proc;
+  auto node = scaf::connect(sys, "127.0.0.1", proc.port);
+  if (!node)
+    return -1;
+  auto start = clock_type::now();
+  for (long i = 0; i < n; ++i) {
+    auto result = scaf::run(sys, [&](scaf::scope& s) {
+      if (cancel) {
+        scaf::spawn_remote<void>(s, *node, {}, "sleeper");
+        s.cancel("bench");
+      } else {
+        scaf::spawn_remote<void>(s, *node, {}, "quick");
+      }
+    });
+    if (!result)
+      return -1;
+  }
+  return seconds_since(start);
+}
+
+/// The same with CAF's remote_spawn, a monitor and (with `cancel`) an exit
+/// message.
+double remote_raw(caf::actor_system& sys, long n, bool cancel) {
+  node_process proc;
+  auto& mm = sys.middleman();
+  auto entry = mm.remote_actor("127.0.0.1", proc.port);
+  if (!entry)
+    return -1;
+  auto nid = entry->node();
+  caf::scoped_actor self{sys};
+  auto start = clock_type::now();
+  for (long i = 0; i < n; ++i) {
+    auto child =
+      mm.remote_spawn<caf::actor>(nid, cancel ? "bench_sleeper" : "bench_quick",
+                                  caf::make_message(), std::chrono::seconds{5});
+    if (!child)
+      return -1;
+    self->monitor(*child);
+    if (cancel)
+      self->send_exit(*child, caf::exit_reason::user_shutdown);
+    self->receive([](caf::down_msg&) {});
+  }
+  return seconds_since(start);
+}
+
 // -- one measurement (child process)
 // ------------------------------------------------
 
 int run_one(const std::string& workload, const std::string& variant, long n) {
-  config cfg;
+  // Only the remote workloads load CAF's network layer.
+  auto remote = workload == "remote" || workload == "rcancel";
+  std::unique_ptr<config> cfg_ptr;
+  if (remote)
+    cfg_ptr = std::make_unique<bench_node_config>();
+  else
+    cfg_ptr = std::make_unique<config>();
+  auto& cfg = *cfg_ptr;
   // The cost of the trace file: the same w1, writing one.
   auto trace = "/tmp/scaf_bench_trace_" + std::to_string(::getpid()) + ".json";
   if (workload == "w1traced" && variant == "traced")
@@ -526,7 +667,15 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
       seconds = scaf_variant ? w2_scaf(sys, n) : w2_raw(sys, n);
     else if (workload == "restart")
       seconds = scaf_variant ? restart_scaf(sys, n) : restart_raw(sys, n);
-    else if (workload == "poolterm" || workload == "poolstop") {
+    else if (workload == "remote" || workload == "rcancel") {
+      auto cancel = workload == "rcancel";
+      seconds =
+        scaf_variant ? remote_scaf(sys, n, cancel) : remote_raw(sys, n, cancel);
+      if (seconds < 0) {
+        std::fprintf(stderr, "the remote node failed\n");
+        return 1;
+      }
+    } else if (workload == "poolterm" || workload == "poolstop") {
       auto one_by_one = workload == "poolterm";
       seconds = scaf_variant ? pool_scaf(sys, n, one_by_one)
                              : pool_raw(sys, n, one_by_one);
@@ -641,6 +790,8 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w2", 12, true, true},
              {"w3", 10, true, true},
              {"restart", 1'000, true, false},
+             {"remote", 200, false, false},
+             {"rcancel", 200, false, false},
              {"w1traced", 10'000, false, false, traced},
              {"tree", 10, false, false, {"scaf"}},
              {"poolterm", 1'000, false, false},
@@ -656,6 +807,8 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w2", 19, false, false},
              {"w3", 14, true, true},
              {"restart", 10'000, true, false},
+             {"remote", 1'000, false, false},
+             {"rcancel", 1'000, false, false},
              {"w1traced", 10'000, false, false, traced},
              {"tree", 100, false, false, {"scaf"}},
              {"poolterm", 1'000, false, false},
@@ -740,7 +893,10 @@ int drive(int runs, bool quick, const std::string& erlang,
   std::printf("\n%d runs each, alternating; n is tasks (w1*, shutdown), tree "
               "depth (w2, w3), restarts (restart), scopes of 99 tasks (tree: "
               "one live snapshot of them all) or pool workers stopped one "
-              "by one (poolterm) or together (poolstop); vs base = median / "
+              "by one (poolterm) or together (poolstop), remote children "
+              "spawned and awaited one after another on a node in another "
+              "process on 127.0.0.1 (remote; rcancel: each cancelled at "
+              "once; raw: CAF's remote_spawn); vs base = median / "
               "median of the baseline in this run: raw CAF; for shutdown the "
               "same tasks spawned before the cancel; for w1traced the same "
               "without a trace file\n",
@@ -758,6 +914,8 @@ int main(int argc, char** argv) {
   // Some workloads kill thousands of tasks on purpose: scaf warns about each.
   setenv("SCAF_LOG", "error", 0);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "--node")
+    return serve_node();
   if (args.size() == 4 && args[0] == "--one")
     return run_one(args[1], args[2], std::atol(args[3].c_str()));
   int runs = 5;

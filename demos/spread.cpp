@@ -49,7 +49,8 @@ struct worker_process {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, out[0]);
-    char* argv[] = {const_cast<char*>(exe.c_str()), nullptr};
+    char flag[] = "--exit-with-parent";
+    char* argv[] = {const_cast<char*>(exe.c_str()), flag, nullptr};
     auto rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
@@ -111,6 +112,7 @@ void feed(scaf::scope& s, const scaf::remote_node& node,
   if (w->next == w->files.size() || s.is_cancelled())
     return;
   auto file = w->files[w->next++];
+  //! [spawn]
   auto digest = scaf::spawn_remote<std::string>(s, node, {}, "hash", file);
   digest.then(s.self(), [&s, node, w, file](caf::expected<std::string> x) {
     if (!x)
@@ -125,14 +127,17 @@ void feed(scaf::scope& s, const scaf::remote_node& node,
     }
     feed(s, node, w);
   });
+  //! [spawn]
 }
 
+//! [config]
 struct config : caf::actor_system_config {
   config() {
     scaf::init(*this);
     scaf::init_network(*this);
   }
 };
+//! [config]
 
 } // namespace
 
@@ -161,6 +166,7 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   std::vector<scaf::remote_node> nodes;
   for (auto& w : workers) {
+    //! [connect]
     auto n = scaf::connect(sys, "127.0.0.1", w.port);
     if (!n) {
       std::fprintf(stderr, "spread: %s\n", sys.render(n.error()).c_str());
@@ -169,6 +175,7 @@ int main(int argc, char** argv) {
     say("main", "connected to " + n->name() + ", which offers " +
                   std::to_string(n->offers().size()) + " tasks");
     nodes.push_back(*n);
+    //! [connect]
   }
   auto w = std::make_shared<work>();
   w->files = files_under(folder, 40);

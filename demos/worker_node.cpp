@@ -3,11 +3,14 @@
 // SIGTERM, then stops (every hosted child cancelled, given its grace
 // period, and killed if it overstays). docs/distributed.md walks through it.
 //
-//   worker_node [--port=N] [--bind=ADDR] [CAF and scaf options]
+//   worker_node [--port=N] [--bind=ADDR] [--exit-with-parent]
+//               [CAF and scaf options]
 //
 // It prints `serving on 127.0.0.1:N` once it listens. With `--call=HOST:N`
 // it is a caller instead: it runs `sleep` on that node for an hour, and
 // prints `calling` once the child runs there (the tests kill it then).
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -35,6 +38,7 @@ struct config : caf::actor_system_config {
   uint16_t port = 0;
   std::string bind = "127.0.0.1";
   std::string call;
+  bool exit_with_parent = false;
 
   config() {
     scaf::init(*this);
@@ -42,7 +46,9 @@ struct config : caf::actor_system_config {
     opt_group{custom_options_, "global"}
       .add(port, "port", "the port to serve on (0: any free one)")
       .add(bind, "bind", "the address to listen on (default: 127.0.0.1)")
-      .add(call, "call", "HOST:PORT: be a caller of that node instead");
+      .add(call, "call", "HOST:PORT: be a caller of that node instead")
+      .add(exit_with_parent, "exit-with-parent",
+           "stop (as on SIGTERM) when the process that started it ends");
   }
 };
 
@@ -73,6 +79,7 @@ caf::expected<std::string> hash_file(std::string path) {
   return std::string{buf};
 }
 
+//! [register]
 scaf::remote_tasks tasks() {
   scaf::remote_tasks ts;
   ts.add<std::string(std::string)>("echo", [](std::string x) { return x; });
@@ -83,6 +90,7 @@ scaf::remote_tasks tasks() {
   });
   ts.add<int32_t(int32_t)>("sleep", sleep_for);
   ts.add<std::string(std::string)>("hash", hash_file);
+  //! [register]
   // A behavior task that ignores its cancel: its node kills it once its
   // grace period is over.
   ts.add<void(int32_t)>(
@@ -112,6 +120,7 @@ void wait_for_stop_signal() {
 }
 
 int serve(caf::actor_system& sys, const config& cfg) {
+  //! [serve]
   auto node = scaf::serve(sys, tasks(), {.port = cfg.port, .bind = cfg.bind});
   if (!node) {
     std::fprintf(stderr, "worker_node: %s\n", sys.render(node.error()).c_str());
@@ -122,6 +131,7 @@ int serve(caf::actor_system& sys, const config& cfg) {
   std::fflush(stdout);
   wait_for_stop_signal();
   node->stop();
+  //! [serve]
   return 0;
 }
 
@@ -162,6 +172,8 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  if (cfg.exit_with_parent)
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
   caf::actor_system sys{cfg};
   return cfg.call.empty() ? serve(sys, cfg) : call(sys, cfg.call);
 }

@@ -148,10 +148,6 @@ caf::behavior host(task_actor* self, std::shared_ptr<const host_job> job) {
   };
 }
 
-caf::error refuse(errc code, std::string detail) {
-  return make_error(code, "node", std::move(detail));
-}
-
 /// The published actor: answers handshakes, checks spawn requests and
 /// hands them to host tasks.
 caf::behavior entry(caf::event_based_actor* self,
@@ -163,14 +159,14 @@ caf::behavior entry(caf::event_based_actor* self,
                      std::vector<std::string>> {
       auto ours = rp::settings_of(self->system());
       if (version != rp::version)
-        return refuse(errc::protocol_mismatch,
-                      "this node speaks scaf node protocol " +
-                        std::to_string(rp::version) + ", the peer " +
-                        std::to_string(version));
+        return make_error(errc::protocol_mismatch, "node",
+                          "this node speaks scaf node protocol " +
+                            std::to_string(rp::version) + ", the peer " +
+                            std::to_string(version));
       if (heartbeat != ours.heartbeat || timeout != ours.timeout)
-        return refuse(errc::protocol_mismatch,
-                      "this node has " + rp::render(ours) + ", the peer " +
-                        rp::render({heartbeat, timeout}));
+        return make_error(errc::protocol_mismatch, "node",
+                          "this node has " + rp::render(ours) + ", the peer " +
+                            rp::render({heartbeat, timeout}));
       std::vector<std::string> offers;
       for (auto& [name, e] : shared->tasks.entries())
         offers.push_back(rp::render_signature(
@@ -184,44 +180,17 @@ caf::behavior entry(caf::event_based_actor* self,
                    std::vector<std::string>& types, std::string& caller,
                    caf::timespan grace,
                    caf::message& args) -> caf::result<void> {
-      if (version != rp::version)
-        return refuse(errc::protocol_mismatch,
-                      "this node speaks scaf node protocol " +
-                        std::to_string(rp::version) + ", the peer " +
-                        std::to_string(version));
       auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
       if (!proxy)
-        return refuse(errc::invalid_argument,
-                      "a spawn request needs a sender to report to");
-      if (caller.size() > rp::max_path_length ||
-          task.size() > rp::max_path_length || types.size() > rp::max_args + 1)
-        return refuse(errc::invalid_argument,
-                      "a spawn request with an oversized name or type list");
-      if (grace.count() < 0 || grace > rp::max_grace)
-        return refuse(errc::invalid_argument,
-                      "a grace period must lie between 0 and 24 h");
-      auto& entries = shared->tasks.entries();
-      auto i = entries.find(task);
-      if (i == entries.end())
-        return refuse(errc::unknown_task,
-                      "this node offers no task '" + task + "'");
-      auto ours = rp::type_names(self->system(), i->second.signature);
-      if (types != ours)
-        return refuse(errc::type_mismatch, "this node offers " +
-                                             rp::render_signature(task, ours) +
-                                             ", the caller asked for " +
-                                             rp::render_signature(task, types));
-      // The arguments as they arrived, not as the caller described them.
-      auto arrived = args.size() + 1 == ours.size();
-      for (size_t k = 0; arrived && k < args.size(); ++k)
-        arrived = self->system().types().portable_name(args.type(k)) == ours[k];
-      if (!arrived)
-        return refuse(errc::type_mismatch, "the arguments that arrived for " +
-                                             rp::render_signature(task, ours) +
-                                             " are not of its "
-                                             "types");
+        return make_error(errc::invalid_argument, "node",
+                          "a spawn request needs a sender to report to");
+      auto checked =
+        rp::check_spawn_request(self->system(), shared->tasks, version, task,
+                                types, caller, grace, args);
+      if (!checked)
+        return std::move(checked.error());
       auto job = std::make_shared<host_job>();
-      job->task = &i->second;
+      job->task = *checked;
       job->proxy = proxy;
       job->caller = std::move(caller);
       job->args = std::move(args);

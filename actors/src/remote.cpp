@@ -255,7 +255,7 @@ caf::behavior remote_child(task_actor* self,
         self->quit(std::move(err));
         return;
       }
-      if (auto bad = req->deliver(std::move(value)))
+      if (req->deliver(std::move(value)))
         self->quit(make_error(errc::type_mismatch, self->path(),
                               "the value that came back from node " +
                                 req->node.name() + " is not of " +

@@ -61,6 +61,15 @@ bool all_registered(const std::vector<std::string>& names);
 std::string render_signature(const std::string& name,
                              const std::vector<std::string>& types);
 
+/// Checks a spawn request as it arrived at a node: the protocol version,
+/// the sizes, the grace period, the task, the types the caller asked for
+/// and the types of the arguments that came. Returns the task to run, or
+/// the error to answer with; trusts nothing of the request.
+caf::expected<const remote_tasks::entry*> check_spawn_request(
+  caf::actor_system& sys, const remote_tasks& tasks, uint32_t version,
+  const std::string& task, const std::vector<std::string>& types,
+  const std::string& caller, caf::timespan grace, const caf::message& args);
+
 /// The node's settings, as both sides compare them.
 struct link_settings {
   caf::timespan heartbeat{0};

@@ -99,6 +99,27 @@ struct remote_request {
   std::function<caf::error(caf::expected<caf::message>)> deliver;
 };
 
+/// @private The value of a remote child whose result type is `R`, from the
+/// message that came back: `errc::type_mismatch` unless it holds exactly
+/// one `R` (nothing, for `void`).
+template <class R>
+caf::expected<R> decode_remote_value(const caf::message& x) {
+  auto mismatch = [] {
+    return make_error(errc::type_mismatch, "",
+                      "the value that came back is not of the task's result "
+                      "type");
+  };
+  if constexpr (std::is_void_v<R>) {
+    if (!x.empty())
+      return mismatch();
+    return {};
+  } else {
+    if (x.size() != 1 || !x.template match_elements<R>())
+      return mismatch();
+    return x.template get_as<R>(0);
+  }
+}
+
 /// @private Checks `sig` against what `node` offers, in `sys`'s types.
 caf::error check_remote_spawn(caf::actor_system& sys, const remote_node& node,
                               const remote_signature& sig);
@@ -146,16 +167,10 @@ handle<R> spawn_remote(scope& s, const remote_node& node, spawn_options opts,
       result.resolve(x.error());
       return {};
     }
-    if constexpr (std::is_void_v<R>) {
-      result.resolve(caf::unit);
-      return {};
-    } else {
-      if (!x->template match_elements<R>())
-        return make_error(errc::type_mismatch, "",
-                          "the remote task's value is not of its type");
-      result.resolve(x->template get_as<R>(0));
-      return {};
-    }
+    auto value = decode_remote_value<R>(*x);
+    auto err = value ? caf::error{} : value.error();
+    result.resolve(std::move(value));
+    return err;
   };
   if (opts.name.empty())
     opts.name = remote_child_name(sig.name, node);

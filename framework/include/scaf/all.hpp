@@ -2,6 +2,7 @@
 
 /// Includes all of scaf's public headers.
 #include "scaf/atoms.hpp"
+#include "scaf/blocking.hpp"
 #include "scaf/child_exit.hpp"
 #include "scaf/child_factory.hpp"
 #include "scaf/collect.hpp"

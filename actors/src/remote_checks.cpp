@@ -1,0 +1,56 @@
+// What a node accepts from the network (remote_protocol.hpp): everything in
+// a spawn request is checked before anything runs. The fuzz target
+// (tests/fuzz) feeds this malformed requests.
+#include "remote_protocol.hpp"
+
+#include "scaf/errc.hpp"
+
+namespace scaf::remote_protocol {
+
+namespace {
+
+caf::error refuse(errc code, std::string detail) {
+  return make_error(code, "node", std::move(detail));
+}
+
+} // namespace
+
+caf::expected<const remote_tasks::entry*> check_spawn_request(
+  caf::actor_system& sys, const remote_tasks& tasks, uint32_t peer_version,
+  const std::string& task, const std::vector<std::string>& types,
+  const std::string& caller, caf::timespan grace, const caf::message& args) {
+  if (peer_version != version)
+    return refuse(errc::protocol_mismatch,
+                  "this node speaks scaf node protocol " +
+                    std::to_string(version) + ", the peer " +
+                    std::to_string(peer_version));
+  if (caller.size() > max_path_length || task.size() > max_path_length ||
+      types.size() > max_args + 1 || args.size() > max_args)
+    return refuse(errc::invalid_argument,
+                  "a spawn request with an oversized name, type list or "
+                  "argument list");
+  if (grace.count() < 0 || grace > max_grace)
+    return refuse(errc::invalid_argument,
+                  "a grace period must lie between 0 and 24 h");
+  auto& entries = tasks.entries();
+  auto i = entries.find(task);
+  if (i == entries.end())
+    return refuse(errc::unknown_task,
+                  "this node offers no task '" + task + "'");
+  auto ours = type_names(sys, i->second.signature);
+  if (types != ours)
+    return refuse(errc::type_mismatch,
+                  "this node offers " + render_signature(task, ours) +
+                    ", the caller asked for " + render_signature(task, types));
+  // The arguments as they arrived, not as the caller described them.
+  auto arrived = args.size() + 1 == ours.size();
+  for (size_t k = 0; arrived && k < args.size(); ++k)
+    arrived = sys.types().portable_name(args.type(k)) == ours[k];
+  if (!arrived)
+    return refuse(errc::type_mismatch, "the arguments that arrived for " +
+                                         render_signature(task, ours) +
+                                         " are not of its types");
+  return &i->second;
+}
+
+} // namespace scaf::remote_protocol
