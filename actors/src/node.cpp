@@ -137,7 +137,7 @@ caf::behavior host(task_actor* self, std::shared_ptr<const host_job> job) {
       if (self->current_sender() !=
           caf::actor_cast<caf::strong_actor_ptr>(proxy))
         return;
-      caf::anon_send(st->nested, cancel_atom::value, std::move(reason));
+      caf::anon_send(st->nested, cancel_atom::value, rp::sanitize(reason));
     },
     [self, proxy](rp::done_atom) {
       // The proxy's receipt of the child's end.

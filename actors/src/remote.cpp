@@ -35,7 +35,7 @@ caf::error request_failed(const std::string& node, caf::timespan timeout,
                         render_ms(timeout));
   if (err == caf::sec::request_receiver_down)
     return make_error(errc::node_down, path, "node " + node + " is gone");
-  return err;
+  return rp::sanitize(err);
 }
 
 } // namespace
@@ -242,12 +242,12 @@ caf::behavior remote_child(task_actor* self,
         self->send(st->host, rp::cancel_atom::value,
                    std::exchange(st->pending_cancel, caf::error{}));
     },
-    [self, st, req](rp::done_atom, caf::error& err, caf::message& value) {
+    [self, st, req](rp::done_atom, caf::error& wire_err, caf::message& value) {
       if (st->done)
         return;
       st->done = true;
       self->send(st->host, rp::done_atom::value);
-      if (err) {
+      if (auto err = rp::sanitize(wire_err)) {
         if (is(err, errc::cancelled) && !self->is_cancelled())
           // Its node cancelled it (the node stopped), not its scope.
           err = lost(self, *req, "stopped, cancelling its children,");

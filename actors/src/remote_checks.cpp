@@ -3,6 +3,8 @@
 // (tests/fuzz) feeds this malformed requests.
 #include "remote_protocol.hpp"
 
+#include <caf/message_builder.hpp>
+
 #include "scaf/errc.hpp"
 
 namespace scaf::remote_protocol {
@@ -13,7 +15,37 @@ caf::error refuse(errc code, std::string detail) {
   return make_error(code, "node", std::move(detail));
 }
 
+caf::error sanitize(const caf::error& x, int depth) {
+  if (!x)
+    return x;
+  auto& ctx = x.context();
+  if (ctx.empty())
+    return caf::error{x.code(), x.category()};
+  caf::message_builder clean;
+  for (size_t i = 0; i < ctx.size(); ++i) {
+    if (ctx.match_element<std::string>(i))
+      clean.append(ctx.get_as<std::string>(i));
+    else if (ctx.match_element<caf::error>(i) && depth < 8)
+      clean.append(sanitize(ctx.get_as<caf::error>(i), depth + 1));
+    else if (ctx.match_element<int32_t>(i))
+      clean.append(ctx.get_as<int32_t>(i));
+    else if (ctx.match_element<uint32_t>(i))
+      clean.append(ctx.get_as<uint32_t>(i));
+    else if (ctx.match_element<int64_t>(i))
+      clean.append(ctx.get_as<int64_t>(i));
+    else if (ctx.match_element<uint64_t>(i))
+      clean.append(ctx.get_as<uint64_t>(i));
+    else
+      clean.append(std::string{"<a value scaf does not render>"});
+  }
+  return caf::error{x.code(), x.category(), clean.to_message()};
+}
+
 } // namespace
+
+caf::error sanitize(const caf::error& x) {
+  return sanitize(x, 0);
+}
 
 caf::expected<const remote_tasks::entry*> check_spawn_request(
   caf::actor_system& sys, const remote_tasks& tasks, uint32_t peer_version,

@@ -70,6 +70,13 @@ caf::expected<const remote_tasks::entry*> check_spawn_request(
   const std::string& task, const std::vector<std::string>& types,
   const std::string& caller, caf::timespan grace, const caf::message& args);
 
+/// An error that came over the wire, safe to keep and to render: its code
+/// and category, and of its context only strings, integers and (so
+/// cleaned, a few levels deep) errors; anything else becomes a note that it
+/// was dropped. (CAF renders some malformed values by crashing: a duration
+/// with an invalid unit, found by the fuzz target.)
+caf::error sanitize(const caf::error& x);
+
 /// The node's settings, as both sides compare them.
 struct link_settings {
   caf::timespan heartbeat{0};
