@@ -4,6 +4,7 @@
 // period, and killed if it overstays). docs/distributed.md walks through it.
 //
 //   worker_node [--port=N] [--bind=ADDR] [--exit-with-parent]
+//               [--tls.certificate=PEM --tls.key=PEM --tls.cafile=PEM]
 //               [CAF and scaf options]
 //
 // It prints `serving on 127.0.0.1:N` once it listens. With `--call=HOST:N`
@@ -39,10 +40,16 @@ struct config : caf::actor_system_config {
   std::string bind = "127.0.0.1";
   std::string call;
   bool exit_with_parent = false;
+  scaf::tls_options tls;
 
   config() {
     scaf::init(*this);
-    scaf::init_network(*this);
+    opt_group{custom_options_, "tls"}
+      .add(tls.certificate, "certificate", "this node's certificate (PEM)")
+      .add(tls.key, "key", "its private key (PEM)")
+      .add(tls.passphrase, "passphrase", "the key's passphrase")
+      .add(tls.cafile, "cafile",
+           "the CA the peers' certificates are signed by");
     opt_group{custom_options_, "global"}
       .add(port, "port", "the port to serve on (0: any free one)")
       .add(bind, "bind", "the address to listen on (default: 127.0.0.1)")
@@ -172,6 +179,11 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  // After parsing: TLS is on when a certificate was given.
+  scaf::network_options net;
+  if (!cfg.tls.certificate.empty())
+    net.tls = cfg.tls;
+  scaf::init_network(cfg, net);
   if (cfg.exit_with_parent)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
   caf::actor_system sys{cfg};

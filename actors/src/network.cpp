@@ -6,6 +6,7 @@
 #include <cxxabi.h>
 
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/settings.hpp>
 
 #include "remote_protocol.hpp"
@@ -14,8 +15,26 @@ namespace scaf {
 
 void init_network(caf::actor_system_config& cfg, network_options opts) {
   cfg.load<caf::io::middleman>();
-  cfg.set("middleman.heartbeat-interval", opts.heartbeat);
-  cfg.set("middleman.connection-timeout", opts.connection_timeout);
+  auto set_unless_given = [&cfg](const char* key, caf::timespan x) {
+    if (caf::get_if(&cfg.content, key) == nullptr)
+      cfg.set(key, x);
+  };
+  set_unless_given("middleman.heartbeat-interval", opts.heartbeat);
+  set_unless_given("middleman.connection-timeout", opts.connection_timeout);
+  if (opts.tls) {
+    // After the middleman: the OpenSSL module stands on it.
+    cfg.load<caf::openssl::manager>();
+    cfg.set("openssl.certificate", opts.tls->certificate);
+    cfg.set("openssl.key", opts.tls->key);
+    cfg.set("openssl.passphrase", opts.tls->passphrase);
+    cfg.set("openssl.cafile", opts.tls->cafile);
+  }
+}
+
+caf::io::middleman_actor
+remote_protocol::network_actor(caf::actor_system& sys) {
+  return sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
+                                   : sys.middleman().actor_handle();
 }
 
 namespace remote_protocol {

@@ -11,6 +11,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "scaf/atoms.hpp"
@@ -258,8 +259,8 @@ caf::error node::stop() {
       return {};
     state_->stopped = true;
   }
-  auto& mm = state_->sys->middleman();
-  mm.unpublish(state_->entry, state_->port);
+  caf::anon_send(rp::network_actor(*state_->sys), caf::unpublish_atom::value,
+                 state_->entry.address(), state_->port);
   state_->owner.cancel("the node stops");
   state_->owner.done().wait();
   caf::anon_send_exit(state_->entry, caf::exit_reason::user_shutdown);
@@ -288,7 +289,18 @@ caf::expected<node> serve(caf::actor_system& sys, remote_tasks tasks,
   st->owner = make_scope(sys, std::move(scope_opts));
   st->shared->scope = st->owner.ref();
   st->entry = sys.spawn(entry, st->shared);
-  auto port = sys.middleman().publish(st->entry, opts.port, opts.bind.c_str());
+  // Through the OpenSSL module's actor when TLS is on, else the
+  // middleman's: one request either way.
+  caf::expected<uint16_t> port{uint16_t{0}};
+  {
+    caf::scoped_actor self{sys};
+    self
+      ->request(rp::network_actor(sys), caf::infinite, caf::publish_atom::value,
+                opts.port, caf::actor_cast<caf::strong_actor_ptr>(st->entry),
+                sys.message_types(st->entry), opts.bind, false)
+      .receive([&](uint16_t actual) { port = actual; },
+               [&](caf::error& err) { port = std::move(err); });
+  }
   if (!port) {
     caf::anon_send_exit(st->entry, caf::exit_reason::user_shutdown);
     st->owner.cancel("the node could not publish");

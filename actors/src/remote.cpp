@@ -83,8 +83,8 @@ caf::expected<remote_node> connect(caf::actor_system& sys,
   do {
     failure = caf::error{};
     self
-      ->request(sys.middleman().actor_handle(), opts.timeout,
-                caf::connect_atom::value, host, port)
+      ->request(rp::network_actor(sys), opts.timeout, caf::connect_atom::value,
+                host, port)
       .receive(
         [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
             const std::set<std::string>&) {
@@ -93,6 +93,13 @@ caf::expected<remote_node> connect(caf::actor_system& sys,
         [&](caf::error& err) { failure = std::move(err); });
   } while (failure == caf::sec::connection_timeout &&
            std::chrono::steady_clock::now() < deadline);
+  if (failure == caf::sec::disconnect_during_handshake ||
+      (failure == caf::sec::cannot_connect_to_node &&
+       sys.has_openssl_manager()))
+    return make_error(errc::node_down, "",
+                      "cannot reach node " + name + ": " + sys.render(failure) +
+                        " (is TLS on at one node only, or are the "
+                        "certificates not signed by a CA both trust?)");
   if (failure)
     return make_error(errc::node_down, "",
                       "cannot reach node " + name + ": " + sys.render(failure));

@@ -24,6 +24,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
+#include <caf/io/middleman_actor.hpp>
 #include <caf/timespan.hpp>
 
 #include "scaf/remote.hpp"
@@ -76,6 +77,10 @@ caf::expected<const remote_tasks::entry*> check_spawn_request(
 /// was dropped. (CAF renders some malformed values by crashing: a duration
 /// with an invalid unit, found by the fuzz target.)
 caf::error sanitize(const caf::error& x);
+
+/// The actor that opens and accepts connections: CAF's OpenSSL module's
+/// when it is loaded (`network_options::tls`), else the middleman's.
+caf::io::middleman_actor network_actor(caf::actor_system& sys);
 
 /// The node's settings, as both sides compare them.
 struct link_settings {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds CAF 0.17's core and io libraries from Debian's own source package
+# Builds CAF 0.17's core, io and openssl libraries from Debian's own source package
 # with ThreadSanitizer into ~/.cache/scaf/caf-tsan (kept between runs and
-# clones). Debian's libcaf_core and libcaf_io are not instrumented, so TSan
+# clones). Debian's CAF libraries are not instrumented, so TSan
 # would report CAF's lock-free mailbox hand-off and the middleman's hand-offs
 # as races; suppressing those would hide real races in scaf. The tsan test
 # preset puts this build first on LD_LIBRARY_PATH (same library names as
@@ -11,11 +11,11 @@ source "$(dirname "$0")/common.sh"
 
 prefix="$scaf_tsan_prefix"
 stamp="$prefix/.built-from"
-# A build from before scaf used caf::io has no libcaf_io: build again.
-[ -f "$stamp" ] && [ -f "$prefix/lib/libcaf_io.so" ] && exit 0
+# A build from before scaf used caf::io and TLS lacks those libraries.
+[ -f "$stamp" ] && [ -f "$prefix/lib/libcaf_openssl.so" ] && exit 0
 rm -rf "$prefix"
 
-scaf_install dpkg-dev cmake g++ ninja-build
+scaf_install dpkg-dev cmake g++ ninja-build libssl-dev
 if ! apt-cache showsrc actor-framework 2>/dev/null | grep -q "^Package:"; then
   scaf_add_deb_src libcaf-dev
 fi
@@ -44,7 +44,7 @@ cmake -S "$src" -B "$work/build" -G Ninja \
   -DCMAKE_BUILD_TYPE=None \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -g" \
   -DCMAKE_INSTALL_PREFIX="$prefix" \
-  -DCAF_NO_EXAMPLES=ON -DCAF_NO_UNIT_TESTS=ON -DCAF_NO_OPENSSL=ON \
+  -DCAF_NO_EXAMPLES=ON -DCAF_NO_UNIT_TESTS=ON \
   -DCAF_NO_TOOLS=ON -DCAF_NO_PYTHON=ON -DCAF_NO_OPENCL=ON \
   >/dev/null
 cmake --build "$work/build" >/dev/null

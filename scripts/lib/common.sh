@@ -12,7 +12,7 @@ scaf_packages=(
   g++ cmake ninja-build
   libcaf-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
-  doxygen
+  doxygen openssl
 )
 
 scaf_missing_packages() {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <thread>
@@ -396,6 +397,65 @@ TEST_F(RemoteTest, PeerWithOtherHeartbeatSettingsIsRefusedAtConnect) {
   EXPECT_TRUE(is(n.error(), errc::protocol_mismatch)) << render(n.error());
   EXPECT_NE(render(n.error()).find("heartbeat 50 ms"), std::string::npos)
     << render(n.error());
+}
+
+/// A CA and one node certificate signed by it, made with the openssl tool in
+/// a fresh folder; empty if that failed.
+std::string make_certificates() {
+  char tmpl[] = "/tmp/scaf-tls-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr)
+    return {};
+  std::string dir = tmpl;
+  auto cmd = "(cd " + dir +
+             " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key"
+             " -out ca.pem -days 2 -subj /CN=scaf-test-ca"
+             " && openssl req -newkey rsa:2048 -nodes -keyout node.key"
+             " -out node.csr -subj /CN=127.0.0.1"
+             " && openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key"
+             " -CAcreateserial -out node.pem -days 2";
+  cmd += ") >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0 ? dir : std::string{};
+}
+
+TEST_F(RemoteTest, TlsNodesTalkAndAPlainPeerIsRefused) {
+  auto dir = make_certificates();
+  ASSERT_FALSE(dir.empty()) << "the openssl tool could not make certificates";
+  auto tls = tls_options{.certificate = dir + "/node.pem",
+                         .key = dir + "/node.key",
+                         .passphrase = "",
+                         .cafile = dir + "/ca.pem"};
+  worker w{{"--tls.certificate=" + tls.certificate, "--tls.key=" + tls.key,
+            "--tls.cafile=" + tls.cafile}};
+  ASSERT_NE(w.port, 0);
+  {
+    // A TLS node in this process spawns there.
+    struct tls_config : caf::actor_system_config {
+      explicit tls_config(const tls_options& x) {
+        //! [tls]
+        scaf::init(*this);
+        scaf::init_network(*this, {.tls = x});
+        //! [tls]
+        set("logger.console", caf::atom("none"));
+      }
+    };
+    tls_config tcfg{tls};
+    caf::actor_system tsys{tcfg};
+    auto n = scaf::connect(tsys, "127.0.0.1", w.port);
+    ASSERT_TRUE(n) << render(n.error());
+    handle<int32_t> sum;
+    auto result = run(tsys, [&](scope& s) {
+      sum = spawn_remote<int32_t>(s, *n, {}, "add", int32_t{20}, int32_t{22});
+    });
+    ASSERT_TRUE(result) << render(result.error());
+    EXPECT_EQ(sum.get(), 42);
+  }
+  // A plain node cannot, and is told why it might be.
+  auto plain = scaf::connect(sys, "127.0.0.1", w.port);
+  ASSERT_FALSE(plain);
+  EXPECT_TRUE(is(plain.error(), errc::node_down)) << render(plain.error());
+  EXPECT_NE(render(plain.error()).find("TLS"), std::string::npos)
+    << render(plain.error());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(RemoteTest, NothingListensThere) {
