@@ -24,10 +24,14 @@ void init_network(caf::actor_system_config& cfg, network_options opts) {
   if (opts.tls) {
     // After the middleman: the OpenSSL module stands on it.
     cfg.load<caf::openssl::manager>();
-    cfg.set("openssl.certificate", opts.tls->certificate);
-    cfg.set("openssl.key", opts.tls->key);
-    cfg.set("openssl.passphrase", opts.tls->passphrase);
-    cfg.set("openssl.cafile", opts.tls->cafile);
+    auto set_path = [&cfg](const char* key, const std::string& x) {
+      if (caf::get_if(&cfg.content, key) == nullptr)
+        cfg.set(key, x);
+    };
+    set_path("openssl.certificate", opts.tls->certificate);
+    set_path("openssl.key", opts.tls->key);
+    set_path("openssl.passphrase", opts.tls->passphrase);
+    set_path("openssl.cafile", opts.tls->cafile);
   }
 }
 

@@ -126,7 +126,10 @@ caf::behavior host(task_actor* self, std::shared_ptr<const host_job> job) {
         else
           value = *st->value;
       }
-      self->send(proxy, rp::done_atom::value, std::move(err), std::move(value));
+      // Cleaned: a context of a type the caller does not know would be
+      // dropped on the way, and the proxy would wait for nothing.
+      self->send(proxy, rp::done_atom::value, rp::sanitize(err),
+                 std::move(value));
       if (st->proxy_gone)
         self->quit();
       else
@@ -198,7 +201,13 @@ caf::behavior entry(caf::event_based_actor* self,
       job->grace = grace;
       logger().info("{}: hosting {} for {}", shared->name, task, job->caller);
       ++shared->hosted;
-      auto hosted = shared->scope.spawn(spawn_options{}, host,
+      // The host outlasts its child's grace period: when the node stops, the
+      // child gets all of it before the host is forced.
+      spawn_options host_opts;
+      host_opts.grace = job->grace >= rp::max_grace
+                          ? caf::timespan::max()
+                          : job->grace + std::chrono::seconds{1};
+      auto hosted = shared->scope.spawn(host_opts, host,
                                         std::shared_ptr<const host_job>{job});
       hosted.then(self, [shared, proxy](const caf::expected<void>& x) {
         --shared->hosted;
@@ -261,6 +270,8 @@ caf::error node::stop() {
   }
   caf::anon_send(rp::network_actor(*state_->sys), caf::unpublish_atom::value,
                  state_->entry.address(), state_->port);
+  // No new children, then a cancel for the ones there are.
+  state_->owner.close();
   state_->owner.cancel("the node stops");
   state_->owner.done().wait();
   caf::anon_send_exit(state_->entry, caf::exit_reason::user_shutdown);
@@ -286,6 +297,8 @@ caf::expected<node> serve(caf::actor_system& sys, remote_tasks tasks,
   st->shared->name = opts.name;
   scope_options scope_opts;
   scope_opts.name = opts.name;
+  // One caller's failing child is no reason to stop another's.
+  scope_opts.policy = failure_policy::isolate;
   st->owner = make_scope(sys, std::move(scope_opts));
   st->shared->scope = st->owner.ref();
   st->entry = sys.spawn(entry, st->shared);

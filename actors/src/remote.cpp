@@ -197,6 +197,19 @@ caf::error lost(task_actor* self, const remote_request& req,
                       req.signature.name);
 }
 
+/// Ends the proxy with `err`, which its handle gets too.
+void end_with(task_actor* self, const remote_request& req, caf::error err) {
+  req.deliver(err);
+  self->quit(std::move(err));
+}
+
+/// Whether the current message came from the child's node (its host, or
+/// its entry actor): the proxy takes a child's end from nowhere else.
+bool from_node(task_actor* self, const remote_request& req) {
+  auto& sender = self->current_sender();
+  return sender && sender->node() == req.node.get()->entry.node();
+}
+
 } // namespace
 
 caf::behavior remote_child(task_actor* self,
@@ -213,20 +226,23 @@ caf::behavior remote_child(task_actor* self,
       return;
     st->done = true;
     if (msg.reason == caf::exit_reason::remote_link_unreachable)
-      self->quit(lost(self, *req,
-                      "was lost (its connection closed or went "
-                      "silent past the connection timeout)"));
+      end_with(self, *req,
+               lost(self, *req,
+                    "was lost (its connection closed or went silent past "
+                    "the connection timeout)"));
     else if (msg.source == entry.address())
-      self->quit(lost(self, *req, "stopped serving"));
+      end_with(self, *req, lost(self, *req, "stopped serving"));
     else
-      self->quit(lost(self, *req, "ended the child without a report"));
+      end_with(self, *req,
+               lost(self, *req, "ended the child without a report"));
   });
   self->on_cancel([self, st](const caf::error& why) {
     // The child ends on its node; its done comes back here.
+    // Cleaned: a cause of a type the node does not know would be dropped.
     if (st->host)
-      self->send(st->host, rp::cancel_atom::value, why);
+      self->send(st->host, rp::cancel_atom::value, rp::sanitize(why));
     else
-      st->pending_cancel = why;
+      st->pending_cancel = rp::sanitize(why);
   });
   auto types = rp::type_names(self->system(), req->signature);
   self
@@ -239,10 +255,13 @@ caf::behavior remote_child(task_actor* self,
               return;
             st->done = true;
             auto& n = *req->node.get();
-            self->quit(request_failed(n.name, n.timeout, err, self->path()));
+            end_with(self, *req,
+                     request_failed(n.name, n.timeout, err, self->path()));
           });
   return {
-    [self, st](rp::child_atom, caf::actor& host) {
+    [self, st, req](rp::child_atom, caf::actor& host) {
+      if (st->host || !from_node(self, *req))
+        return;
       st->host = std::move(host);
       self->monitor(st->host);
       if (st->pending_cancel)
@@ -250,16 +269,18 @@ caf::behavior remote_child(task_actor* self,
                    std::exchange(st->pending_cancel, caf::error{}));
     },
     [self, st, req](rp::done_atom, caf::error& wire_err, caf::message& value) {
-      if (st->done)
+      if (st->done || !from_node(self, *req))
         return;
       st->done = true;
-      self->send(st->host, rp::done_atom::value);
+      if (st->host)
+        self->send(st->host, rp::done_atom::value);
       if (auto err = rp::sanitize(wire_err)) {
-        if (is(err, errc::cancelled) && !self->is_cancelled())
-          // Its node cancelled it (the node stopped), not its scope.
+        if ((is(err, errc::cancelled) && !self->is_cancelled()) ||
+            is(err, errc::scope_closed))
+          // Its node cancelled it or refused it (the node stopped), not its
+          // scope.
           err = lost(self, *req, "stopped, cancelling its children,");
-        req->deliver(err);
-        self->quit(std::move(err));
+        end_with(self, *req, std::move(err));
         return;
       }
       if (req->deliver(std::move(value)))

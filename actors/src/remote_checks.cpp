@@ -61,9 +61,10 @@ caf::expected<const remote_tasks::entry*> check_spawn_request(
     return refuse(errc::invalid_argument,
                   "a spawn request with an oversized name, type list or "
                   "argument list");
-  if (grace.count() < 0 || grace > max_grace)
+  if (grace.count() < 0 || (grace > max_grace && grace != caf::timespan::max()))
     return refuse(errc::invalid_argument,
-                  "a grace period must lie between 0 and 24 h");
+                  "a grace period must lie between 0 and 24 h, or be "
+                  "unbounded");
   auto& entries = tasks.entries();
   auto i = entries.find(task);
   if (i == entries.end())

@@ -327,8 +327,9 @@ TEST_F(RemoteTest, FrozenNodeIsDetectedThroughTheConnectionTimeout) {
   ASSERT_NE(w.port, 0);
   auto n = connect_to(w);
   auto owner = make_scope(sys, {.name = "svc"});
+  handle<int32_t> slept;
   owner.ref().call([&](scope& s) {
-    spawn_remote<int32_t>(s, n, {}, "sleep", int32_t{600000});
+    slept = spawn_remote<int32_t>(s, n, {}, "sleep", int32_t{600000});
   });
   ASSERT_TRUE(hosts(n, 1));
   auto frozen_at = std::chrono::steady_clock::now();
@@ -341,6 +342,10 @@ TEST_F(RemoteTest, FrozenNodeIsDetectedThroughTheConnectionTimeout) {
   ASSERT_TRUE(*report);
   auto failure = (*report)->failure;
   EXPECT_TRUE(is(failure, errc::node_down)) << render(failure);
+  // The child's handle says so too.
+  auto lost = slept.wait();
+  ASSERT_FALSE(lost);
+  EXPECT_TRUE(is(lost.error(), errc::node_down)) << render(lost.error());
   std::printf(
     "frozen node detected after %lld ms\n",
     static_cast<long long>(

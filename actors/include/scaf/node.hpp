@@ -32,9 +32,13 @@ struct node_options {
 /// the node's scope, with the grace period its caller gave, and follows the
 /// node protocol there. Its caller's node is watched: if the caller's scope
 /// stops waiting for it (the caller's process died or its connection went
-/// silent), the child is cancelled and, past its grace period, killed. A
-/// peer can only spawn registered tasks and only cancel the children it
-/// spawned. Move-only; destroying a running node stops it.
+/// silent), the child is cancelled and, past its grace period, killed (a
+/// function task cannot be killed: it runs until it sees its stop token).
+/// Failures are isolated: one caller's failing child stops nobody else's.
+/// Through scaf's messages a peer can only spawn registered tasks and only
+/// cancel the children it spawned (see docs/distributed.md for what CAF
+/// itself lets a connected peer do). Move-only; destroying a running node
+/// stops it (from a plain thread: see `stop`).
 class node {
 public:
   /// A node that does not serve.
