@@ -463,6 +463,26 @@ TEST_F(RemoteTest, TlsNodesTalkAndAPlainPeerIsRefused) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(RemoteTest, BlockingCallsRefuseSchedulerThreads) {
+  // connect and serve wait for the network: from an actor's thread they
+  // refuse instead of stalling it.
+  caf::expected<remote_node> connected{remote_node{}};
+  caf::expected<node> served{node{}};
+  auto result = run(sys, [&](scope& s) {
+    s.spawn_fn([&] {
+      connected = scaf::connect(sys, "127.0.0.1", 1);
+      served = scaf::serve(sys, remote_tasks{});
+    });
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  ASSERT_FALSE(connected);
+  EXPECT_TRUE(is(connected.error(), errc::would_deadlock))
+    << render(connected.error());
+  ASSERT_FALSE(served);
+  EXPECT_TRUE(is(served.error(), errc::would_deadlock))
+    << render(served.error());
+}
+
 TEST_F(RemoteTest, NothingListensThere) {
   auto n = scaf::connect(sys, "127.0.0.1", 1);
   ASSERT_FALSE(n);
