@@ -134,8 +134,10 @@ caf::behavior remote_child(task_actor* self,
 
 /// Spawns the task `task(xs...)` registered on `node` as a child of `s`. The
 /// child is a child like any other: it counts toward `s`'s completion, a
-/// cancel of `s` (or of the child) reaches it across the wire with its
-/// reason, it gets its grace period there and is then killed there, its
+/// cancel of `s` (or of the child, by `scope::cancel_child` on its local
+/// stand-in; the returned handle cannot cancel it) reaches it across the
+/// wire with its reason, it gets its grace period there and is then killed
+/// there (a function task is told to stop, not killed), its
 /// failure is a failure of `s` (the first one wins, local or remote), and
 /// its value comes back through the returned handle. Its name defaults to
 /// `task@node#N` (e.g. `hash@127.0.0.1:4242#7`, N counting this process's
