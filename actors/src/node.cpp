@@ -162,11 +162,8 @@ caf::behavior entry(caf::event_based_actor* self,
       -> caf::result<uint32_t, caf::timespan, caf::timespan,
                      std::vector<std::string>> {
       auto ours = rp::settings_of(self->system());
-      if (version != rp::version)
-        return make_error(errc::protocol_mismatch, "node",
-                          "this node speaks scaf node protocol " +
-                            std::to_string(rp::version) + ", the peer " +
-                            std::to_string(version));
+      if (auto err = rp::check_version(version))
+        return err;
       if (heartbeat != ours.heartbeat || timeout != ours.timeout)
         return make_error(errc::protocol_mismatch, "node",
                           "this node has " + rp::render(ours) + ", the peer " +

@@ -47,15 +47,21 @@ caf::error sanitize(const caf::error& x) {
   return sanitize(x, 0);
 }
 
+caf::error check_version(uint32_t peer_version) {
+  if (peer_version == version)
+    return {};
+  return refuse(errc::protocol_mismatch,
+                "this node speaks scaf node protocol " +
+                  std::to_string(version) + ", the peer " +
+                  std::to_string(peer_version));
+}
+
 caf::expected<const remote_tasks::entry*> check_spawn_request(
   caf::actor_system& sys, const remote_tasks& tasks, uint32_t peer_version,
   const std::string& task, const std::vector<std::string>& types,
   const std::string& caller, caf::timespan grace, const caf::message& args) {
-  if (peer_version != version)
-    return refuse(errc::protocol_mismatch,
-                  "this node speaks scaf node protocol " +
-                    std::to_string(version) + ", the peer " +
-                    std::to_string(peer_version));
+  if (auto err = check_version(peer_version))
+    return err;
   if (caller.size() > max_path_length || task.size() > max_path_length ||
       types.size() > max_args + 1 || args.size() > max_args)
     return refuse(errc::invalid_argument,

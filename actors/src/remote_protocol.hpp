@@ -62,6 +62,9 @@ bool all_registered(const std::vector<std::string>& names);
 std::string render_signature(const std::string& name,
                              const std::vector<std::string>& types);
 
+/// `errc::protocol_mismatch` unless a peer's protocol version is this one.
+caf::error check_version(uint32_t peer_version);
+
 /// Checks a spawn request as it arrived at a node: the protocol version,
 /// the sizes, the grace period, the task, the types the caller asked for
 /// and the types of the arguments that came. Returns the task to run, or
