@@ -8,6 +8,7 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/errc.hpp"
+#include "scaf/supervisor_atoms.hpp"
 
 namespace scaf::supervision {
 

@@ -11,6 +11,7 @@
 #include "scaf/atoms.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/promise.hpp"
+#include "scaf/supervisor_atoms.hpp"
 
 #include "supervisor_impl.hpp"
 

@@ -85,10 +85,10 @@ void spawning_children(caf::actor_system& sys) {
 }
 
 void function_tasks(caf::actor_system& sys) {
-  scaf::handle<int> answer, seven, stopped;
+  scaf::handle<int> answer, seven, stopped, summed;
   auto r = scaf::run(sys, [&](scaf::scope& s) {
     //! [function-tasks]
-    auto h = s.spawn_fn([] { return 6 * 7; }); // once, on CAF's scheduler
+    auto h = s.spawn_fn([] { return 6 * 7; });           // once, on scaf's pool
     auto c = s.spawn_cancellable(-1, [] { return 7; });  // -1 once cancelled
     auto b = s.spawn_blocking([](std::stop_token stop) { // a thread of its own
       while (!stop.stop_requested())
@@ -96,10 +96,19 @@ void function_tasks(caf::actor_system& sys) {
       return 1;
     });
     b.cancel(); // this one task: the scope goes on
+    // A scope of its own, under the task ("root/sum/parts"), waited for.
+    auto sum = s.spawn_fn({.name = "sum"}, [](scaf::task_context& ctx) {
+      auto parts = ctx.run({.name = "parts"}, [](scaf::scope& in) {
+        return scaf::collect(std::vector{in.spawn_fn([] { return 1; }),
+                                         in.spawn_fn([] { return 2; })});
+      });
+      return parts ? (*parts)[0] + (*parts)[1] : -1;
+    });
     //! [function-tasks]
     answer = h;
     seven = c;
     stopped = b;
+    summed = sum;
   });
   expect(static_cast<bool>(r), "the function tasks' scope succeeded");
   auto x = answer.wait();
@@ -109,6 +118,8 @@ void function_tasks(caf::actor_system& sys) {
   // Asked to stop, the blocking task returned: its handle has that value.
   auto z = stopped.wait();
   expect(z && *z == 1, "a stopped blocking task returns what it returns");
+  auto w = summed.wait();
+  expect(w && *w == 3, "a function task runs a scope of its own");
 }
 
 void supervisors(caf::actor_system& sys) {
@@ -157,7 +168,7 @@ void tree_dump(caf::actor_system& sys) {
     }
   }
   std::fclose(out);
-  expect(text.find("svc  scope  running") != std::string::npos,
+  expect(text.find("svc  scope  open") != std::string::npos,
          "SIGUSR1 prints the live tree");
 }
 

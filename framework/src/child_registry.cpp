@@ -2,10 +2,10 @@
 
 namespace scaf::detail {
 
-child_record& child_registry::add(caf::actor_id id, child_kind kind) {
+child_record& child_registry::add(caf::actor_id id, const child_kind& kind) {
   auto& x = records_[id];
   x.id = id;
-  x.kind = kind;
+  x.kind = &kind;
   link_back(x);
   return x;
 }

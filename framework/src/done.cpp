@@ -1,51 +1,51 @@
 // The one done path of a scope: down messages of actor children and the
-// done messages of jobs both end in `scope_state::child_done`.
+// done messages of jobs both end in `scope_impl::child_done`.
 #include <chrono>
 #include <string>
 #include <utility>
 
-#include <caf/exit_reason.hpp>
-
 #include "log.hpp"
-#include "scope_state.hpp"
+#include "scope_impl.hpp"
 #include "trace.hpp"
 
 namespace scaf::detail {
 
-namespace {
-
-bool is_kill(const caf::error& reason) {
-  return reason == caf::make_error(caf::exit_reason::kill);
-}
-
-} // namespace
-
-void scope_state::on_down(caf::down_msg& msg) {
+void scope_impl::on_down(caf::down_msg& msg) {
   if (auto c = children_.find(msg.source.id()))
-    child_done(*c, std::move(msg.reason));
+    child_ended(*c, std::move(msg.reason));
 }
 
-node_status scope_state::classify(const child_record& c,
-                                  caf::error& reason) const {
-  if (!reason)
-    return c.straggler ? node_status::straggler : node_status::done;
-  if (is_kill(reason)) {
-    if (c.forced) {
-      reason = make_error(errc::killed, child_path(c).str(), c.forced_why);
-      return node_status::killed;
-    }
-    reason = make_error(errc::killed, child_path(c).str(),
-                        "killed by another actor (caf::exit_reason::kill)");
-    return node_status::failed;
+void scope_impl::child_ended(child_record& c, caf::error reason) {
+  // An owner that does not relay (a function or blocking task) is done only
+  // after the scopes it opened: they are cancelled now, and it ends with
+  // the last of them.
+  if (c.nested > 0 && !c.kind->relays_to_owned()) {
+    c.ext().pending_end = std::move(reason);
+    auto why = make_cancel_error(child_path(c).str(), "its task returned");
+    for (auto id : c.ext().owned)
+      if (auto x = children_.find(id))
+        cancel_one(*x, why, true);
+    return;
   }
-  if (is(reason, errc::cancelled))
-    return c.straggler ? node_status::straggler : node_status::cancelled;
-  if (is(reason, errc::timeout))
-    return node_status::timed_out;
-  return node_status::failed;
+  child_done(c, std::move(reason));
 }
 
-void scope_state::child_done(child_record& rec, caf::error reason) {
+void scope_impl::owned_scope_done(child_record& owner, caf::actor_id scope) {
+  std::erase(owner.ext().owned, scope);
+  if (--owner.nested > 0)
+    return;
+  if (owner.kill_pending) {
+    kill(owner);
+    return;
+  }
+  if (owner.extra && owner.extra->pending_end) {
+    auto reason = std::move(*owner.extra->pending_end);
+    owner.extra->pending_end.reset();
+    child_done(owner, std::move(reason));
+  }
+}
+
+void scope_impl::child_done(child_record& rec, caf::error reason) {
   if (sweep_cursor_ == &rec)
     sweep_cursor_ = rec.next;
   auto node = children_.take(rec);
@@ -57,23 +57,13 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
   // No longer counted before its handle can resolve.
   count(c, false);
   if (c.named)
-    names_.erase(c.name);
-  // Forced, yet it ended on its own: it overstayed its grace period all the
-  // same, busy in a call that the kill waited for (a task), or started only
-  // after it was forced (a job).
-  // (Aborted, a task that ended on its cancel, sent with the kill, quit
-  // before the kill took effect: it overstayed nothing.)
-  auto ended_on_cancel = c.aborted && is(reason, errc::cancelled);
-  if (c.forced && !c.straggler &&
-      ((c.kind == child_kind::task && !is_kill(reason) && !ended_on_cancel) ||
-       (c.kind == child_kind::job && c.job->started())))
-    mark_straggler(c);
-  if (c.straggler && (!reason || is(reason, errc::cancelled)))
+    hooks().names.erase(c.name);
+  if (c.straggler() && (!reason || is(reason, errc::cancelled)))
     detail::log().warn("{}: straggler finished {} ms after its grace period",
-                       log_path(c), to_ms(now() - c.forced_at));
-  auto status = classify(c, reason);
+                       log_path(c), to_ms(now() - c.since));
+  auto status = c.kind->ended(*this, c, reason);
   if (trace::on())
-    trace::span(child_path(c).str(), kind_name(c), c.spawned_at, now(),
+    trace::span(child_path(c).str(), c.kind_name(), c.spawned_at, now(),
                 to_string(status), reason ? render(reason) : std::string{});
   if (status == node_status::killed)
     outcome_.killed(child_path(c).str());
@@ -89,16 +79,15 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
       x.children = std::move(sub->children);
     return x;
   };
-  if (c.kind == child_kind::adopted) {
-    // A scope opened by a child task: its result belongs to that task. A
-    // forced owner is killed once its last nested scope is done, so that the
-    // owner's done still follows theirs.
+  if (c.owner != 0) {
+    // A scope opened by a child task: its result belongs to that task. An
+    // owner that waits for it (forced, or ended) ends once its last scope
+    // is done, so that the owner's done still follows theirs.
     detail::log().debug("{}: done ({})", log_path(c), rendered{reason});
     auto failed =
       status == node_status::failed || status == node_status::timed_out;
     if (auto owner = children_.find(c.owner)) {
       auto& ext = owner->ext();
-      std::erase(ext.owned, c.id);
       if (options_.record_outcomes) {
         if (!ext.report)
           ext.report = std::make_shared<nested_report>();
@@ -106,11 +95,10 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
         x.name = c.name.substr(owner->name.size() + 1);
         ext.report->children.push_back(std::move(x));
       }
-      // The owner handles it, unless it dies first (task_died_event).
-      if (failed && !c.orphaned)
+      // A behavior task handles it, unless it dies first (task_died_event).
+      if (failed && !c.orphaned && owner->kind->relays_to_owned())
         ext.unhandled.push_back({c.id, child_path(c).str(), reason});
-      if (--owner->nested == 0 && owner->kill_pending)
-        kill(*owner);
+      owned_scope_done(*owner, c.id);
     } else if (options_.record_outcomes) {
       // Its owner is done already: the outcome stands at this scope's level,
       // named by its path below this scope ("owner/scope").
@@ -132,20 +120,15 @@ void scope_state::child_done(child_record& rec, caf::error reason) {
   }
   if (c.extra && c.extra->on_end)
     guarded([&] { c.extra->on_end(reason, child_path(c), self_->address()); });
-  if (c.result) {
-    // Killed by this scope is cancelled, as far as its handle is concerned.
-    auto ended = status == node_status::killed
-                   ? make_cancel_error(child_path(c).str(), render(reason))
-                   : reason;
-    guarded([&] { c.result->publish(ended, self_->address()); });
-  }
+  if (c.result)
+    guarded([&] { c.result->publish(reason, self_->address()); });
   start_queued();
   notify_no_tasks();
   check_progress();
 }
 
-void scope_state::settle(const child_record& c, node_status status,
-                         const caf::error& reason) {
+void scope_impl::settle(const child_record& c, node_status status,
+                        const caf::error& reason) {
   if (hooks_ && hooks_->on_child_done) {
     guarded([&] {
       hooks_->on_child_done(child_exit{c.id, c.name, status, reason});
@@ -167,14 +150,14 @@ void scope_state::settle(const child_record& c, node_status status,
     return;
   case node_status::cancelled:
   case node_status::killed:
-    // Cancellation is not failure; a kill by this scope is in the report.
+    // Stopping is not failing; a kill by this scope is in the report.
     detail::log().debug("{}: {}", log_path(c), to_string(status));
     return;
   }
 }
 
-void scope_state::take_failure(const std::string& origin,
-                               const caf::error& reason) {
+void scope_impl::take_failure(const std::string& origin,
+                              const caf::error& reason) {
   auto taken = outcome_.failed(reason);
   switch (taken.fate) {
   case failure_fate::first:
@@ -199,7 +182,7 @@ void scope_state::take_failure(const std::string& origin,
 
 // -- what done signals bring up -----------------------------------------------
 
-void scope_state::on_event(task_died_event& x) {
+void scope_impl::on_event(task_died_event& x) {
   auto owner = children_.find(x.owner);
   if (owner != nullptr)
     for (auto& failure : x.held)
@@ -224,7 +207,7 @@ void scope_state::on_event(task_died_event& x) {
   }
 }
 
-void scope_state::on_event(report_event& x) {
+void scope_impl::on_event(report_event& x) {
   auto id = self_->current_sender()->id();
   auto c = children_.find(id);
   // An adopted scope whose adopt_event is still on its way reports early.

@@ -63,7 +63,8 @@ caf::error check_settings(const caf::actor_system& sys) {
     if (auto what = detail::configure_log_sink(*where); !what.empty())
       return invalid(std::move(what));
   }
-  for (auto key : {"scaf.grace-period", "scaf.watchdog-interval"}) {
+  for (auto key :
+       {"scaf.grace-period", "scaf.watchdog-interval", "scaf.busy-warning"}) {
     auto x = caf::get_if(&cfg.content, key);
     if (x == nullptr)
       continue;
@@ -74,6 +75,13 @@ caf::error check_settings(const caf::actor_system& sys) {
     if (value->count() < 0)
       return invalid(std::string{key} + " cannot be negative, got " +
                      render_duration(*value));
+  }
+  if (auto x = caf::get_if(&cfg.content, "scaf.function-threads")) {
+    auto value = caf::get_if<size_t>(x);
+    if (!value || *value == 0)
+      return invalid("scaf.function-threads must be a number of at least 1, "
+                     "got " +
+                     caf::to_string(*x));
   }
   if (auto x = caf::get_if(&cfg.content, "scaf.trace-file")) {
     auto where = caf::get_if<std::string>(x);
@@ -192,7 +200,15 @@ void init(caf::actor_system_config& cfg) {
                       "(default: stderr)")
     .add<std::string>("trace-file",
                       "writes the lifecycle of every node to this file as "
-                      "Chrome trace-event JSON (default: none)");
+                      "Chrome trace-event JSON (default: none)")
+    .add<size_t>("function-threads",
+                 "how many function tasks run at once on scaf's function "
+                 "pool, off CAF's scheduler (default: the number of cores, "
+                 "at least 4)")
+    .add<caf::timespan>("busy-warning",
+                        "names (at warn) a task that holds a scheduler "
+                        "thread longer than this in one go (default: 100ms; "
+                        "0s: never)");
   // CAF's default max-throughput is unlimited: an actor that keeps sending to
   // itself (task_base::yield) would never give its worker back, and shutdown
   // would never complete. A bound keeps the scheduler fair.

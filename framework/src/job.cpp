@@ -4,13 +4,13 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/message_id.hpp>
 
-#include "scaf/detail/scope_event.hpp"
+#include "events.hpp"
 
 namespace scaf::detail {
 
 job::job(job_context ctx)
   : scope_(std::move(ctx.scope)), cancel_(std::move(ctx.cancel)),
-    path_(std::move(ctx.path)), key_(ctx.key),
+    path_(std::move(ctx.path)), key_(ctx.key), stop_(std::move(ctx.stop)),
     spawned_cancelled_(ctx.spawned_cancelled) {
   // nop
 }

@@ -1,301 +1,213 @@
-// The public calls of scaf::scope that are not about spawning: cancel,
-// abort, close, join, fail, deadlines, limits, supervising children one by
-// one, readiness and properties. Each forwards to the scope's state.
-#include "scaf/scope.hpp"
+// The scope's lifecycle at work: the table of states and inputs is
+// `scaf::next` (scaf/scope_state.hpp); here each edge it takes is carried
+// out, and the scope's progress (main work done, idle) is fed back into it.
+#include "scaf/scope_state.hpp"
 
 #include <string>
 #include <utility>
 
-#include <caf/scheduled_actor.hpp>
-
-#include "scaf/atoms.hpp"
-#include "scaf/detail/continuation.hpp"
-#include "scaf/scope_owner.hpp"
-#include "scaf/scope_ref.hpp"
-
-#include "scope_state.hpp"
+#include "scope_impl.hpp"
+#include "trace.hpp"
 
 namespace scaf {
 
-using detail::state_of;
+const char* to_string(scope_state x) {
+  switch (x) {
+  case scope_state::open:
+    return "open";
+  case scope_state::joined:
+    return "joined";
+  case scope_state::closed:
+    return "closed";
+  case scope_state::cancelling:
+    return "cancelling";
+  case scope_state::draining:
+    return "draining";
+  case scope_state::aborting:
+    return "aborting";
+  case scope_state::finished:
+    return "finished";
+  }
+  return "<unknown scaf::scope_state>";
+}
+
+const char* to_string(scope_input x) {
+  switch (x) {
+  case scope_input::join:
+    return "join";
+  case scope_input::close:
+    return "close";
+  case scope_input::cancel:
+    return "cancel";
+  case scope_input::abort:
+    return "abort";
+  case scope_input::main_done:
+    return "main_done";
+  case scope_input::idle:
+    return "idle";
+  }
+  return "<unknown scaf::scope_input>";
+}
+
+} // namespace scaf
+
+namespace scaf::detail {
 
 namespace {
 
-/// The record of `child` if it is a live child that the scope supervises
-/// itself (not a scope opened by one of its tasks), else null.
-detail::child_record* supervised_child(detail::scope_state& st,
-                                       const caf::actor& child) {
-  auto c = child ? st.children_.find(child.id()) : nullptr;
-  return c != nullptr && c->kind != detail::child_kind::adopted ? c : nullptr;
+bool closes(scope_state x) noexcept {
+  return x == scope_state::closed || x == scope_state::draining;
 }
 
 } // namespace
 
-void scope::cancel(std::string why) {
-  auto& st = state_of(*this);
-  st.cancel_scope(make_cancel_error(st.path_.str(), std::move(why)), true);
-}
-
-void scope::cancel(caf::error cause) {
-  auto& st = state_of(*this);
-  if (!cause) {
-    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
-                            "cancel needs a reason, got an empty caf::error"));
-    st.cancel_scope(
-      make_cancel_error(st.path_.str(), "cancelled with an empty caf::error"),
-      true);
+void scope_impl::transition(scope_input input) {
+  // Whoever joins, closes or aborts the scope lets its owner's hold go.
+  if (input == scope_input::join || input == scope_input::close ||
+      input == scope_input::abort)
+    holds_ &= static_cast<uint8_t>(~hold_owner);
+  auto from = state_;
+  auto to = next(from, input);
+  if (to == from)
     return;
-  }
-  st.cancel_scope(st.cancel_reason_for(std::move(cause)), true);
-}
-
-void scope::abort() {
-  state_of(*this).abort_all();
-}
-
-void scope::close() {
-  auto& st = state_of(*this);
-  if (!st.closed_) {
-    st.closed_ = true;
-    if (st.shared_)
-      st.shared_->set_closed();
-    // Its child scopes close with it (scopes of its tasks belong to them).
-    for (auto c = st.children_.first(); c != nullptr; c = c->next)
-      if (c->kind == detail::child_kind::scope)
-        self_->send(c->handle, close_atom::value);
-  }
-  st.joined_ = true;
-  st.check_progress();
-}
-
-void scope::join() {
-  auto& st = state_of(*this);
-  st.joined_ = true;
-  st.check_progress();
-}
-
-void scope::keep_open() {
-  state_of(*this).keep_open_ = true;
-}
-
-void scope::fail(caf::error reason) {
-  auto& st = state_of(*this);
-  if (!reason) {
-    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
-                            "fail needs an error, got an empty caf::error"));
-    return;
-  }
-  if (is(reason, errc::cancelled)) {
-    st.cancel_scope(std::move(reason), true);
-    return;
-  }
-  st.fail_with(std::move(reason));
-}
-
-caf::error detail::refuse_negative(caf::timespan x, std::string path,
-                                   const char* what) {
-  if (x.count() >= 0)
-    return {};
-  return make_error(errc::invalid_argument, std::move(path),
-                    std::string{what} + " cannot be negative");
-}
-
-caf::error detail::scope_core::refuse_negative(caf::timespan x,
-                                               const char* what) const {
-  return detail::refuse_negative(x, state_of(*this).path(), what);
-}
-
-caf::error scope::fail_after(caf::timespan timeout) {
-  if (auto err = refuse_negative(timeout, "a deadline"))
-    return err;
-  state_of(*this).send_after(
-    timeout, detail::scope_event{detail::deadline_event{true, timeout}});
-  return {};
-}
-
-caf::error scope::move_on_after(caf::timespan timeout) {
-  if (auto err = refuse_negative(timeout, "a deadline"))
-    return err;
-  state_of(*this).send_after(
-    timeout, detail::scope_event{detail::deadline_event{false, timeout}});
-  return {};
-}
-
-caf::error scope::set_limit(size_t n) {
-  auto& st = state_of(*this);
-  if (n == 0)
-    return make_error(errc::invalid_argument, st.path_.str(),
-                      "the task limit must be at least 1");
-  st.limiter_.set_limit(n);
-  st.start_queued();
-  return {};
-}
-
-limit_counts scope::counts() const noexcept {
-  return state_of(*this).limiter_.counts();
-}
-
-void scope::on_no_tasks(std::function<void()> f) {
-  auto& st = state_of(*this);
-  if (!f) {
-    st.fail_with(make_error(errc::invalid_argument, st.path_.str(),
-                            "on_no_tasks needs a function, got an empty one"));
-    return;
-  }
-  st.hooks().no_tasks_waiters.push_back(std::move(f));
-  st.notify_no_tasks();
-}
-
-caf::error scope::set_grace(caf::timespan grace) {
-  if (auto err = refuse_negative(grace, "a grace period"))
-    return err;
-  state_of(*this).options_.grace = grace;
-  return {};
-}
-
-caf::error scope::cancel_child(const caf::actor& child, caf::error reason) {
-  auto& st = state_of(*this);
-  auto c = supervised_child(st, child);
-  if (c == nullptr)
-    return make_error(errc::invalid_argument, st.path_.str(),
-                      "cancel_child needs a live child of this scope");
-  if (!reason)
-    return make_error(errc::invalid_argument, st.path_.str(),
-                      "cancel_child needs a reason, got an empty caf::error");
-  st.control_child(*c, {std::move(reason), false});
-  return {};
-}
-
-caf::error scope::abort_child(const caf::actor& child) {
-  auto& st = state_of(*this);
-  auto c = supervised_child(st, child);
-  if (c == nullptr)
-    return make_error(errc::invalid_argument, st.path_.str(),
-                      "abort_child needs a live child of this scope");
-  c->aborted = true;
-  st.force(*c, "aborted");
-  return {};
-}
-
-void scope::on_child_done(std::function<void(const child_exit&)> handler) {
-  state_of(*this).hooks().on_child_done = std::move(handler);
-}
-
-void scope::on_cancel(std::function<void(const caf::error&)> handler) {
-  state_of(*this).hooks().on_cancel = std::move(handler);
-}
-
-void scope::on_message(caf::message_handler handler) {
-  auto& st = state_of(*this);
-  // The default handler costs nothing until a scope asks for one.
-  if (!st.hooks().on_message)
-    self_->set_default_handler(
-      [&st](caf::scheduled_actor* self, caf::message_view& x) {
-        return st.on_unknown_message(self, x);
+  state_ = to;
+  detail::log().debug("{}: {} -> {} ({})", path_, to_string(from),
+                      to_string(to), to_string(input));
+  // (A scope's span ends where it finished.)
+  if (trace::on() && to != scope_state::finished)
+    trace::instant(path_.str(), to_string(to), now(),
+                   scaf::is_cancelled(to) ? render(cancel_reason_)
+                                          : std::string{},
+                   to_string(input));
+  if (shared_)
+    shared_->set_state(to, cancel_reason_);
+  // What the edge means for the children, in this order: told to stop,
+  // closed or joined with the scope, forced.
+  if (!scaf::is_cancelled(from) && scaf::is_cancelled(to)) {
+    detail::log().debug("{}: cancelled ({})", path_, rendered{cancel_reason_});
+    drop_queued(cancel_reason_);
+    if (job_cancel_)
+      job_cancel_->cancel(cancel_reason_);
+    auto stopped_by_handler = false;
+    if (hooks_ && hooks_->on_cancel) {
+      // The scope stops its children itself (a supervisor's ordered
+      // shutdown). Whatever it leaves running is forced when the grace
+      // period ends; if the handler throws, every child is cancelled at
+      // once after all.
+      for (auto c = children_.first(); c != nullptr; c = c->next)
+        schedule_force(*c);
+      arm_sweep();
+      auto handler = hooks_->on_cancel;
+      guarded([&] {
+        handler(cancel_reason_);
+        stopped_by_handler = true;
       });
-  st.hooks().on_message = std::move(handler);
-}
-
-caf::result<caf::message>
-detail::scope_state::on_unknown_message(caf::scheduled_actor* self,
-                                        caf::message_view& x) {
-  if (!hooks().on_message)
-    return caf::print_and_drop(self, x);
-  auto msg = x.move_content_to_message();
-  return on_unknown_message(msg);
-}
-
-caf::result<caf::message>
-detail::scope_state::on_unknown_message(caf::message& msg) {
-  // A copy: the handler may replace itself.
-  auto handler = hooks().on_message;
-  if (!handler)
-    return caf::sec::unexpected_message;
-  caf::optional<caf::message> answer;
-  try {
-    answer = handler(msg);
-  } catch (...) {
-    auto err = task_exception_error(std::current_exception(), path_.str());
-    fail_with(err);
-    return err;
+    }
+    if (!stopped_by_handler)
+      for (auto c = children_.first(); c != nullptr; c = c->next)
+        cancel_with_all(*c);
   }
-  if (!answer)
-    return caf::sec::unexpected_message;
-  // The handler took a response promise: it answers later.
-  if (self_->current_mailbox_element()->mid.is_answered())
-    return caf::delegated<caf::message>{};
-  return std::move(*answer);
+  if (closes(to) && !closes(from))
+    for (auto c = children_.first(); c != nullptr; c = c->next)
+      c->kind->close(*this, *c);
+  if (from == scope_state::open && to == scope_state::joined)
+    for (auto c = children_.first(); c != nullptr; c = c->next)
+      c->kind->join(*this, *c);
+  if (to == scope_state::aborting)
+    force_all();
+  if (to == scope_state::finished)
+    finish();
 }
 
-caf::error scope::after(caf::timespan delay, std::function<void()> f) {
-  if (auto err = refuse_negative(delay, "a delay"))
-    return err;
-  if (!f)
-    return make_error(errc::invalid_argument, path(),
-                      "after needs a function, got an empty one");
-  state_of(*this).send_after(delay, detail::continuation{std::move(f)});
-  return {};
-}
-
-void scope::defer_started() {
-  state_of(*this).defer_started_ = true;
-}
-
-void scope::signal_started() {
-  auto& st = state_of(*this);
-  if (!st.hooks_ || !st.hooks_->on_started)
+void scope_impl::cancel_scope(caf::error reason, bool external) {
+  if (external)
+    outcome_.cancelled(reason);
+  if (cancelled() || state_ == scope_state::finished)
     return;
-  auto f = std::move(st.hooks_->on_started);
-  st.hooks_->on_started = nullptr;
-  f();
+  cancel_reason_ = std::move(reason);
+  // (A nested scope's cancel is traced by its parent, which sends it.)
+  if (top_level_ && trace::on())
+    trace::instant(path_.str(), "cancel", now(), render(cancel_reason_), "");
+  transition(scope_input::cancel);
+  check_progress();
 }
 
-std::string scope::path() const {
-  return state_of(*this).path_.str();
+void scope_impl::abort_scope() {
+  if (state_ == scope_state::aborting || state_ == scope_state::finished)
+    return;
+  auto reason = make_cancel_error(path_.str(), "aborted");
+  outcome_.cancelled(reason);
+  if (!cancelled())
+    cancel_reason_ = std::move(reason);
+  transition(scope_input::abort);
+  check_progress();
 }
 
-caf::timespan scope::grace() const noexcept {
-  return *state_of(*this).options_.grace;
+void scope_impl::release_owner() {
+  if ((holds_ & hold_owner) == 0)
+    return;
+  holds_ &= static_cast<uint8_t>(~hold_owner);
+  check_progress();
 }
 
-bool scope::is_cancelled() const noexcept {
-  return state_of(*this).cancelled_;
+bool scope_impl::idle() const noexcept {
+  return children_.size() == 0 && limiter_.queued() == 0 && holds_ == 0;
 }
 
-bool scope::is_closed() const noexcept {
-  return state_of(*this).closed_;
+void scope_impl::notify_no_tasks() {
+  if (!hooks_ || hooks_->no_tasks_waiters.empty() || children_.size() != 0 ||
+      limiter_.queued() != 0)
+    return;
+  auto waiters = std::move(hooks_->no_tasks_waiters);
+  hooks_->no_tasks_waiters.clear();
+  for (auto& f : waiters)
+    guarded(f);
 }
 
-size_t scope::running() const noexcept {
-  return state_of(*this).children_.size();
+void scope_impl::check_progress() {
+  if (state_ == scope_state::finished)
+    return;
+  if (idle()) {
+    transition(scope_input::idle);
+    return;
+  }
+  if (finishes_after_main_work(state_) && main_running_ == 0 &&
+      (holds_ & hold_body) == 0) {
+    // Main work is done: the background children are cancelled.
+    cancel_reason_ = make_cancel_error(path_.str(), "main tasks done");
+    transition(scope_input::main_done);
+    // Dropping queued background tasks may have left nothing.
+    if (idle())
+      transition(scope_input::idle);
+  }
 }
 
-scope_ref scope::ref() {
-  return scope_ref{state_of(*this).shared()};
+void scope_impl::finish() {
+  auto report = outcome_.finish();
+  auto reason = report.reason();
+  // (A nested scope's span is traced by its parent, which sees it done.)
+  if (top_level_ && trace::on())
+    trace::span(path_.str(), options_.kind.empty() ? "scope" : options_.kind,
+                started_at_, now(), to_string(report.status),
+                reason ? render(reason) : std::string{});
+  detail::log().debug("{}: scope done: {} ({})", path_,
+                      to_string(report.status), rendered{reason});
+  if (shared_)
+    shared_->set_report(report);
+  if (auto to = caf::actor_cast<caf::actor>(report_to_)) {
+    // The subtree's failures, kills and stragglers go up, ahead of the down
+    // message (same sender, same receiver: ordered).
+    auto up = std::make_shared<nested_report>();
+    up->suppressed = std::move(report.suppressed);
+    up->killed = std::move(report.killed);
+    up->stragglers = std::move(report.stragglers);
+    up->children = std::move(report.children);
+    if (!up->empty())
+      self_->send(to, scope_event{report_event{std::move(up)}});
+  }
+  if (report_)
+    *report_ = std::move(report);
+  self_->quit(std::move(reason));
 }
 
-scope_owner scope::open_child(scope_options opts) {
-  return open_child_with(std::move(opts), nullptr);
-}
-
-scope_owner
-detail::scope_core::open_child_with(scope_options opts,
-                                    std::function<void(scope&)> body) {
-  auto shared = std::make_shared<detail::scope_shared>();
-  if (auto err = open_child_scope(std::move(opts), shared, std::move(body)))
-    shared->fail_to_start(err);
-  return scope_owner{std::move(shared)};
-}
-
-child_counts scope::children() const noexcept {
-  auto& st = state_of(*this);
-  child_counts x;
-  x.behaviors = st.live_[0];
-  x.functions = st.live_[1];
-  x.blocking = st.live_[2];
-  x.scopes = st.live_[3];
-  x.queued = st.limiter_.queued();
-  return x;
-}
-
-} // namespace scaf
+} // namespace scaf::detail

@@ -9,7 +9,7 @@
 
 #include <caf/error.hpp>
 
-#include "scaf/detail/scope_event.hpp"
+#include "events.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf::detail {

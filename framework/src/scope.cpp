@@ -21,8 +21,9 @@
 #include "scaf/spawn_in.hpp"
 
 #include "config.hpp"
+#include "kinds.hpp"
 #include "log.hpp"
-#include "scope_state.hpp"
+#include "scope_impl.hpp"
 #include "send.hpp"
 #include "trace.hpp"
 
@@ -38,7 +39,7 @@ constexpr auto default_grace = std::chrono::seconds{5};
 /// scope.
 constexpr auto tree_timeout = std::chrono::seconds{2};
 
-caf::behavior scope_main(scope_state::actor_type* self, scope_config cfg) {
+caf::behavior scope_main(scope_impl::actor_type* self, scope_config cfg) {
   return self->state.make_behavior(std::move(cfg));
 }
 
@@ -55,20 +56,14 @@ caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg) {
 }
 
 caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
-                              scope_options opts,
-                              std::function<void(scope&)> body,
-                              std::shared_ptr<scope_shared> shared) {
+                              scope_config cfg) {
+  auto& opts = cfg.options;
   if (!opts.grace)
     opts.grace = ctx.grace;
   opts.record_outcomes |= ctx.record_outcomes;
   opts.name = ctx.path.name();
-  scope_config cfg;
-  cfg.options = std::move(opts);
   cfg.report_to = ctx.parent;
   cfg.context = std::move(ctx);
-  cfg.body = std::move(body);
-  cfg.join_after_body = shared == nullptr;
-  cfg.shared = std::move(shared);
   return spawn_scope_actor(parent, std::move(cfg));
 }
 
@@ -77,6 +72,7 @@ void fail_scope(scope& s, caf::error reason) {
 }
 
 void run_scope(caf::actor_system& sys, scope_config cfg) {
+  blocking_section section{"scaf::run"};
   caf::scoped_actor waiter{sys};
   auto hdl = spawn_scope_actor(sys, std::move(cfg));
   waiter->monitor(hdl);
@@ -87,14 +83,14 @@ void run_scope(caf::actor_system& sys, scope_config cfg) {
 
 // -- constructors, destructors, and assignment operators ----------------------
 
-scope_state::scope_state(actor_type* self) : scope(self) {
+scope_impl::scope_impl(actor_type* self) : scope(self) {
   // nop
 }
 
-scope_state::~scope_state() {
+scope_impl::~scope_impl() {
   if (top_level_)
     forget_top_level(self_->home_system(), self_->address());
-  if (finished_)
+  if (state_ == scope_state::finished)
     return;
   // The scope actor died abnormally: act like a link, and leave nothing
   // unresolved. Its down message is on its way already; nothing can make
@@ -111,23 +107,7 @@ scope_state::~scope_state() {
     job_cancel_->abandoned.store(true, std::memory_order_release);
   }
   for (auto c = children_.first(); c != nullptr; c = c->next) {
-    // A function busy in an actor of its own hears it first.
-    if (c->stop)
-      c->stop->request(why);
-    switch (c->kind) {
-    case child_kind::task:
-      send_urgent(nullptr, c->handle,
-                  caf::exit_msg{caf::actor_addr{}, caf::exit_reason::kill});
-      break;
-    case child_kind::blocking:
-      break; // cannot be killed mid-call
-    case child_kind::job:
-      break; // sees `abandoned` and never runs
-    case child_kind::scope:
-    case child_kind::adopted:
-      send_urgent(nullptr, c->handle, abort_atom::value);
-      break;
-    }
+    c->kind->abandon(*c, why);
     // Nothing runs inline here (no `here`): continuations are posted.
     if (c->extra && c->extra->on_end)
       c->extra->on_end(why, child_path(*c), caf::actor_addr{});
@@ -152,7 +132,7 @@ scope_state::~scope_state() {
 
 // -- the actor ----------------------------------------------------------------
 
-caf::behavior scope_state::make_behavior(scope_config cfg) {
+caf::behavior scope_impl::make_behavior(scope_config cfg) {
   options_ = std::move(cfg.options);
   // (Before the path moves out of the context.)
   auto root = cfg.context.path.empty();
@@ -169,6 +149,7 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
   outcome_.set_policy(options_.policy);
   if (cfg.keep_alive)
     keep_alive_ = caf::actor_cast<caf::actor>(self_);
+  runtime_ = runtime::of(self_->home_system());
   if (!options_.grace)
     options_.grace = caf::get_or(self_->system().config(), "scaf.grace-period",
                                  caf::timespan{default_grace});
@@ -193,16 +174,21 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
         eptr, static_cast<actor_type*>(ptr)->state.path_.str());
     });
   detail::log().debug("{}: scope started", path_);
-  in_body_ = true;
+  holds_ |= hold_body;
   // Opened inside something already cancelled: start cancelled, so that the
-  // body's children see it from their first line (Trio, zksync).
-  if (cfg.context.cancelled)
+  // body's children see it from their first line (Trio, zksync); a scope
+  // with an owner stays open for it (cleanup work spawned through it runs)
+  // until the owner lets go.
+  if (cfg.context.cancelled) {
+    if (cfg.owned)
+      holds_ |= hold_owner;
     cancel_scope(std::move(cfg.context.cancelled), true);
+  }
   // A top-level scope of a system whose scaf settings are invalid runs
   // nothing: it fails with what is wrong (scaf::init logged it too).
   auto refused = root ? config_error(self_->system()) : caf::error{};
   if (refused) {
-    closed_ = true;
+    transition(scope_input::close);
     fail_with(refused);
     cancel_scope(cancel_reason_for(refused), false);
     early_calls.clear();
@@ -212,9 +198,9 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
   // Calls made through references before the scope ran come first.
   for (auto& call : early_calls)
     guarded([&] { call->run(*this); });
-  in_body_ = false;
+  holds_ &= static_cast<uint8_t>(~hold_body);
   if (cfg.join_after_body && !keep_open_)
-    joined_ = true;
+    transition(scope_input::join);
   // A body that threw or failed the scope never brought it up: a `start`
   // handle resolves with the failure once the scope ends.
   if (!defer_started_ && !outcome_.has_failure())
@@ -275,33 +261,33 @@ caf::behavior scope_state::make_behavior(scope_config cfg) {
   };
 }
 
-void scope_state::fail_with(caf::error reason) {
-  if (finished_)
+void scope_impl::fail_with(caf::error reason) {
+  if (state_ == scope_state::finished)
     return;
   take_failure(path_.str(), reason);
   check_progress();
 }
 
-scope_hooks& scope_state::hooks() {
+scope_hooks& scope_impl::hooks() {
   if (!hooks_)
     hooks_ = std::make_unique<scope_hooks>();
   return *hooks_;
 }
 
-void scope_state::on_event(cancel_event& x) {
+void scope_impl::on_event(cancel_event& x) {
   covered_until_ = x.force_at;
   cancel_scope(std::move(x.reason), true);
 }
 
-void scope_state::on_event(adopt_event& x) {
+void scope_impl::on_event(adopt_event& x) {
   adopt(std::move(x.nested), std::move(x.name));
 }
 
-void scope_state::on_event(detach_event& x) {
+void scope_impl::on_event(detach_event& x) {
   detach(x.nested);
 }
 
-void scope_state::on_event(deadline_event& x) {
+void scope_impl::on_event(deadline_event& x) {
   auto what = "deadline of " + std::to_string(to_ms(x.timeout)) + " ms passed";
   if (x.fail) {
     // A failure, whatever the policy, and a cancel whose cause is it.
@@ -314,82 +300,23 @@ void scope_state::on_event(deadline_event& x) {
   }
 }
 
-void scope_state::on_event(job_done_event& x) {
+void scope_impl::on_event(job_done_event& x) {
   if (auto c = children_.find(x.job->key()))
-    child_done(*c, x.job->result());
+    child_ended(*c, x.job->result());
 }
 
-void scope_state::on_event(call_event& x) {
+void scope_impl::on_event(call_event& x) {
   x.call->run(*this);
 }
 
-const std::shared_ptr<scope_shared>& scope_state::shared() {
+const std::shared_ptr<scope_shared>& scope_impl::shared() {
   if (!shared_) {
     shared_ = std::make_shared<scope_shared>();
     shared_->attach(caf::actor_cast<caf::actor>(self_), path_.str());
-    if (cancelled_)
-      shared_->set_cancelled(cancel_reason_);
-    if (closed_)
-      shared_->set_closed();
+    shared_->set_state(state_, cancel_reason_);
     share_counts();
   }
   return shared_;
-}
-
-// -- finishing ----------------------------------------------------------------
-
-void scope_state::notify_no_tasks() {
-  if (!hooks_ || hooks_->no_tasks_waiters.empty() || children_.size() != 0 ||
-      limiter_.queued() != 0)
-    return;
-  auto waiters = std::move(hooks_->no_tasks_waiters);
-  hooks_->no_tasks_waiters.clear();
-  for (auto& f : waiters)
-    guarded(f);
-}
-
-void scope_state::check_progress() {
-  if (finished_ || in_body_)
-    return;
-  auto idle = children_.size() == 0 && limiter_.queued() == 0;
-  if (joined_ && main_running_ == 0 && !cancelled_ && !idle) {
-    // Main work is done: background children are cancelled (cancel_scope
-    // checks progress again).
-    cancel_scope(make_cancel_error(path_.str(), "main tasks done"), false);
-    return;
-  }
-  if (idle && (joined_ || cancelled_))
-    finish();
-}
-
-void scope_state::finish() {
-  finished_ = true;
-  closed_ = true;
-  auto report = outcome_.finish();
-  auto reason = report.reason();
-  // (A nested scope's span is traced by its parent, which sees it done.)
-  if (top_level_ && trace::on())
-    trace::span(path_.str(), options_.kind.empty() ? "scope" : options_.kind,
-                started_at_, now(), to_string(report.status),
-                reason ? render(reason) : std::string{});
-  detail::log().debug("{}: scope done: {} ({})", path_,
-                      to_string(report.status), rendered{reason});
-  if (shared_)
-    shared_->set_report(report);
-  if (auto to = caf::actor_cast<caf::actor>(report_to_)) {
-    // The subtree's failures, kills and stragglers go up, ahead of the down
-    // message (same sender, same receiver: ordered).
-    auto up = std::make_shared<nested_report>();
-    up->suppressed = std::move(report.suppressed);
-    up->killed = std::move(report.killed);
-    up->stragglers = std::move(report.stragglers);
-    up->children = std::move(report.children);
-    if (!up->empty())
-      self_->send(to, scope_event{report_event{std::move(up)}});
-  }
-  if (report_)
-    *report_ = std::move(report);
-  self_->quit(std::move(reason));
 }
 
 } // namespace detail

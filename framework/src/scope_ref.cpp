@@ -12,7 +12,7 @@
 #include "scaf/detail/blocking.hpp"
 #include "scaf/scope_owner.hpp"
 
-#include "scope_state.hpp"
+#include "scope_impl.hpp"
 
 namespace scaf {
 
@@ -64,22 +64,28 @@ scope_owner scope_ref::open_child(scope_options opts) const {
         child->fail_to_start(err);
     },
     [child](const caf::error& err) { child->fail_to_start(err); }));
-  return scope_owner{std::move(child)};
+  return detail::ref_access::make_owner(std::move(child));
 }
 
 void scope_ref::cancel(std::string why) const {
+  shared_->note_requested(true, false);
   post([why = std::move(why)](scope& s) { s.cancel(why); });
 }
 
 void scope_ref::cancel(caf::error cause) const {
+  // An empty cause fails the scope instead: nothing to note.
+  if (cause)
+    shared_->note_requested(true, false);
   post([cause = std::move(cause)](scope& s) { s.cancel(cause); });
 }
 
 void scope_ref::close() const {
+  shared_->note_requested(false, true);
   post([](scope& s) { s.close(); });
 }
 
 void scope_ref::abort() const {
+  shared_->note_requested(true, true);
   post([](scope& s) { s.abort(); });
 }
 
@@ -143,6 +149,10 @@ bool scope_ref::is_closed() const {
   return shared_->closed();
 }
 
+scope_state scope_ref::state() const {
+  return shared_->state();
+}
+
 bool scope_ref::is_finished() const {
   return shared_->done_state()->ready();
 }
@@ -152,7 +162,8 @@ child_counts scope_ref::children() const {
 }
 
 handle<cancel_notice> scope_ref::when_cancelled() const {
-  return handle<cancel_notice>{shared_->cancel_state()};
+  return detail::handle_access::make<handle<cancel_notice>>(
+    shared_->cancel_state());
 }
 
 handle<tree_node> scope_ref::tree(caf::timespan timeout) const {
@@ -163,7 +174,7 @@ handle<tree_node> scope_ref::tree(caf::timespan timeout) const {
         [state](tree_node x) { state->resolve(std::move(x)); }, timeout);
     },
     [state](const caf::error& why) { state->resolve(why); }));
-  return handle<tree_node>{std::move(state)};
+  return detail::handle_access::make<handle<tree_node>>(std::move(state));
 }
 
 handle<void> scope_ref::when_no_tasks() const {
@@ -174,11 +185,12 @@ handle<void> scope_ref::when_no_tasks() const {
     },
     // A scope that is gone has no tasks.
     [state](const caf::error&) { state->resolve(caf::unit); }));
-  return handle<void>{std::move(state)};
+  return detail::handle_access::make<handle<void>>(std::move(state));
 }
 
 handle<scope_report> scope_ref::done() const {
-  return handle<scope_report>{shared_->done_state()};
+  return detail::handle_access::make<handle<scope_report>>(
+    shared_->done_state());
 }
 
 caf::actor scope_ref::actor() const {
@@ -186,6 +198,11 @@ caf::actor scope_ref::actor() const {
 }
 
 // -- scope_owner --------------------------------------------------------------
+
+scope_owner
+detail::ref_access::make_owner(std::shared_ptr<scope_shared> shared) {
+  return scope_owner{std::move(shared)};
+}
 
 scope_owner::scope_owner(std::shared_ptr<detail::scope_shared> shared)
   : shared_(std::move(shared)) {
@@ -209,6 +226,17 @@ scope_owner::~scope_owner() {
   release();
 }
 
+namespace {
+
+/// The owner lets go of its scope (see `scope_state`): a scope opened into a
+/// cancelled scope, kept open for its owner, may now finish.
+void let_go(const std::shared_ptr<detail::scope_shared>& shared) {
+  shared->post(std::make_shared<detail::scope_call>(
+    [](scope& s) { detail::state_of(s).release_owner(); }, nullptr));
+}
+
+} // namespace
+
 void scope_owner::release() noexcept {
   if (!shared_)
     return;
@@ -216,7 +244,9 @@ void scope_owner::release() noexcept {
   if (shared->done_state()->ready())
     return;
   try {
-    scope_ref{shared}.cancel(std::string{"its owner was destroyed"});
+    auto ref = detail::ref_access::make(shared);
+    ref.cancel(std::string{"its owner was destroyed"});
+    let_go(shared);
     // Inside an actor the wait could deadlock; the parent scope still
     // waits for this one.
     if (!detail::on_scheduler_thread())
@@ -234,7 +264,7 @@ handle<scope_report> owns_nothing() {
   state->resolve(make_error(errc::invalid_argument, "",
                             "the scope_owner owns no scope (empty, moved "
                             "from or detached)"));
-  return handle<scope_report>{std::move(state)};
+  return detail::handle_access::make<handle<scope_report>>(std::move(state));
 }
 
 } // namespace
@@ -252,8 +282,10 @@ handle<scope_report> scope_owner::close() {
 }
 
 void scope_owner::cancel(std::string why) {
-  if (shared_)
+  if (shared_) {
     ref().cancel(std::move(why));
+    let_go(shared_);
+  }
 }
 
 void scope_owner::abort() {
@@ -262,15 +294,26 @@ void scope_owner::abort() {
 }
 
 void scope_owner::detach() noexcept {
-  shared_ = nullptr;
+  if (!shared_)
+    return;
+  auto shared = std::move(shared_);
+  try {
+    if (!shared->done_state()->ready())
+      let_go(shared);
+  } catch (...) {
+    // Out of memory while posting: the scope still finishes once joined,
+    // closed, cancelled or forced by its parent.
+  }
 }
 
 scope_ref scope_owner::ref() const {
-  return scope_ref{shared_};
+  return detail::ref_access::make(shared_);
 }
 
 handle<scope_report> scope_owner::done() const {
-  return shared_ ? handle<scope_report>{shared_->done_state()} : owns_nothing();
+  return shared_ ? detail::handle_access::make<handle<scope_report>>(
+                     shared_->done_state())
+                 : owns_nothing();
 }
 
 scope_owner make_scope(caf::actor_system& sys, scope_options opts) {
@@ -278,7 +321,7 @@ scope_owner make_scope(caf::actor_system& sys, scope_options opts) {
   if (opts.grace)
     if (auto err = refuse_negative(*opts.grace, opts.name, "a grace period")) {
       shared->fail_to_start(err);
-      return scope_owner{std::move(shared)};
+      return detail::ref_access::make_owner(std::move(shared));
     }
   detail::scope_config cfg;
   cfg.options = std::move(opts);
@@ -287,8 +330,9 @@ scope_owner make_scope(caf::actor_system& sys, scope_options opts) {
   cfg.join_after_body = false;
   cfg.keep_alive = true;
   cfg.shared = shared;
+  cfg.owned = true;
   detail::spawn_scope_actor(sys, std::move(cfg));
-  return scope_owner{std::move(shared)};
+  return detail::ref_access::make_owner(std::move(shared));
 }
 
 } // namespace scaf

@@ -1,68 +1,16 @@
 // What a scope shares with the threads and actors that hold it from outside:
-// handles' control, scope references' calls, and the check that keeps
-// blocking calls off CAF's scheduler threads.
+// handles' control and the calls of scope references.
 #include "scaf/detail/scope_shared.hpp"
 
-#include <pthread.h>
-
-#include <cstring>
 #include <string>
 #include <utility>
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
-#include "scaf/blocking.hpp"
-#include "scaf/detail/blocking.hpp"
-#include "scaf/detail/scope_event.hpp"
 #include "scaf/errc.hpp"
 
-namespace scaf::detail {
-
-// -- blocking calls -----------------------------------------------------------
-
-namespace {
-
-/// Set on the threads the actor system started for its scheduler. Not a
-/// thread name: threads started from a worker inherit the worker's name.
-thread_local bool scheduler_thread = false;
-
-} // namespace
-
-void mark_scheduler_thread() noexcept {
-  // CAF 0.17 names its worker threads "caf.multiplexer" (the I/O loop has
-  // the same name) and its clock "caf.clock" before it calls the thread
-  // hooks; detached actors run on "caf.actor" threads, where blocking is
-  // what they are for.
-  char name[16] = {};
-  if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0)
-    return;
-  scheduler_thread = std::strcmp(name, "caf.multiplexer") == 0 ||
-                     std::strcmp(name, "caf.clock") == 0;
-}
-
-bool on_scheduler_thread() noexcept {
-  return scheduler_thread;
-}
-
-caf::error refuse_blocking(const char* call) {
-  if (!on_scheduler_thread())
-    return {};
-  return make_error(errc::would_deadlock, "",
-                    std::string{call} +
-                      " blocks, and this is a CAF scheduler thread: use the "
-                      "continuation form inside actors");
-}
-
-} // namespace scaf::detail
-
-namespace scaf {
-
-caf::error check_may_block(const char* call) {
-  return detail::refuse_blocking(call);
-}
-
-} // namespace scaf
+#include "events.hpp"
 
 namespace scaf::detail {
 
@@ -165,6 +113,7 @@ void scope_shared::fail_to_start(const caf::error& why) {
     if (phase_ != phase::pending)
       return;
     phase_ = phase::gone;
+    state_ = scope_state::finished;
     closed_ = true;
     calls.swap(buffered_);
   }
@@ -173,17 +122,24 @@ void scope_shared::fail_to_start(const caf::error& why) {
   done_->resolve(why);
 }
 
-void scope_shared::set_cancelled(const caf::error& reason) {
+void scope_shared::set_state(scope_state x, const caf::error& reason) {
+  auto cancelled = is_cancelled(x);
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    cancelled_flag_ = true;
+    state_ = x;
+    cancelled_flag_ |= cancelled;
+    closed_ |= !accepts_children(x);
   }
-  cancelled_->resolve(cancel_notice{reason});
+  if (cancelled)
+    cancelled_->resolve(cancel_notice{reason});
 }
 
-void scope_shared::set_closed() {
+void scope_shared::note_requested(bool cancel, bool close) {
   std::lock_guard<std::mutex> guard{mtx_};
-  closed_ = true;
+  if (phase_ == phase::gone)
+    return;
+  cancelled_flag_ |= cancel;
+  closed_ |= close;
 }
 
 void scope_shared::set_counts(const child_counts& x) {
@@ -203,6 +159,7 @@ void scope_shared::terminated(const caf::error& reason) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     phase_ = phase::gone;
+    state_ = scope_state::finished;
     closed_ = true;
     counts_ = child_counts{};
     report.swap(report_);
@@ -247,6 +204,11 @@ bool scope_shared::cancelled() const {
 bool scope_shared::closed() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return closed_;
+}
+
+scope_state scope_shared::state() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return state_;
 }
 
 child_counts scope_shared::counts() const {

@@ -1,6 +1,7 @@
 // The one spawn path of a scope: every kind of child gets its name, its
 // place (main or background), its slot under the limit and, in a cancelled
-// scope, its cancel in `scope_state::admit`.
+// scope, its cancel in `scope_impl::admit`; its kind then starts it. Scopes
+// that tasks open join here too, owned by their task.
 #include <algorithm>
 #include <exception>
 #include <string>
@@ -13,9 +14,11 @@
 
 #include "scaf/child_factory.hpp"
 #include "scaf/names.hpp"
+#include "scaf/scope_owner.hpp"
 
+#include "kinds.hpp"
 #include "log.hpp"
-#include "scope_state.hpp"
+#include "scope_impl.hpp"
 
 namespace scaf {
 
@@ -48,19 +51,19 @@ auto try_make(Make&& make, const path_prefix& parent, const std::string& name)
 
 } // namespace
 
-caf::error scope_state::check_spawn(const spawn_options& opts,
-                                    const std::string& name) const {
-  if (closed_)
+caf::error scope_impl::check_spawn(const spawn_options& opts,
+                                   const std::string& name) const {
+  if (!accepts_children(state_))
     return make_error(errc::scope_closed, path_.str(),
-                      finished_ ? "the scope has finished"
-                                : "the scope is closed");
+                      state_ == scope_state::finished ? "the scope has finished"
+                                                      : "the scope is closed");
   if (opts.grace && opts.grace->count() < 0)
     return make_error(errc::invalid_argument, node_path{prefix_, name}.str(),
                       "a grace period cannot be negative");
   if (!opts.name.empty()) {
     if (auto err = check_name(opts.name, path_.str()))
       return err;
-    if (names_.count(opts.name) != 0)
+    if (hooks_ && hooks_->names.count(opts.name) != 0)
       return make_error(errc::invalid_argument, path_.str(),
                         "a live child is already named '" + opts.name + "'");
   }
@@ -68,8 +71,8 @@ caf::error scope_state::check_spawn(const spawn_options& opts,
 }
 
 caf::expected<caf::actor>
-scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
-                               actor_maker make, spawn_extras extras) {
+scope_impl::spawn_actor_child(const spawn_options& opts, actor_kind kind,
+                              actor_maker make, spawn_extras extras) {
   auto name = child_name(opts, next_seq_);
   if (auto err = check_spawn(opts, name))
     return err;
@@ -78,55 +81,55 @@ scope_state::spawn_actor_child(const spawn_options& opts, child_kind kind,
   ctx.path = node_path{prefix_, name};
   ctx.grace = opts.grace ? opts.grace : options_.grace;
   ctx.record_outcomes = options_.record_outcomes;
-  ctx.cancelled = cancel_reason_;
-  // A function spawned into a cancelled scope to run in an actor of its own
-  // starts with stop requested: before its thread exists, which may look
-  // at it at once.
-  if (cancelled_ && extras.stop)
+  if (cancelled())
+    ctx.cancelled = cancel_reason_;
+  // A function spawned into a cancelled scope starts with stop requested:
+  // before its thread exists, which may look at it at once.
+  if (cancelled() && extras.stop)
     extras.stop->request(cancel_reason_);
   auto hdl =
     try_make([&] { return make(self_, std::move(ctx)); }, prefix_, name);
   if (!hdl)
     return std::move(hdl.error());
-  auto& c = children_.add(hdl->id(), kind);
+  auto& c = children_.add(hdl->id(), kind_of(kind));
   c.handle = std::move(*hdl);
   admit(c, opts, std::move(name), std::move(extras));
+  c.kind->start(*this, c);
   return c.handle;
 }
 
-caf::error scope_state::spawn_job_child(const spawn_options& opts,
-                                        job_maker make, spawn_extras extras) {
+caf::error scope_impl::spawn_job_child(const spawn_options& opts,
+                                       job_maker make, spawn_extras extras) {
   auto name = child_name(opts, next_seq_);
   if (auto err = check_spawn(opts, name))
     return err;
+  if (cancelled() && extras.stop)
+    extras.stop->request(cancel_reason_);
   auto key = job_key(++next_job_);
   auto j = try_make(
     [&] {
       return make(job_context{caf::actor_cast<caf::actor>(self_), job_cancel(),
-                              node_path{prefix_, name}, key, cancelled_});
+                              node_path{prefix_, name}, key, cancelled(),
+                              extras.stop});
     },
     prefix_, name);
   if (!j)
     return std::move(j.error());
-  auto& c = children_.add(key, child_kind::job);
-  c.job = *j;
+  auto& c = children_.add(key, function_job_kind());
+  c.job = std::move(*j);
   admit(c, opts, std::move(name), std::move(extras));
-  // The registry keeps one reference, the scheduler gets another.
-  if (auto eu = self_->context(); eu != nullptr)
-    eu->exec_later(j->release());
-  else
-    self_->system().scheduler().enqueue(j->release());
+  c.kind->start(*this, c);
   return {};
 }
 
 caf::expected<caf::actor>
-scope_state::spawn_from(const spawn_options& opts, const child_factory& factory,
-                        spawn_extras extras, std::function<void()> on_started) {
+scope_impl::spawn_from(const spawn_options& opts, const child_factory& factory,
+                       spawn_extras extras, std::function<void()> on_started) {
   if (!factory)
     return make_error(errc::invalid_argument, path_.str(),
                       "cannot spawn from an empty child_factory");
-  auto kind = factory.spawns_scope() ? child_kind::scope : child_kind::task;
-  auto& impl = factory.impl();
+  auto kind = factory.spawns_scope() ? actor_kind::scope : actor_kind::behavior;
+  auto& impl = factory_access::impl(factory);
   auto make = [&](caf::local_actor* parent, node_context&& ctx) {
     ctx.on_started = std::move(on_started);
     return impl.spawn(parent, std::move(ctx));
@@ -134,15 +137,17 @@ scope_state::spawn_from(const spawn_options& opts, const child_factory& factory,
   return spawn_actor_child(opts, kind, make, std::move(extras));
 }
 
-void scope_state::admit(child_record& c, const spawn_options& opts,
-                        std::string name, spawn_extras extras) {
+void scope_impl::admit(child_record& c, const spawn_options& opts,
+                       std::string name, spawn_extras extras) {
   ++next_seq_;
   c.spawned_at = now();
   c.name = std::move(name);
   if (!opts.name.empty()) {
     c.named = true;
-    names_.insert(c.name);
+    hooks().names.insert(c.name);
   }
+  if (!opts.kind.empty())
+    c.ext().label = opts.kind;
   c.background = opts.background;
   if (opts.grace)
     c.grace = *opts.grace;
@@ -165,53 +170,48 @@ void scope_state::admit(child_record& c, const spawn_options& opts,
   }
   // Cleanup work spawned during shutdown starts cancelled (Trio, zksync),
   // with a grace period of its own.
-  if (cancelled_)
+  if (cancelled())
     cancel_with_all(c);
   // Cancelled through its handle while it waited in the queue.
   if (early)
     control_child(c, *early);
 }
 
-void scope_state::count(const child_record& c, bool alive) {
-  auto slot = [&]() -> size_t {
-    switch (c.kind) {
-    case child_kind::task:
-      // A function running in an actor of its own has a stop signal.
-      return c.stop ? 1 : 0;
-    case child_kind::job:
-      return 1;
-    case child_kind::blocking:
-      return 2;
-    case child_kind::scope:
-    case child_kind::adopted:
-      break;
-    }
-    return 3;
-  }();
+void scope_impl::count(const child_record& c, bool alive) {
+  auto& n = live_[static_cast<size_t>(c.kind->slot())];
   if (alive)
-    ++live_[slot];
+    ++n;
   else
-    --live_[slot];
+    --n;
   share_counts();
 }
 
-void scope_state::share_counts() {
+void scope_impl::share_counts() {
   if (shared_)
     shared_->set_counts(children());
 }
 
-const std::shared_ptr<job_cancel_state>& scope_state::job_cancel() {
+const std::shared_ptr<job_cancel_state>& scope_impl::job_cancel() {
   if (!job_cancel_) {
     job_cancel_ = std::make_shared<job_cancel_state>();
-    if (cancelled_)
+    if (cancelled())
       job_cancel_->cancel(cancel_reason_);
   }
   return job_cancel_;
 }
 
+void scope_impl::submit(job_ptr job) {
+  if (runtime_ != nullptr)
+    runtime_->functions().submit(job.release());
+  else if (auto eu = self_->context(); eu != nullptr)
+    eu->exec_later(job.release());
+  else
+    self_->system().scheduler().enqueue(job.release());
+}
+
 // -- limits -------------------------------------------------------------------
 
-void scope_state::start_queued() {
+void scope_impl::start_queued() {
   while (limiter_.ready()) {
     auto next = limiter_.pop();
     if (!next.background)
@@ -221,7 +221,7 @@ void scope_state::start_queued() {
   share_counts();
 }
 
-void scope_state::drop_queued(const caf::error& why) {
+void scope_impl::drop_queued(const caf::error& why) {
   // Tasks that never started: they never run, their handles say why (once
   // they are no longer counted).
   auto dropped = limiter_.take_all();
@@ -235,19 +235,17 @@ void scope_state::drop_queued(const caf::error& why) {
 
 // -- scopes opened by child tasks ---------------------------------------------
 
-void scope_state::adopt(caf::actor nested, std::string name) {
-  auto owner = children_.find(self_->current_sender()->id());
-  if (owner == nullptr || owner->kind != child_kind::task || !nested)
-    return;
-  ++owner->nested;
-  owner->ext().owned.push_back(nested.id());
-  self_->monitor(nested);
-  auto& c = children_.add(nested.id(), child_kind::adopted);
+child_record& scope_impl::add_owned(child_record& owner, caf::actor nested,
+                                    const std::string& name) {
+  ++owner.nested;
+  owner.ext().owned.push_back(nested.id());
+  auto& c = children_.add(nested.id(), owned_scope_kind());
   c.handle = std::move(nested);
   // Its path is the owner's path and its own name.
-  c.name = owner->name + "/" + name;
-  c.owner = owner->id;
-  c.background = owner->background;
+  c.name = owner.name + "/" + name;
+  c.owner = owner.id;
+  c.background = owner.background;
+  c.spawned_at = now();
   if (!c.background)
     ++main_running_;
   count(c, true);
@@ -258,35 +256,84 @@ void scope_state::adopt(caf::actor nested, std::string name) {
       early.erase(i);
     }
   }
-  if (cancelled_)
+  if (cancelled())
     cancel_with_all(c);
   // Opened by a task that is being forced: forced with it.
-  if (owner->forced)
-    force(c, owner->forced_why);
+  if (owner.forced())
+    force(c, owner.forced_by);
+  return c;
 }
 
-void scope_state::detach(const caf::actor& nested) {
+void scope_impl::adopt(caf::actor nested, std::string name) {
+  auto owner = children_.find(self_->current_sender()->id());
+  if (owner == nullptr || !owner->handle || !nested)
+    return;
+  self_->monitor(nested);
+  add_owned(*owner, std::move(nested), name);
+}
+
+void scope_impl::open_owned(caf::actor_id key, scope_config cfg) {
+  auto& shared = cfg.shared;
+  auto owner = children_.find(key);
+  if (owner == nullptr || (owner->extra && owner->extra->pending_end)) {
+    shared->fail_to_start(make_error(errc::scope_closed, path_.str(),
+                                     "the task that opens it has ended"));
+    return;
+  }
+  auto& opts = cfg.options;
+  auto name = opts.name.empty() ? std::to_string(next_seq_++) : opts.name;
+  auto refuse = [&]() -> caf::error {
+    spawn_options as_child;
+    as_child.grace = opts.grace;
+    if (auto err = check_spawn(as_child, name))
+      return err;
+    if (opts.name.empty())
+      return {};
+    if (auto err = check_name(opts.name, child_path(*owner).str()))
+      return err;
+    auto full = owner->name + "/" + name;
+    for (auto id : owner->ext().owned)
+      if (auto x = children_.find(id); x != nullptr && x->name == full)
+        return make_error(errc::invalid_argument, child_path(*owner).str(),
+                          "a live scope of this task is already named '" +
+                            name + "'");
+    return {};
+  }();
+  if (refuse) {
+    shared->fail_to_start(refuse);
+    return;
+  }
+  node_context ctx;
+  ctx.parent = self_->address();
+  ctx.path = node_path{child_path(*owner).as_prefix(), name};
+  ctx.grace = owner->has_own_grace() ? owner->grace : *options_.grace;
+  ctx.record_outcomes = options_.record_outcomes;
+  if (cancelled())
+    ctx.cancelled = cancel_reason_;
+  else if (owner->stop && owner->stop->source.stop_requested())
+    ctx.cancelled = owner->stop->reason;
+  cfg.owned = true;
+  auto hdl = spawn_nested_scope(self_, std::move(ctx), std::move(cfg));
+  add_owned(*owner, std::move(hdl), name);
+}
+
+void scope_impl::detach(const caf::actor& nested) {
   auto c = children_.find(nested.id());
-  if (c == nullptr || c->kind != child_kind::adopted ||
+  if (c == nullptr || c->owner == 0 ||
       c->owner != self_->current_sender()->id())
     return;
-  if (auto owner = children_.find(c->owner)) {
-    auto& owned = owner->ext().owned;
-    if (auto i = std::find(owned.begin(), owned.end(), c->id); i != owned.end())
-      owned.erase(i);
-    if (--owner->nested == 0 && owner->kill_pending)
-      kill(*owner);
-  }
-  c->owner = 0;
-  c->kind = child_kind::scope;
-  if (cancelled_ && !c->forced) {
+  auto owner_id = std::exchange(c->owner, 0);
+  c->kind = &child_scope_kind();
+  if (cancelled() && !c->forced()) {
     // It now hears the cancel from this scope, as the newest child.
     if (sweep_cursor_ == c)
       sweep_cursor_ = c->next;
     children_.move_to_back(*c);
-    c->cancelled = false;
+    c->phase = child_phase::running;
     cancel_with_all(*c);
   }
+  if (auto owner = children_.find(owner_id))
+    owned_scope_done(*owner, c->id);
 }
 
 } // namespace detail
@@ -297,7 +344,7 @@ using detail::state_of;
 
 caf::expected<caf::actor>
 detail::scope_core::spawn_actor(const spawn_options& opts,
-                                detail::child_kind kind, actor_maker make,
+                                detail::actor_kind kind, actor_maker make,
                                 detail::spawn_extras extras) {
   return state_of(*this).spawn_actor_child(opts, kind, make, std::move(extras));
 }
@@ -331,28 +378,25 @@ handle<void> scope::start(const spawn_options& opts,
     state->resolve(hdl.error());
   else
     state->bind(self_->address(), hdl->id(), *hdl);
-  return handle<void>{std::move(state)};
+  return detail::handle_access::make<handle<void>>(std::move(state));
 }
 
 caf::expected<handle<void>> scope::handle_of(const caf::actor& child) {
   auto& st = state_of(*this);
   auto c = child ? st.children_.find(child.id()) : nullptr;
-  if (c == nullptr ||
-      (c->kind != detail::child_kind::task &&
-       c->kind != detail::child_kind::scope) ||
-      c->stop != nullptr)
+  if (c == nullptr || !c->kind->offers_handle_of())
     return make_error(errc::invalid_argument, st.path_.str(),
                       "handle_of needs a live behavior task or nested scope "
                       "of this scope");
   // Asked for before (or spawned through a scope_ref): one handle per
   // child, and behavior tasks and scopes only have `handle<void>`s.
   if (c->result)
-    return handle<void>{
-      std::static_pointer_cast<detail::handle_state<void>>(c->result)};
+    return detail::handle_access::make<handle<void>>(
+      std::static_pointer_cast<detail::handle_state<void>>(c->result));
   auto state = std::make_shared<detail::handle_state<void>>();
   state->bind(st.self_->address(), c->id, c->handle);
   c->result = state;
-  return handle<void>{std::move(state)};
+  return detail::handle_access::make<handle<void>>(std::move(state));
 }
 
 caf::error detail::scope_core::open_child_scope(
@@ -361,12 +405,18 @@ caf::error detail::scope_core::open_child_scope(
   if (opts.grace)
     if (auto err = refuse_negative(*opts.grace, "a grace period"))
       return err;
-  auto child_opts = spawn_options{opts.name, false};
+  spawn_options child_opts;
+  child_opts.name = opts.name;
   auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
-    return detail::spawn_nested_scope(parent, std::move(ctx), std::move(opts),
-                                      std::move(body), shared);
+    detail::scope_config cfg;
+    cfg.options = std::move(opts);
+    cfg.body = std::move(body);
+    cfg.shared = shared;
+    cfg.owned = true;
+    cfg.join_after_body = false;
+    return detail::spawn_nested_scope(parent, std::move(ctx), std::move(cfg));
   };
-  auto hdl = spawn_actor(child_opts, detail::child_kind::scope, make, {});
+  auto hdl = spawn_actor(child_opts, detail::actor_kind::scope, make, {});
   if (!hdl)
     return std::move(hdl.error());
   return {};
@@ -374,7 +424,7 @@ caf::error detail::scope_core::open_child_scope(
 
 bool detail::scope_core::must_queue() const noexcept {
   auto& st = state_of(*this);
-  return st.limiter_.full() && !st.closed_;
+  return st.limiter_.full() && accepts_children(st.state_);
 }
 
 void detail::scope_core::enqueue(

@@ -10,10 +10,10 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/detail/node.hpp"
-#include "scaf/detail/scope_event.hpp"
 #include "scaf/detail/task_exception.hpp"
 #include "scaf/handle.hpp"
 
+#include "events.hpp"
 #include "log.hpp"
 #include "send.hpp"
 
@@ -30,7 +30,7 @@ detail::task_core::~task_core() {
     task_died_event orphans{id_, {}, {}};
     for (auto& ns : nested_)
       orphans.scopes.push_back(ns.handle.id());
-    if (pending_quit_ && *pending_quit_ && !is(*pending_quit_, errc::cancelled))
+    if (pending_quit_ && *pending_quit_ && !is_stopped(*pending_quit_))
       orphans.held.push_back(std::move(*pending_quit_));
     // Ahead of this task's down message, in the same (normal) queue.
     parent->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(),
@@ -95,12 +95,11 @@ task_base::task_base(caf::actor_config& cfg) : super(cfg) {
     }
     return caf::print_and_drop(ptr, x);
   });
-  set_exception_handler([](caf::scheduled_actor* ptr,
-                           std::exception_ptr& eptr) -> caf::error {
-    auto self = static_cast<task_base*>(ptr);
-    return detail::task_exception_error(
-      eptr, self->core_ != nullptr ? self->core_->path_.str() : std::string{});
-  });
+  set_exception_handler(
+    [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
+      auto self = static_cast<task_base*>(ptr);
+      return detail::task_exception_error(eptr, self->path_.str());
+    });
 }
 
 task_base::~task_base() {
@@ -130,11 +129,7 @@ void task_base::watch_stop(const detail::stop_signal* stop) noexcept {
 }
 
 std::string task_base::path() const {
-  return core_->path_.str();
-}
-
-const detail::node_path& task_base::tree_path() const noexcept {
-  return core_->path_;
+  return path_.str();
 }
 
 const caf::actor_addr& task_base::parent_scope() const noexcept {
@@ -164,10 +159,6 @@ void task_base::behavior_ready() {
     signal_started();
 }
 
-void task_base::own_nested_shutdown() {
-  core_->own_nested_shutdown_ = true;
-}
-
 void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
   core_->on_down_ = std::move(handler);
 }
@@ -175,7 +166,8 @@ void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
 void task_base::join_scope(detail::node_context&& ctx) {
   core_->parent_ = std::move(ctx.parent);
   core_->id_ = id();
-  core_->path_ = std::move(ctx.path);
+  path_ = std::move(ctx.path);
+  has_path_.store(true, std::memory_order_release);
   core_->grace_ = ctx.grace;
   core_->record_outcomes_ = ctx.record_outcomes;
   if (ctx.on_started)
@@ -187,11 +179,11 @@ void task_base::join_scope(detail::node_context&& ctx) {
     core_->start_cancelled_ = true;
     core_->cancel_reason_ = std::move(ctx.cancelled);
   }
-  detail::log().debug("{}: task started", core_->path_);
+  detail::log().debug("{}: task started", path_);
 }
 
 void task_base::fail_with_exception(std::exception_ptr eptr) {
-  quit(detail::task_exception_error(std::move(eptr), core_->path_.str()));
+  quit(detail::task_exception_error(std::move(eptr), path_.str()));
 }
 
 void task_base::yield(std::function<void()> next) {
@@ -210,7 +202,7 @@ caf::error task_base::detach(const caf::actor& nested) {
     [&](const detail::nested_scope& ns) { return ns.handle == nested; });
   auto parent = caf::actor_cast<caf::actor>(core.parent_);
   if (i == core.nested_.end() || !parent)
-    return make_error(errc::invalid_argument, core.path_.str(),
+    return make_error(errc::invalid_argument, path_.str(),
                       "detach needs a scope this task opened inside a scope");
   core.nested_.erase(i);
   send(parent, detail::scope_event{detail::detach_event{nested}});
@@ -222,15 +214,14 @@ void task_base::quit(caf::error reason) {
   if (core.pending_quit_ || has_quit())
     return;
   if (core.nested_.empty()) {
-    detail::log().debug("{}: task done ({})", core.path_,
-                        detail::rendered{reason});
+    detail::log().debug("{}: task done ({})", path_, detail::rendered{reason});
     super::quit(std::move(reason));
     return;
   }
   // Nested scopes are still running: cancel them and wait, so that this task
   // reports done only after they did.
   core.pending_quit_ = std::move(reason);
-  auto why = make_error(errc::cancelled, core.path_.str(), "owner task quit");
+  auto why = make_error(errc::cancelled, path_.str(), "owner task quit");
   for (auto& ns : core.nested_)
     detail::send_urgent(this, ns.handle, caf::exit_msg{address(), why});
   // Consume what still arrives without an answer: CAF's `drop` would answer
@@ -251,11 +242,10 @@ void task_base::cancel(caf::error reason) {
     return;
   core.cancelled_ = true;
   core.cancel_reason_ = reason;
-  detail::log().debug("{}: task cancelled ({})", core.path_,
+  detail::log().debug("{}: task cancelled ({})", path_,
                       detail::rendered{reason});
-  if (!core.own_nested_shutdown_)
-    for (auto& ns : core.nested_)
-      detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
+  for (auto& ns : core.nested_)
+    detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
   if (core.on_cancel_) {
     // Move the handler out: it may replace itself. The task runs on until
     // it quits; its scope forces it once the grace period is over.
@@ -287,9 +277,9 @@ void task_base::handle_down(caf::down_msg& msg) {
   // the task's failure if the task quits without one (or because it was
   // cancelled) or if it is an exception and the task's is not; otherwise it
   // is suppressed, in the report of the task's own scope.
-  if (auto& failure = msg.reason; failure && !is(failure, errc::cancelled)) {
+  if (auto& failure = msg.reason; failure && !is_stopped(failure)) {
     auto& pending = *core.pending_quit_;
-    if (!pending || is(pending, errc::cancelled)) {
+    if (!pending || is_stopped(pending)) {
       pending = std::move(failure);
     } else if (detail::outranks(failure, pending)) {
       suppress(std::exchange(pending, std::move(failure)));
@@ -299,8 +289,7 @@ void task_base::handle_down(caf::down_msg& msg) {
   }
   if (core.nested_.empty()) {
     auto reason = std::move(*core.pending_quit_);
-    detail::log().debug("{}: task done ({})", core.path_,
-                        detail::rendered{reason});
+    detail::log().debug("{}: task done ({})", path_, detail::rendered{reason});
     super::quit(std::move(reason));
   }
 }
@@ -308,8 +297,8 @@ void task_base::handle_down(caf::down_msg& msg) {
 void task_base::suppress(caf::error failure) {
   auto parent = caf::actor_cast<caf::actor>(core_->parent_);
   if (!parent) {
-    detail::log().error("{}: lost error, no scope to report it to: {}",
-                        core_->path_, detail::rendered{failure});
+    detail::log().error("{}: lost error, no scope to report it to: {}", path_,
+                        detail::rendered{failure});
     return;
   }
   auto report = std::make_shared<detail::nested_report>();
@@ -330,7 +319,7 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
   auto name = opts.name;
   detail::scope_config cfg;
   cfg.context.parent = address();
-  cfg.context.path = detail::node_path{core.path_.as_prefix(), name};
+  cfg.context.path = detail::node_path{path_.as_prefix(), name};
   cfg.context.grace = opts.grace;
   cfg.context.record_outcomes = opts.record_outcomes;
   if (is_cancelled())

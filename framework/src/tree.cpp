@@ -7,12 +7,15 @@
 #include <utility>
 #include <vector>
 
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/resumable.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "scaf/atoms.hpp"
 #include "scaf/tree.hpp"
 
-#include "scope_state.hpp"
+#include "scope_impl.hpp"
 
 namespace scaf::detail {
 
@@ -74,14 +77,15 @@ std::string last_name(const std::string& path) {
 
 } // namespace
 
-tree_node scope_state::tree_self(time_point t) const {
+tree_node scope_impl::tree_self(time_point t) const {
   tree_node x;
   x.name = path_.name();
   x.path = path_.str();
   x.kind = options_.kind.empty() ? "scope" : options_.kind;
-  if (cancelled_)
+  x.scope_state = state_;
+  if (cancelled())
     x.state = node_state::cancelling;
-  else if (joined_ || closed_)
+  else if (state_ != scope_state::open)
     x.state = node_state::waiting;
   x.age = t - started_at_;
   for (auto n : live_)
@@ -89,69 +93,86 @@ tree_node scope_state::tree_self(time_point t) const {
   return x;
 }
 
-tree_node scope_state::tree_child(const child_record& c, time_point t) const {
-  tree_node x;
+caf::actor scope_impl::tree_child(const child_record& c, time_point t,
+                                  tree_node& x) const {
   x.path = child_path(c).str();
   x.name = last_name(x.path);
-  x.kind = kind_name(c);
+  x.kind = c.kind_name();
   x.age = t - c.spawned_at;
-  if (c.straggler)
-    x.state = node_state::straggler;
-  else if (c.forced)
-    x.state = node_state::killing;
-  else if (c.cancelled)
+  switch (c.phase) {
+  case child_phase::running:
+    break;
+  case child_phase::cancelled:
     x.state = node_state::cancelling;
+    break;
+  case child_phase::forced:
+    x.state = node_state::killing;
+    break;
+  case child_phase::straggler:
+    x.state = node_state::straggler;
+    break;
+  }
   // How long past its grace period: since it was forced, or since the
   // moment it would have been.
-  if (c.forced) {
-    x.overdue = t - c.forced_at;
-  } else if (c.cancelled) {
+  if (c.forced()) {
+    x.overdue = t - c.since;
+  } else if (c.cancelled()) {
     auto grace = grace_of(c);
     auto due = c.has_own_grace() || c.deadline == time_point{}
-                 ? (grace >= never ? time_point::max() : c.cancelled_at + grace)
+                 ? (grace >= never ? time_point::max() : c.since + grace)
                  : c.deadline;
     if (due != time_point::max() && due <= t)
       x.overdue = t - due;
   }
-  return x;
+  return c.kind->describe(*this, c, x);
 }
 
-void scope_state::collect_tree(std::function<void(tree_node)> deliver,
-                               caf::timespan timeout) {
+std::optional<caf::timespan>
+scope_impl::busy_for(const caf::actor& actor) const {
+  if (runtime_ == nullptr || !actor)
+    return std::nullopt;
+  auto ptr = caf::actor_cast<caf::abstract_actor*>(actor);
+  return runtime_->watch().busy_for(dynamic_cast<caf::resumable*>(ptr));
+}
+
+void scope_impl::collect_tree(std::function<void(tree_node)> deliver,
+                              caf::timespan timeout) {
   auto gather = std::make_shared<tree_gather>(std::move(deliver));
   auto t = now();
   auto& root = gather->root;
   root = tree_self(t);
   // Spawn order; a scope a task opened goes under that task.
-  std::vector<std::pair<const child_record*, std::pair<size_t, size_t>>> asks;
+  std::vector<std::pair<caf::actor, std::pair<size_t, size_t>>> asks;
   std::unordered_map<caf::actor_id, size_t> index;
   constexpr auto direct = static_cast<size_t>(-1);
   for (auto c = children_.first(); c != nullptr; c = c->next) {
-    auto node = tree_child(*c, t);
-    if (c->kind == child_kind::adopted) {
+    tree_node node;
+    auto ask = tree_child(*c, t, node);
+    if (c->owner != 0) {
       if (auto owner = index.find(c->owner); owner != index.end()) {
         auto& under = root.children[owner->second].children;
         under.push_back(std::move(node));
-        asks.push_back({c, {owner->second, under.size() - 1}});
+        if (ask)
+          asks.push_back({std::move(ask), {owner->second, under.size() - 1}});
         continue;
       }
     }
     index.emplace(c->id, root.children.size());
     root.children.push_back(std::move(node));
-    if (c->kind == child_kind::scope || c->kind == child_kind::adopted)
-      asks.push_back({c, {root.children.size() - 1, direct}});
+    if (ask)
+      asks.push_back({std::move(ask), {root.children.size() - 1, direct}});
   }
   if (asks.empty()) {
     gather->finish();
     return;
   }
   // The tree is built: its nodes stay where they are from here on.
-  for (auto& [c, at] : asks) {
+  for (auto& [hdl, at] : asks) {
     auto node = &root.children[at.first];
     if (at.second != direct)
       node = &node->children[at.second];
     auto slot = gather->wait_for(node);
-    self_->request(c->handle, timeout, tree_atom::value)
+    self_->request(hdl, timeout, tree_atom::value)
       .then(
         [gather, node, slot](tree_node& own) {
           // The child's own view, but this scope knows when it forces it.

@@ -34,10 +34,15 @@ void text(const tree_node& x, int depth, std::string& out) {
   out += "  ";
   out += x.kind;
   out += "  ";
-  out += to_string(x.state);
+  // A scope names its lifecycle state, where the tree shows more than
+  // running or waiting.
+  auto forced =
+    x.state == node_state::killing || x.state == node_state::straggler;
+  out +=
+    x.scope_state && !forced ? to_string(*x.scope_state) : to_string(x.state);
   out += "  ";
   out += human(x.age);
-  if (x.kind != "task" && x.kind != "function" && x.kind != "blocking") {
+  if (x.scope_state || !x.children.empty()) {
     out += "  ";
     out += std::to_string(x.live_children);
     out += x.live_children == 1 ? " child" : " children";
@@ -45,6 +50,11 @@ void text(const tree_node& x, int depth, std::string& out) {
   if (x.overdue) {
     out += "  overdue ";
     out += human(*x.overdue);
+  }
+  if (x.busy) {
+    out += "  busy ";
+    out += human(*x.busy);
+    out += " on a scheduler thread";
   }
   if (x.unanswered)
     out += "  (did not answer)";
@@ -59,8 +69,12 @@ nlohmann::json json(const tree_node& x) {
     {"kind", x.kind},      {"state", to_string(x.state)},
     {"age_ms", ms(x.age)}, {"live_children", x.live_children},
   };
+  if (x.scope_state)
+    result["scope_state"] = to_string(*x.scope_state);
   if (x.overdue)
     result["overdue_ms"] = ms(*x.overdue);
+  if (x.busy)
+    result["busy_ms"] = ms(*x.busy);
   if (x.unanswered)
     result["unanswered"] = true;
   auto children = nlohmann::json::array();

@@ -267,6 +267,38 @@ TEST_F(RemoteTest, CancelCrossesTheWireWithItsReason) {
   EXPECT_TRUE(back_to_baseline(sys, baseline));
 }
 
+TEST_F(RemoteTest, PollingTasksStarveNeitherTheNodeNorItsCancels) {
+  // More polling function tasks than the node's scheduler has threads: they
+  // run on its function pool, so the node still answers, and the cancel
+  // that crosses the wire still reaches every token.
+  worker w;
+  ASSERT_NE(w.port, 0);
+  auto n = connect_to(w);
+  constexpr size_t count = 12;
+  std::vector<handle<int32_t>> slept;
+  auto owner = make_scope(sys, {.name = "svc"});
+  owner.ref().call([&](scope& s) {
+    for (size_t i = 0; i < count; ++i)
+      slept.push_back(spawn_remote<int32_t>(s, n, {}, "sleep", 600000));
+  });
+  ASSERT_TRUE(hosts(n, count));
+  auto answered = n.hosted();
+  ASSERT_TRUE(answered) << render(answered.error());
+  owner.cancel("enough");
+  ASSERT_TRUE(owner.done().wait());
+  for (auto& h : slept) {
+    // Stopped by the cancel, not by its own end; or, still waiting for a
+    // thread of the node's pool when the cancel came, never run.
+    auto ms = h.wait();
+    if (ms)
+      EXPECT_LT(*ms, 600000);
+    else
+      EXPECT_TRUE(is(ms.error(), errc::cancelled)) << render(ms.error());
+  }
+  EXPECT_TRUE(hosts(n, 0));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
 TEST_F(RemoteTest, ChildOverstayingItsGraceIsKilledOnItsNode) {
   worker w;
   ASSERT_NE(w.port, 0);
@@ -469,9 +501,11 @@ TEST_F(RemoteTest, BlockingCallsRefuseSchedulerThreads) {
   caf::expected<remote_node> connected{remote_node{}};
   caf::expected<node> served{node{}};
   auto result = run(sys, [&](scope& s) {
-    s.spawn_fn([&] {
+    s.spawn([&](task_actor* self) -> caf::behavior {
       connected = scaf::connect(sys, "127.0.0.1", 1);
       served = scaf::serve(sys, remote_tasks{});
+      self->quit();
+      return {};
     });
   });
   ASSERT_TRUE(result) << render(result.error());

@@ -11,6 +11,7 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/supervisor.hpp"
+#include "scaf/supervisor_atoms.hpp"
 #include "scaf/supervisor_ref.hpp"
 
 #include "../common/fixture.hpp"

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "scaf/all.hpp"
 
@@ -62,6 +65,46 @@ private:
   std::vector<std::string> events_;
 };
 
+/// Captures scaf's log lines at `level` and above while it lives (the tests
+/// run at `error` unless SCAF_LOG says otherwise).
+class log_capture {
+public:
+  explicit log_capture(spdlog::level::level_enum level)
+    : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(lines_)),
+      level_(logger().level()) {
+    logger().sinks().push_back(sink_);
+    logger().set_level(level);
+  }
+
+  log_capture(const log_capture&) = delete;
+  log_capture& operator=(const log_capture&) = delete;
+
+  ~log_capture() {
+    logger().sinks().pop_back();
+    logger().set_level(level_);
+  }
+
+  /// What was logged so far.
+  std::string text() const {
+    return lines_.str();
+  }
+
+  /// How often `what` occurs in what was logged.
+  size_t count(const std::string& what) const {
+    auto all = text();
+    size_t n = 0;
+    for (auto i = all.find(what); i != std::string::npos;
+         i = all.find(what, i + 1))
+      ++n;
+    return n;
+  }
+
+private:
+  std::ostringstream lines_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  spdlog::level::level_enum level_;
+};
+
 /// Drives scaf on `caf::scheduler::test_coordinator`: nothing runs until the
 /// test calls `run()`, and timers fire only on `advance()`.
 class deterministic_test : public ::testing::Test {
@@ -90,6 +133,21 @@ protected:
   void advance(caf::timespan d) {
     sched.advance_time(d);
     sched.run();
+  }
+
+  /// A top-level scope named `name`, cancelled, and kept from finishing for
+  /// its grace period by a task that ignores its cancel (its child "0"):
+  /// children opened into it are born cancelled.
+  scope_owner cancelled_scope(std::string name, caf::timespan grace) {
+    auto owner = make_scope(sys, {.name = std::move(name), .grace = grace});
+    owner.ref().spawn([](task_actor* self) -> caf::behavior {
+      self->on_cancel([](const caf::error&) {}); // runs on until killed
+      return {[](caf::atom_constant<caf::atom("never")>) {}};
+    });
+    run();
+    owner.cancel("shutting down");
+    run();
+    return owner;
   }
 
   /// Spawns an actor that monitors each of `targets` and logs "down:<name>"

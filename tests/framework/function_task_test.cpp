@@ -804,18 +804,17 @@ TEST_F(ThreadedTaskTest, NoTasksWaiterNeverMissesAWakeup) {
     auto k = static_cast<int>(rng() % 4);
     std::vector<handle<int>> hs;
     for (int i = 0; i < k; ++i) {
-      auto state = std::make_shared<detail::handle_state<int>>();
-      auto req =
-        make_spawn_request({}, [state](task_actor* t) -> caf::behavior {
-          if (rng_yield())
-            std::this_thread::yield();
-          state->resolve(1);
-          t->quit();
-          return {};
-        });
+      promise<int> done;
+      auto req = make_spawn_request({}, [done](task_actor* t) -> caf::behavior {
+        if (rng_yield())
+          std::this_thread::yield();
+        done.resolve(1);
+        t->quit();
+        return {};
+      });
       self->request(svc, caf::infinite, spawn_atom::value, std::move(req))
         .receive([](caf::actor&) {}, [](caf::error&) {});
-      hs.emplace_back(state);
+      hs.push_back(done.get_handle());
     }
     bool answered = false;
     self->request(svc, std::chrono::seconds{10}, no_tasks_atom::value)

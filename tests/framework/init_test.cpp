@@ -85,6 +85,27 @@ TEST(InitTest, NegativeWatchdogIntervalFailsEveryTopLevelScope) {
   EXPECT_TRUE(grace_of(off));
 }
 
+TEST(InitTest, FunctionThreadsAndBusyWarningAreCheckedToo) {
+  config none;
+  ASSERT_FALSE(parse(none, {"--scaf.function-threads=0"}));
+  auto r = grace_of(none);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(scaf::render(r.error()),
+            "scaf::invalid_argument(configuration: scaf.function-threads "
+            "must be a number of at least 1, got 0)");
+  config negative;
+  ASSERT_FALSE(parse(negative, {"--scaf.busy-warning=-1ms"}));
+  r = grace_of(negative);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(scaf::render(r.error()),
+            "scaf::invalid_argument(configuration: scaf.busy-warning cannot "
+            "be negative, got -1ms)");
+  config fine;
+  ASSERT_FALSE(
+    parse(fine, {"--scaf.function-threads=2", "--scaf.busy-warning=0s"}));
+  EXPECT_TRUE(grace_of(fine));
+}
+
 TEST(InitTest, TraceFileThatCannotBeOpenedFailsEveryTopLevelScope) {
   config cfg;
   ASSERT_FALSE(parse(cfg, {"--scaf.trace-file=/nonexistent-scaf-dir/t.json"}));

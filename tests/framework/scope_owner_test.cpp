@@ -282,3 +282,72 @@ TEST_F(ThreadedScopeOwnerTest,
   root.join().wait();
   EXPECT_EQ(sys.registry().running(), baseline);
 }
+
+// -- a child scope opened into a cancelled scope ------------------------------
+
+TEST_F(ScopeOwnerTest, ChildOpenedInACancelledParentStaysOpenForItsOwner) {
+  auto root = cancelled_scope("root", 10s);
+  auto child = root.ref().open_child({.name = "cleanup"});
+  run();
+  // Born cancelled, yet usable while its owner holds it: whatever the
+  // delay, spawns through it run as cleanup work, starting cancelled.
+  advance(1s);
+  EXPECT_FALSE(child.done().ready());
+  auto a = child.ref().spawn(worker, &log, std::string{"a"});
+  auto f = child.ref().spawn_fn([] { return 7; });
+  run();
+  EXPECT_EQ(log.count("start:a"), 1u);
+  EXPECT_EQ(log.count_prefix("cancel:a:"), 1u);
+  EXPECT_EQ(f.get(), 7);
+  EXPECT_FALSE(child.done().ready());
+  child.join(); // the owner lets go
+  run();
+  ASSERT_TRUE(child.done().ready());
+  EXPECT_EQ(child.done().get()->status, scope_status::cancelled);
+  // The parent's grace period still bounds it: the stubborn task is killed.
+  advance(10s);
+  ASSERT_TRUE(root.done().ready());
+  EXPECT_EQ(root.done().get()->killed, std::vector<std::string>{"root/0"});
+}
+
+TEST_F(ScopeOwnerTest, ChildHeldForItsOwnerIsStillForcedByItsParent) {
+  auto root = cancelled_scope("root", 1s);
+  auto child = root.ref().open_child({.name = "cleanup"});
+  run();
+  EXPECT_FALSE(child.done().ready());
+  advance(1s); // the root's grace period ends: it aborts what is left
+  ASSERT_TRUE(child.done().ready());
+  EXPECT_TRUE(root.done().ready());
+  auto late = child.ref().spawn_fn([] { return 1; });
+  EXPECT_TRUE(is(late.wait().error(), errc::scope_closed));
+}
+
+TEST_F(ThreadedScopeOwnerTest,
+       ChildOpenedInACancelledParentIsUsableWhateverTheDelay) {
+  // The sweep of the issue: open a child scope through a reference of a
+  // cancelled parent, wait, then spawn through its owner.
+  for (auto delay : {0us, 10us, 1000us, 100000us}) {
+    SCOPED_TRACE(std::to_string(delay.count()) + " us");
+    for (int i = 0; i < 50; ++i) {
+      auto root = make_scope(sys, {.name = "root", .grace = 30s});
+      std::atomic<bool> release{false};
+      auto keeper = root.ref().spawn_blocking([&](std::stop_token) {
+        while (!release)
+          std::this_thread::sleep_for(100us);
+      });
+      root.cancel("shutting down");
+      while (!root.ref().is_cancelled())
+        std::this_thread::sleep_for(10us);
+      auto child = root.ref().open_child({.name = "cleanup"});
+      if (delay.count() > 0)
+        std::this_thread::sleep_for(delay);
+      auto h = child.ref().spawn_fn([] { return 1; });
+      ASSERT_EQ(h.wait(), 1);
+      auto report = child.join().wait();
+      ASSERT_TRUE(report);
+      EXPECT_EQ(report->status, scope_status::cancelled);
+      release = true;
+      root.done().wait();
+    }
+  }
+}

@@ -315,7 +315,10 @@ TEST_F(ScopeRefTest, AbortingOneTaskKillsItAtOnceWithoutItsHandler) {
   a.abort();
   run();
   ASSERT_TRUE(a.ready());
-  EXPECT_TRUE(is(a.get().error(), errc::cancelled)) << render(a.get().error());
+  // Killed, and the handle says so: not cancelled, not a failure.
+  EXPECT_EQ(render(a.get().error()),
+            "scaf::killed(svc/0: aborted through its handle)");
+  EXPECT_TRUE(is_stopped(a.get().error()));
   EXPECT_EQ(log.count_prefix("cancel:a:"), 0u);
   EXPECT_FALSE(ref.is_cancelled());
   caf::anon_send(b.task(), finish_atom::value);
@@ -338,7 +341,8 @@ TEST_F(ScopeRefTest, CancelledStubbornTaskIsKilledAfterItsGracePeriod) {
   EXPECT_FALSE(a.ready());
   advance(1s);
   ASSERT_TRUE(a.ready());
-  EXPECT_TRUE(is(a.get().error(), errc::cancelled));
+  EXPECT_EQ(render(a.get().error()),
+            "scaf::killed(svc/0: overstayed its grace period)");
   owner.join();
   run();
   EXPECT_EQ(owner.done().get()->killed, std::vector<std::string>{"svc/0"});
@@ -521,7 +525,8 @@ TEST_F(ThreadedScopeRefTest,
   EXPECT_EQ(*q, -1);
   auto p = plain.wait_for(30s);
   ASSERT_TRUE(p);
-  EXPECT_TRUE(is(p->error(), errc::cancelled)) << render(p->error());
+  // Aborted, so killed, though it never ran.
+  EXPECT_TRUE(is(p->error(), errc::killed)) << render(p->error());
   EXPECT_FALSE(holder.ready());
   EXPECT_EQ(ref.children().queued, 0u);
   holder.cancel();
@@ -647,22 +652,32 @@ TEST_F(ThreadedScopeRefTest, AnotherActorHoldsTheReferenceAndUsesThen) {
 
 TEST_F(ThreadedScopeRefTest, BlockingCallsInsideActorsFailFast) {
   std::atomic<int> refused{0};
+  std::atomic<int> waited{0};
   auto r = run(sys, [&](scope& s) {
-    s.spawn_fn([&] {
-      // A job on a scheduler thread.
+    s.spawn([&](task_actor* self) -> caf::behavior {
+      // A behavior task runs on a scheduler thread: it must not wait.
       auto nested = scaf::run(sys, [](scope&) { return 1; });
       if (!nested && is(nested.error(), errc::would_deadlock))
         ++refused;
+      self->quit();
+      return {};
+    });
+    s.spawn_fn([&] {
+      // A function task runs on scaf's function pool: it may wait.
+      auto nested = scaf::run(sys, [](scope&) { return 1; });
+      if (nested && *nested == 1)
+        ++waited;
     });
     s.spawn_blocking([&](std::stop_token) {
       // A blocking task has a thread of its own: it may wait.
       auto nested = scaf::run(sys, [](scope&) { return 1; });
       if (nested && *nested == 1)
-        ++refused;
+        ++waited;
     });
   });
   ASSERT_TRUE(r);
-  EXPECT_EQ(refused, 2);
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(waited, 2);
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -717,7 +732,10 @@ TEST_F(ThreadedScopeRefTest,
     stop(polling);
     stop(blocking);
     stop(cancellable);
-    EXPECT_TRUE(is(behavior.wait().error(), errc::cancelled));
+    // Aborted, a behavior task is killed; cancelled, it stops on its cancel.
+    EXPECT_TRUE(
+      is(behavior.wait().error(), abort ? errc::killed : errc::cancelled))
+      << render(behavior.wait().error());
     EXPECT_EQ(cancellable.wait(), -4);
     EXPECT_EQ(polling.wait(), 2);
     EXPECT_EQ(blocking.wait(), 3);
@@ -768,4 +786,32 @@ TEST_F(ThreadedScopeRefTest, HandlesNeverResolveWhileTheirTaskIsCounted) {
   EXPECT_EQ(mismatches, 0);
   owner.join().wait();
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ThreadedScopeRefTest, AReferenceReadsItsOwnWrites) {
+  for (int i = 0; i < 100; ++i) {
+    auto owner = make_scope(sys, {.name = "svc"});
+    auto ref = owner.ref();
+    ref.spawn_fn([] { return 1; }); // a call in flight
+    EXPECT_FALSE(ref.is_closed());
+    ref.close();
+    EXPECT_TRUE(ref.is_closed()); // before the scope has seen the close
+    EXPECT_FALSE(ref.is_cancelled());
+    ref.cancel("enough");
+    EXPECT_TRUE(ref.is_cancelled());
+    owner.done().wait();
+    EXPECT_TRUE(ref.is_cancelled());
+  }
+  auto owner = make_scope(sys, {.name = "svc"});
+  auto ref = owner.ref();
+  ref.abort();
+  EXPECT_TRUE(ref.is_cancelled());
+  EXPECT_TRUE(ref.is_closed());
+  EXPECT_EQ(owner.done().wait()->status, scope_status::cancelled);
+  // A scope that is gone is not cancelled by asking.
+  auto done = make_scope(sys, {.name = "done"});
+  auto gone = done.ref();
+  done.join().wait();
+  gone.cancel("too late");
+  EXPECT_FALSE(gone.is_cancelled());
 }

@@ -920,16 +920,21 @@ TEST_F(ScopeTest, TasksHearTheCauseOfTheirCancel) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
-TEST_F(ScopeTest, TaskKilledByAnotherActorFailsItsScopeWithKilled) {
+TEST_F(ScopeTest, TaskKilledByAnotherActorFailsItsScopeWithCafsKill) {
+  // Only a kill by its own scope is a way to stop (`errc::killed`); one by
+  // anyone else is a failure, said the way CAF says it.
   caf::actor a;
   open([&](scope& s) { a = *s.spawn({.name = "a"}, worker, &log, "a"); });
   run();
   caf::anon_send_exit(a, caf::exit_reason::kill);
   run();
   ASSERT_EQ(report->status, scope_status::failed);
+  EXPECT_TRUE(report->failure == caf::exit_reason::kill);
+  EXPECT_FALSE(is_stopped(report->failure));
   EXPECT_EQ(render(report->failure),
-            "scaf::killed(root/a: killed by another actor "
-            "(caf::exit_reason::kill))");
+            "caf::exit_reason::kill(root/a: killed by another actor than its "
+            "scope)");
+  EXPECT_TRUE(report->killed.empty());
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
@@ -1137,15 +1142,23 @@ TEST_F(ScopeTest, AfterRunsInTheScopeOnlyWhileItLives) {
 
 TEST_F(ScopeTest, KeepOpenKeepsANestedScopeUntilItIsJoined) {
   caf::actor inner;
-  auto root = open([&](scope& s) {
-    inner =
-      *s.spawn_scope({.name = "inner"}, [](scope& in) { in.keep_open(); });
-  });
+  // A service scope, not joined (its join would join inner too).
+  auto root = spawn_scope(
+    sys, {.name = "root"},
+    [&](scope& s) {
+      inner =
+        *s.spawn_scope({.name = "inner"}, [](scope& in) { in.keep_open(); });
+    },
+    report);
   run();
   auto obs = observe({{inner, "inner"}, {root, "root"}});
   run();
   EXPECT_EQ(log.count("down:inner"), 0u); // no children, yet open
   caf::anon_send(inner, join_atom::value);
+  run();
+  EXPECT_EQ(log.count("down:inner"), 1u);
+  EXPECT_EQ(log.count("down:root"), 0u);
+  caf::anon_send(root, join_atom::value);
   run();
   EXPECT_LT(log.index_of("down:inner"), log.index_of("down:root"));
   EXPECT_EQ(report->status, scope_status::succeeded);
@@ -1156,18 +1169,22 @@ TEST_F(ScopeTest, StartFromAFactoryResolvesOnceTheChildIsUp) {
   handle<void> task_up, scope_up;
   caf::actor inner;
   auto late = std::make_shared<std::function<void()>>();
-  open([&](scope& s) {
-    task_up = s.start({.name = "t"}, task_factory(worker, &log, "t"));
-    scope_up = s.start({.name = "sub"}, scope_factory({}, [late](scope& in) {
-                         in.defer_started();
-                         in.keep_open();
-                         *late = [&in] {
-                           in.signal_started();
-                           in.join();
-                         };
-                       }));
-    inner = scope_up.task();
-  });
+  // A service scope, not joined (its join would join sub too).
+  auto root = spawn_scope(
+    sys, {.name = "root"},
+    [&](scope& s) {
+      task_up = s.start({.name = "t"}, task_factory(worker, &log, "t"));
+      scope_up = s.start({.name = "sub"}, scope_factory({}, [late](scope& in) {
+                           in.defer_started();
+                           in.keep_open();
+                           *late = [&in] {
+                             in.signal_started();
+                             in.join();
+                           };
+                         }));
+      inner = scope_up.task();
+    },
+    report);
   run();
   EXPECT_TRUE(task_up.ready());
   EXPECT_FALSE(scope_up.ready()); // its body deferred being up
@@ -1178,6 +1195,7 @@ TEST_F(ScopeTest, StartFromAFactoryResolvesOnceTheChildIsUp) {
   EXPECT_TRUE(scope_up.get());
   EXPECT_EQ(log.count("start:t"), 1u);
   caf::anon_send(task_up.task(), finish_atom::value);
+  caf::anon_send(root, join_atom::value);
   run();
   EXPECT_EQ(report->status, scope_status::succeeded);
   // A child that ends before it is up resolves the handle with its error.
@@ -1484,4 +1502,97 @@ TEST_F(ScopeTest, MessageHandlerThatThrowsFailsTheScope) {
   EXPECT_EQ(render(report->reason()),
             "scaf::task_exception(svc: handler broke)");
   EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+// -- join is transitive
+// ---------------------------------------------------------
+
+TEST_F(ScopeTest, JoinReachesChildScopesThatNobodyJoined) {
+  // Child scopes live until joined; a parent's join joins them too, so
+  // idle ones finish instead of keeping the parent waiting forever.
+  scope_owner left_open, with_task;
+  caf::actor a;
+  auto root = open([&](scope& s) {
+    left_open = s.open_child({.name = "idle"});
+    with_task = s.open_child({.name = "busy"}, [&](scope& in) {
+      a = *in.spawn({.name = "a"}, worker, &log, "a");
+    });
+    left_open.detach();
+    with_task.detach();
+  }); // the body's end joins root, and with it both child scopes
+  run();
+  auto obs = observe({{root, "root"}});
+  run();
+  EXPECT_EQ(log.count("down:root"), 0u); // "busy" still works
+  caf::anon_send(a, finish_atom::value);
+  run();
+  EXPECT_EQ(log.count("down:root"), 1u);
+  EXPECT_EQ(report->status, scope_status::succeeded);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, AJoinedChildScopeStillAcceptsWorkUntilItFinishes) {
+  auto root = make_scope(sys, {.name = "root"});
+  auto child = root.ref().open_child({.name = "child"});
+  auto a = child.ref().spawn(worker, &log, std::string{"a"});
+  run();
+  root.join(); // joins child too
+  run();
+  EXPECT_EQ(child.ref().state(), scope_state::joined);
+  auto more = child.ref().spawn_fn([] { return 2; });
+  run();
+  EXPECT_EQ(more.get(), 2);
+  caf::anon_send(a.task(), finish_atom::value);
+  run();
+  ASSERT_TRUE(root.done().ready());
+  EXPECT_TRUE(is(child.ref().spawn_fn([] { return 3; }).wait().error(),
+                 errc::scope_closed));
+}
+
+// -- four outcomes: killed is told apart from cancelled
+// ---------------------------
+
+TEST_F(ScopeTest, KilledIsToldApartFromCancelledByHandleReportTreeAndLog) {
+  std::optional<log_capture> lines{std::in_place, spdlog::level::warn};
+  handle<void> mule, polite;
+  handle<int> never_ran;
+  std::optional<scope_ref> ref;
+  open([&](scope& s) {
+    ref = s.ref();
+    mule = *s.handle_of(*s.spawn({.name = "mule"}, worker_with, &log, "mule",
+                                 on_cancel_mode::stubborn, caf::error{}));
+    polite = *s.handle_of(*s.spawn({.name = "polite"}, worker, &log, "polite"));
+    s.set_limit(1);
+    s.spawn_fn({.name = "first"}, [] { return 1; });
+    never_ran = s.spawn_fn({.name = "queued"}, [] { return 2; });
+    never_ran.abort(); // forced before it ran
+  });
+  run();
+  ref->cancel("stop");
+  run();
+  auto tree = ref->tree();
+  advance(1s); // the grace period ends: the mule is killed
+  auto text = lines->text();
+  lines.reset();
+  ASSERT_TRUE(mule.ready() && polite.ready() && never_ran.ready());
+  EXPECT_EQ(render(mule.get().error()),
+            "scaf::killed(root/mule: overstayed the grace period)");
+  EXPECT_EQ(render(polite.get().error()), "scaf::cancelled(root: stop)");
+  EXPECT_TRUE(is_stopped(mule.get().error()));
+  EXPECT_TRUE(is_stopped(polite.get().error()));
+  EXPECT_EQ(render(never_ran.get().error()),
+            "scaf::killed(root: aborted through its handle)");
+  EXPECT_EQ(report->status, scope_status::cancelled);
+  EXPECT_FALSE(report->failure);
+  EXPECT_EQ(report->killed, std::vector<std::string>{"root/mule"});
+  // Within its grace period, the tree said it was being cancelled.
+  ASSERT_TRUE(tree.ready() && tree.get());
+  auto snapshot = *tree.get();
+  for (auto& x : snapshot.children)
+    if (x.name == "mule")
+      EXPECT_EQ(x.state, node_state::cancelling);
+  EXPECT_NE(text.find("root/mule: killing it (overstayed the grace period)"),
+            std::string::npos)
+    << text;
+  EXPECT_EQ(text.find("root/polite: killing"), std::string::npos) << text;
 }

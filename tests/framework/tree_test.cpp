@@ -21,7 +21,6 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
 
 #include "scaf/tree_dump.hpp"
 
@@ -111,9 +110,13 @@ TEST_F(TreeTest, RunningScopeListsItsChildrenInSpawnOrderWithTheirAges) {
   EXPECT_EQ(tree.live_children, 2u);
   EXPECT_EQ(tree.children[1].live_children, 1u);
   EXPECT_EQ(tree.children[1].children[0].path, "app/inner/x");
-  EXPECT_EQ(to_text(tree), "app  scope  running  1.5 s  2 children\n"
+  // A scope names its lifecycle state (scaf/scope_state.hpp).
+  EXPECT_EQ(tree.scope_state, scope_state::open);
+  EXPECT_EQ(tree.children[1].scope_state, scope_state::joined);
+  EXPECT_FALSE(tree.children[0].scope_state);
+  EXPECT_EQ(to_text(tree), "app  scope  open  1.5 s  2 children\n"
                            "  a  task  running  1.5 s\n"
-                           "  inner  scope  waiting  1.5 s  1 child\n"
+                           "  inner  scope  joined  1.5 s  1 child\n"
                            "    x  task  running  1.5 s\n");
 }
 
@@ -176,11 +179,7 @@ TEST_F(TreeTest, CancellingScopeNamesTheChildItWaitsForAndHowLongPastItsGrace) {
 
 TEST_F(TreeTest, WatchdogNamesAForcedChildStillRunningEachInterval) {
   // (scaf.watchdog-interval is 5 s unless set.)
-  std::ostringstream lines;
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(lines);
-  auto level = logger().level(); // (the tests run at error)
-  logger().set_level(spdlog::level::warn);
-  logger().sinks().push_back(sink);
+  std::optional<log_capture> lines{std::in_place, spdlog::level::warn};
   auto ref = open([&](scope& s) { s.spawn({.name = "mule"}, stubborn); });
   caf::anon_send(app, cancel_atom::value, "stop");
   run();
@@ -192,12 +191,11 @@ TEST_F(TreeTest, WatchdogNamesAForcedChildStillRunningEachInterval) {
     sched.prioritize(app);
     sched.run_once();
   }
-  logger().sinks().pop_back();
-  logger().set_level(level);
-  auto text = lines.str();
+  auto text = lines->text();
+  lines.reset();
   auto first = text.find("app/mule: still running 5000 ms after it "
-                         "overstayed the grace period (being stopped: it "
-                         "cannot be stopped while it runs)");
+                         "overstayed the grace period (being stopped: a kill "
+                         "lands only once the handler it runs returns)");
   EXPECT_NE(first, std::string::npos) << text;
   EXPECT_NE(text.find("app/mule: still running 10000 ms after it", first),
             std::string::npos)
@@ -214,7 +212,7 @@ TEST_F(TreeTest, TreeByMessageForCafActors) {
     });
   });
   run();
-  EXPECT_EQ(seen, "app  scope  running  0 ms  1 child\n"
+  EXPECT_EQ(seen, "app  scope  open  0 ms  1 child\n"
                   "  a  task  running  0 ms\n");
 }
 
@@ -347,7 +345,9 @@ TEST(TraceTest, TraceOfAKnownRunHasNestedSpansAndCancelsBeforeTheirDone) {
   // Every cancel comes before the matching done.
   for (auto& [path, at] : cancel_at)
     EXPECT_LE(at, spans.at(path).end) << path;
-  EXPECT_EQ(instants["app"], std::vector<std::string>{"cancel"});
+  // The root's own cancel, then the lifecycle state it moved to.
+  EXPECT_EQ(instants["app"],
+            (std::vector<std::string>{"cancel", "cancelling"}));
   EXPECT_EQ(instants["app/mule"], (std::vector<std::string>{"cancel", "kill"}));
   EXPECT_EQ(instants["app/inner/x"], std::vector<std::string>{"cancel"});
   EXPECT_EQ(spans.at("app/mule").end - cancel_at.at("app/mule"), 1'000'000);
@@ -415,6 +415,8 @@ TEST_F(ThreadedTreeTest, TopLevelTreesListEveryRootStillRunning) {
 TEST_F(ThreadedTreeTest, SignalPrintsTheLiveTreeOfEveryRoot) {
   auto svc = make_scope(sys, {.name = "svc"});
   svc.ref().spawn({.name = "worker"}, waiter);
+  // (A scope counts once it has started: a call runs after that.)
+  ASSERT_TRUE(svc.ref().call([](scope&) {}).wait_for(30s));
   auto out = std::tmpfile();
   ASSERT_NE(out, nullptr);
   std::string text;
@@ -434,7 +436,7 @@ TEST_F(ThreadedTreeTest, SignalPrintsTheLiveTreeOfEveryRoot) {
   }
   std::fclose(out);
   EXPECT_NE(text.find("scaf: live tree of 1 top-level scope(s)\nsvc  scope  "
-                      "running"),
+                      "open"),
             std::string::npos)
     << text;
   EXPECT_NE(text.find("  worker  task  running"), std::string::npos) << text;

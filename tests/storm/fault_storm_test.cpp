@@ -1,18 +1,28 @@
 // The seeded fault storm: the node protocol's safety net. Each seed makes a
 // random tree mixing every kind of child (behavior tasks, tasks that open
-// scopes, function tasks as jobs and as actors, cancellable and blocking
-// tasks, nested scopes, supervisors, worker pools) in which a seeded subset
-// fails, throws, ignores its cancel, blocks past its grace period, cancels
-// its own scope, spawns cleanup work during the shutdown or fails while
-// cleaning up, at seeded times. After each run:
+// scopes, function tasks as jobs and on threads of their own, cancellable
+// and blocking tasks, nested scopes, child scopes left to their parent's
+// join, supervisors, worker pools; threaded runs add function tasks that
+// poll their stop token, as many as the scheduler has threads and more, and
+// function and blocking tasks that open scopes of their own) in which a
+// seeded subset fails, throws, ignores its cancel, blocks past its grace
+// period, cancels its own scope, spawns cleanup work during the shutdown or
+// fails while cleaning up, at seeded times. After each run:
 //   - the running-actor count is back to its baseline (no orphans);
 //   - every failure that happened is reachable from the root's report
 //     exactly once (its failure or suppressed), and nothing else is there;
 //   - at every scope the failure is the first failed child in the order the
 //     scope saw them, unless an exception came later (it outranks);
-//   - every handle resolved;
+//   - every handle resolved, and a function task's handle says killed
+//     exactly when its outcome does;
+//   - killed and cancelled are told apart: a task that stops on its cancel
+//     is never killed, one that ignores it is never merely cancelled, and
+//     the report's list of killed nodes is exactly the killed outcomes;
+//   - a task polling its stop token saw the stop, not its own time-out;
 //   - on the deterministic scheduler, the tree was done within the grace
-//     period of its last event (simulated time).
+//     period of the later of its last event and the last cancel a task
+//     heard (simulated time): a failure climbing up through nested scopes
+//     starts a new grace period at each level, from that level's cancel.
 // The seed fixes the tree, the faults and their times: a failing seed is
 // printed with the line that replays it. On the deterministic scheduler the
 // replay is exact; on the threaded one the thread interleaving is the
@@ -28,8 +38,10 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -60,6 +72,9 @@ enum class node_kind {
   blocking,    // spawn_blocking (threaded runs only)
   supervisor,  // a scaf::supervisor of workers (or, one in four, a pool)
   child_scope, // a child scope (scope::open_child), filled through its ref
+  poller,      // a function task polling its stop token (threaded only)
+  fn_opener,   // a function or blocking task running a scope of its own
+               // through its task_context (threaded only)
 };
 
 enum class fault {
@@ -83,8 +98,8 @@ struct plan {
   std::vector<plan> children;
 
   std::string name() const {
-    static constexpr char prefix[] = {'s', 'o', 't', 'j', 'f',
-                                      'c', 'b', 'v', 'h'};
+    static constexpr char prefix[] = {'s', 'o', 't', 'j', 'f', 'c',
+                                      'b', 'v', 'h', 'p', 'g'};
     return prefix[static_cast<int>(kind)] + std::to_string(id);
   }
 };
@@ -160,6 +175,10 @@ private:
       p.kind = node_kind::supervisor;
     else if (container && x < 33)
       p.kind = node_kind::child_scope;
+    else if (threaded_ && container && x < 36)
+      p.kind = node_kind::fn_opener;
+    else if (threaded_ && x < 40 && pick(0, 1) == 0)
+      p.kind = node_kind::poller;
     else if (x < 40)
       p.kind = node_kind::job;
     else if (x < 47)
@@ -174,6 +193,16 @@ private:
     case node_kind::scope:
     case node_kind::child_scope:
       p.children = children(depth + 1);
+      break;
+    case node_kind::fn_opener:
+      p.what = pick(0, 3) == 0 ? fault::fail : fault::finish;
+      p.children = children(depth + 1);
+      break;
+    case node_kind::poller:
+      p.what = fault::finish;
+      // Polls until it is cancelled, or gives up long after (a starved
+      // cancel): never in a run that goes well.
+      p.at_ms = 30'000;
       break;
     case node_kind::opener:
       p.what = pick(0, 3) == 0 ? fault::fail : fault::finish;
@@ -230,12 +259,27 @@ struct storm {
   std::mutex mtx;
   /// Keys of the failures that happened ("app:<node>" or "exc:<node>").
   std::vector<std::string> failures;
-  std::vector<handle<int>> handles;
+  /// Function tasks' handles, by node name.
+  std::vector<std::pair<std::string, handle<int>>> handles;
   caf::actor_clock::time_point last_event{};
+  /// When a task last heard a cancel.
+  caf::actor_clock::time_point last_cancel{};
+  /// Pollers that gave up waiting for their stop.
+  std::vector<std::string> starved;
 
   void event() {
     std::lock_guard<std::mutex> guard{mtx};
     last_event = std::max(last_event, now());
+  }
+
+  void cancelled() {
+    std::lock_guard<std::mutex> guard{mtx};
+    last_cancel = std::max(last_cancel, now());
+  }
+
+  void gave_up(const plan& p) {
+    std::lock_guard<std::mutex> guard{mtx};
+    starved.push_back(p.name());
   }
 
   caf::error fail(const plan& p) {
@@ -254,9 +298,9 @@ struct storm {
     throw std::runtime_error("boom " + p.name());
   }
 
-  void keep(handle<int> h) {
+  void keep(const plan& p, handle<int> h) {
     std::lock_guard<std::mutex> guard{mtx};
-    handles.push_back(std::move(h));
+    handles.emplace_back(p.name(), std::move(h));
   }
 };
 
@@ -267,11 +311,15 @@ void spawn_children(scope& s, storm* st, const std::vector<plan>& children);
 void keep_or_cancel(storm* st, const plan& p, handle<int> h) {
   if (p.id % 7 == 0)
     h.cancel(caf::error{3, caf::atom("storm"), caf::make_message(p.name())});
-  st->keep(std::move(h));
+  st->keep(p, std::move(h));
 }
 
 /// A task that ends after a few milliseconds: cleanup work.
 caf::behavior cleanup_task(task_actor* self, storm* st) {
+  self->on_cancel([self, st](const caf::error& why) {
+    st->cancelled();
+    self->quit(why);
+  });
   self->delayed_send(self, 5ms, fire_atom::value);
   return {[=](fire_atom) {
     st->event();
@@ -282,14 +330,18 @@ caf::behavior cleanup_task(task_actor* self, storm* st) {
 caf::behavior storm_task(task_actor* self, storm* st, const plan* p) {
   switch (p->what) {
   case fault::stubborn:
-    self->on_cancel([](const caf::error&) {}); // runs on: killed at grace end
+    // Runs on: killed at grace end.
+    self->on_cancel([st](const caf::error&) { st->cancelled(); });
     break;
   case fault::fail_in_cleanup:
-    self->on_cancel(
-      [self, st, p](const caf::error&) { self->quit(st->fail(*p)); });
+    self->on_cancel([self, st, p](const caf::error&) {
+      st->cancelled();
+      self->quit(st->fail(*p));
+    });
     break;
   case fault::spawn_in_shutdown:
     self->on_cancel([self, st](const caf::error& why) {
+      st->cancelled();
       caf::anon_send(caf::actor_cast<caf::actor>(self->parent_scope()),
                      spawn_atom::value,
                      make_spawn_request({.name = "cleanup"}, cleanup_task, st));
@@ -297,6 +349,10 @@ caf::behavior storm_task(task_actor* self, storm* st, const plan* p) {
     });
     break;
   default:
+    self->on_cancel([self, st](const caf::error& why) {
+      st->cancelled();
+      self->quit(why);
+    });
     break;
   }
   self->delayed_send(self, std::chrono::milliseconds{p->at_ms},
@@ -322,6 +378,10 @@ caf::behavior storm_task(task_actor* self, storm* st, const plan* p) {
 }
 
 caf::behavior opener_task(task_actor* self, storm* st, const plan* p) {
+  self->on_cancel([self, st](const caf::error& why) {
+    st->cancelled();
+    self->quit(why);
+  });
   self->open_scope(
     {.name = "in"}, [st, p](scope& in) { spawn_children(in, st, p->children); },
     [self](caf::expected<void> r) {
@@ -336,8 +396,11 @@ caf::behavior opener_task(task_actor* self, storm* st, const plan* p) {
 /// A supervised worker: fails or just keeps running (stubbornly) until it
 /// is stopped. Its failures are the supervisor's business, not recorded.
 caf::behavior worker_task(task_actor* self, storm* st, const plan* p) {
-  if (p->what == fault::stubborn)
-    self->on_cancel([](const caf::error&) {}); // runs on: killed at grace end
+  self->on_cancel([self, st, p](const caf::error& why) {
+    st->cancelled();
+    if (p->what != fault::stubborn) // stubborn: killed at grace end
+      self->quit(why);
+  });
   self->delayed_send(self, std::chrono::milliseconds{p->at_ms},
                      fire_atom::value);
   return {[=](fire_atom) {
@@ -379,15 +442,53 @@ void spawn_children(scope& s, storm* st, const std::vector<plan>& children) {
       });
       break;
     case node_kind::child_scope: {
-      // Lives until joined: joined through its reference once its body
-      // has spawned its children, and left to the tree.
+      // Lives until joined: half are joined through their owner once their
+      // body has spawned their children, half are left to the join of
+      // their parent (join is transitive).
       auto owner = s.open_child({.name = c.name()}, [st, p](scope& in) {
         spawn_children(in, st, p->children);
       });
-      owner.join();
+      if (c.id % 2 == 0)
+        owner.join();
       owner.detach();
       break;
     }
+    case node_kind::fn_opener: {
+      // A function task (or, one in two, a blocking task) that runs a scope
+      // of its own and waits for it: its children are the scope's.
+      auto body = [st, p](task_context& ctx) -> caf::expected<int> {
+        auto r = ctx.run({.name = "in"}, [st, p](scope& in) {
+          spawn_children(in, st, p->children);
+        });
+        if (!r)
+          return r.error();
+        if (p->what == fault::fail)
+          return st->fail(*p);
+        st->event();
+        return p->id;
+      };
+      if (c.id % 2 == 0)
+        st->keep(c, s.spawn_fn(opts, body));
+      else
+        st->keep(c, s.spawn_blocking(opts, body));
+      break;
+    }
+    case node_kind::poller:
+      // In the background: it polls until its scope cancels it.
+      opts.background = true;
+      st->keep(c, s.spawn_fn(opts, [st, p](std::stop_token stop) -> int {
+        auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds{p->at_ms};
+        while (!stop.stop_requested()) {
+          if (std::chrono::steady_clock::now() >= until) {
+            st->gave_up(*p);
+            break;
+          }
+          std::this_thread::sleep_for(1ms);
+        }
+        return p->id;
+      }));
+      break;
     case node_kind::opener:
       s.spawn(opts, opener_task, st, p);
       break;
@@ -437,23 +538,24 @@ void spawn_children(scope& s, storm* st, const std::vector<plan>& children) {
                      s.spawn_cancellable(opts, -1, function_body(st, p)));
       break;
     case node_kind::blocking:
-      st->keep(s.spawn_blocking(
-        opts, [st, p](std::stop_token stop) -> caf::expected<int> {
-          auto until = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds{p->at_ms};
-          if (p->what == fault::block_past_grace) {
-            // Ignores its stop token past the grace period: a straggler.
-            std::this_thread::sleep_for(st->cfg.grace * 2);
-          } else {
-            while (!stop.stop_requested() &&
-                   std::chrono::steady_clock::now() < until)
-              std::this_thread::sleep_for(1ms);
-          }
-          if (p->what == fault::fail)
-            return st->fail(*p);
-          st->event();
-          return p->id;
-        }));
+      st->keep(c, s.spawn_blocking(
+                    opts, [st, p](std::stop_token stop) -> caf::expected<int> {
+                      auto until = std::chrono::steady_clock::now() +
+                                   std::chrono::milliseconds{p->at_ms};
+                      if (p->what == fault::block_past_grace) {
+                        // Ignores its stop token past the grace period: a
+                        // straggler.
+                        std::this_thread::sleep_for(st->cfg.grace * 2);
+                      } else {
+                        while (!stop.stop_requested() &&
+                               std::chrono::steady_clock::now() < until)
+                          std::this_thread::sleep_for(1ms);
+                      }
+                      if (p->what == fault::fail)
+                        return st->fail(*p);
+                      st->event();
+                      return p->id;
+                    }));
       break;
     }
   }
@@ -533,7 +635,8 @@ void check_first_failures(const storm& st,
     if (c.children.empty())
       continue;
     // A task's children are the scopes it opened; a scope's, its own.
-    auto task_node = c.name[0] == 'o' && c.name.find('/') == std::string::npos;
+    auto task_node = (c.name[0] == 'o' || c.name[0] == 'g') &&
+                     c.name.find('/') == std::string::npos;
     if (task_node) {
       check_first_failures(st, c.children, caf::error{}, path + "/" + c.name,
                            false, errors);
@@ -549,6 +652,92 @@ struct storm_result {
   size_t nodes = 0;
   size_t failures = 0;
 };
+
+/// Every node's outcome with its path; several may share a name (cleanup
+/// tasks, restarted workers), the nodes of a plan do not.
+void index_outcomes(
+  const std::vector<node_outcome>& xs, const std::string& path,
+  std::vector<std::tuple<std::string, std::string, const node_outcome*>>& out) {
+  for (auto& x : xs) {
+    auto full = path + "/" + x.name;
+    auto name = x.name.substr(x.name.rfind('/') + 1);
+    out.emplace_back(name, full, &x);
+    index_outcomes(x.children, full, out);
+  }
+}
+
+void index_plans(const std::vector<plan>& xs,
+                 std::map<std::string, const plan*>& out) {
+  for (auto& x : xs) {
+    out.emplace(x.name(), &x);
+    index_plans(x.children, out);
+  }
+}
+
+/// Killed and cancelled told apart: a task that stops on its cancel is
+/// never killed, one that ignores it never merely cancelled; the report
+/// lists exactly the killed outcomes; a function task's handle says killed
+/// exactly when its outcome does.
+void check_stops(const storm& st, const std::vector<plan>& tree,
+                 const scope_report& report, std::vector<std::string>& errors) {
+  std::vector<std::tuple<std::string, std::string, const node_outcome*>>
+    outcomes;
+  index_outcomes(report.children, "root", outcomes);
+  std::map<std::string, const plan*> plans;
+  index_plans(tree, plans);
+  std::set<std::string> workers;
+  for (auto& [name, x] : plans)
+    if (x->kind == node_kind::supervisor)
+      for (auto& w : x->children)
+        workers.insert(w.name());
+  std::map<std::string, std::pair<std::string, const node_outcome*>> by_plan;
+  std::vector<std::string> killed;
+  for (auto& [name, path, outcome] : outcomes) {
+    if (plans.count(name) != 0)
+      by_plan.emplace(name, std::make_pair(path, outcome));
+    if (outcome->status == node_status::killed) {
+      killed.push_back(path);
+      if (!is(outcome->reason, errc::killed))
+        errors.push_back(path + " is killed with " + render(outcome->reason));
+    }
+    auto i = plans.find(name);
+    if (i == plans.end() || i->second->kind != node_kind::task ||
+        workers.count(name) != 0)
+      continue; // (a supervisor stops its workers one at a time: its parent
+                // may force it, killing those it has not reached yet)
+    auto stubborn = i->second->what == fault::stubborn;
+    // (On real threads, a cancel that crosses many edges under load may
+    // arrive after the subtree's grace period ended: a kill then is right.)
+    if (outcome->status == node_status::killed && !stubborn && !st.cfg.threaded)
+      errors.push_back(path + " stops on its cancel, yet was killed");
+    if (outcome->status == node_status::cancelled && stubborn)
+      errors.push_back(path + " ignores its cancel, yet ended cancelled");
+  }
+  auto listed = report.killed;
+  std::sort(listed.begin(), listed.end());
+  std::sort(killed.begin(), killed.end());
+  if (listed != killed)
+    errors.push_back("the report lists " + std::to_string(listed.size()) +
+                     " killed nodes, the outcomes say " +
+                     std::to_string(killed.size()));
+  for (auto& [name, h] : st.handles) {
+    if (!h.ready())
+      continue; // reported below
+    auto i = by_plan.find(name);
+    if (i == by_plan.end() || name[0] == 'c')
+      continue; // a cancellable task resolves with its fallback
+    auto handle_killed = !h.get() && is(h.get().error(), errc::killed);
+    auto outcome_killed = i->second.second->status == node_status::killed;
+    if (handle_killed != outcome_killed)
+      errors.push_back(
+        i->second.first + ": its handle says " +
+        (h.get() ? std::string{"a value"} : render(h.get().error())) +
+        ", its outcome " + to_string(i->second.second->status));
+  }
+  for (auto& name : st.starved)
+    errors.push_back(name + " polled its stop token in vain: the cancel never "
+                            "reached it");
+}
 
 storm_result check(storm& st, const scope_report& report) {
   storm_result out;
@@ -583,9 +772,9 @@ storm_result check(storm& st, const scope_report& report) {
                          std::string{to_string(report.status)});
   check_first_failures(st, report.children, report.failure, "root", false,
                        out.errors);
-  for (auto& h : st.handles)
+  for (auto& [name, h] : st.handles)
     if (!h.ready())
-      out.errors.push_back("a handle never resolved");
+      out.errors.push_back("the handle of " + name + " never resolved");
   out.failures = happened.size();
   return out;
 }
@@ -696,15 +885,17 @@ storm_result run_storm(const storm_config& cfg) {
         result.errors.push_back("hung: nothing left to run, root not done");
       done_at = sched.clock().now();
       // Simulated time: the tree is done within the grace period after its
-      // last event.
-      auto last = std::max(st.last_event, start);
+      // last event, or after the last cancel a task heard (a failure that
+      // climbs up through nested scopes starts a grace period at each
+      // level, from that level's cancel).
+      auto last = std::max({st.last_event, st.last_cancel, start});
       if (done_at - last > cfg.grace + 1ms)
         result.errors.push_back(
           "done " +
           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                            done_at - last)
                            .count()) +
-          " ms after the last event, more than the grace period");
+          " ms after the last event or cancel, more than the grace period");
     }
     root = nullptr;
     if (std::getenv("SCAF_STORM_DUMP") != nullptr) {
@@ -716,6 +907,7 @@ storm_result run_storm(const storm_config& cfg) {
         std::printf("happened: %s\n", k.c_str());
     }
     if (result.errors.empty()) {
+      check_stops(st, tree, *report, result.errors);
       auto more = check(st, *report);
       result.errors.insert(result.errors.end(), more.errors.begin(),
                            more.errors.end());
@@ -764,8 +956,10 @@ void run_seeds(bool threaded, uint64_t default_seeds, caf::timespan grace) {
              << ::testing::UnitTest::GetInstance()->current_test_info()->name();
     }
   }
-  // A storm in which nothing failed tested little.
-  EXPECT_GT(total_failures, 0u);
+  // A storm in which nothing failed tested little (a replayed seed may
+  // have had nothing to fail).
+  if (seeds.size() > 1)
+    EXPECT_GT(total_failures, 0u);
   std::printf("[ storm    ] %zu seeds, %zu nodes, %zu failures injected "
               "that happened: every oracle held\n",
               seeds.size(), total_nodes, total_failures);
@@ -774,7 +968,7 @@ void run_seeds(bool threaded, uint64_t default_seeds, caf::timespan grace) {
 } // namespace
 
 TEST(FaultStorm, DeterministicSchedulerEveryOracleHolds) {
-  run_seeds(false, 40, 50ms);
+  run_seeds(false, 1000, 50ms);
 }
 
 TEST(FaultStormStress, ThreadedSchedulerEveryOracleHolds) {

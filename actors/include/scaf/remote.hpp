@@ -176,6 +176,8 @@ handle<R> spawn_remote(scope& s, const remote_node& node, spawn_options opts,
   };
   if (opts.name.empty())
     opts.name = remote_child_name(sig.name, node);
+  if (opts.kind.empty())
+    opts.kind = "remote";
   req->signature = std::move(sig);
   auto spawned = s.spawn(opts, remote_child,
                          std::shared_ptr<const remote_request>{std::move(req)});

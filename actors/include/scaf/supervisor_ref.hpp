@@ -15,6 +15,7 @@
 #include "scaf/handle.hpp"
 #include "scaf/scope_ref.hpp"
 #include "scaf/supervisor.hpp"
+#include "scaf/supervisor_atoms.hpp"
 
 namespace scaf {
 

@@ -2,7 +2,9 @@
 
 #include <caf/atom.hpp>
 
-/// All message atoms of scaf. Atoms are limited to ten characters in CAF 0.17.
+/// The message atoms of scaf's scopes (a supervisor's admin calls are in
+/// `scaf/supervisor_atoms.hpp`). Atoms are limited to ten characters in CAF
+/// 0.17.
 namespace scaf {
 
 /// `(cancel_atom, std::string reason)` or `(cancel_atom, caf::error cause)`:
@@ -39,32 +41,6 @@ using ref_atom = caf::atom_constant<caf::atom("scafref")>;
 /// `(tree_atom)`, a request: the scope answers with a `scaf::tree_node`, a
 /// snapshot of its live subtree (see `scope_ref::tree`).
 using tree_atom = caf::atom_constant<caf::atom("scaftree")>;
-
-// -- a supervisor's admin calls (scaf/supervisor_ref.hpp), as requests -------
-
-/// `(start_child_atom, scaf::child_spec)`: adds and starts a child; answered
-/// with its actor once it is up.
-using start_child_atom = caf::atom_constant<caf::atom("supstart")>;
-
-/// `(terminate_child_atom, std::string name)`: stops a child; answered once
-/// it has stopped.
-using terminate_child_atom = caf::atom_constant<caf::atom("supterm")>;
-
-/// `(restart_child_atom, std::string name)`: starts a stopped child again;
-/// answered with its actor once it is up.
-using restart_child_atom = caf::atom_constant<caf::atom("suprestart")>;
-
-/// `(delete_child_atom, std::string name)`: forgets a stopped child.
-using delete_child_atom = caf::atom_constant<caf::atom("supdelete")>;
-
-/// `(which_children_atom)`: answered with `std::vector<scaf::child_info>`.
-using which_children_atom = caf::atom_constant<caf::atom("supwhich")>;
-
-/// `(count_children_atom)`: answered with `scaf::supervisor_counts`.
-using count_children_atom = caf::atom_constant<caf::atom("supcount")>;
-
-/// `(supervisor_ref_atom)`: answered with a `scaf::supervisor_ref`.
-using supervisor_ref_atom = caf::atom_constant<caf::atom("supref")>;
 
 namespace detail {
 

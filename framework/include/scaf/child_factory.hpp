@@ -8,6 +8,19 @@
 
 namespace scaf {
 
+class child_factory;
+
+namespace detail {
+
+/// Reaches what `child_factory` keeps private: for scaf's own code.
+struct factory_access {
+  static child_factory make(std::shared_ptr<const factory_impl> impl);
+
+  static const factory_impl& impl(const child_factory& x) noexcept;
+};
+
+} // namespace detail
+
 /// A recipe for a child of a scope that can be spawned any number of times:
 /// a task function with its arguments, or a nested scope's options and body.
 /// A supervisor keeps one per child and spawns from it on every restart;
@@ -21,12 +34,6 @@ class child_factory {
 public:
   child_factory() noexcept = default;
 
-  /// @private
-  explicit child_factory(std::shared_ptr<const detail::factory_impl> impl)
-    : impl_(std::move(impl)) {
-    // nop
-  }
-
   /// Returns whether the factory can spawn anything.
   explicit operator bool() const noexcept {
     return impl_ != nullptr;
@@ -37,14 +44,26 @@ public:
     return impl_ != nullptr && impl_->spawns_scope();
   }
 
-  /// @private
-  const detail::factory_impl& impl() const noexcept {
-    return *impl_;
+private:
+  friend struct detail::factory_access;
+
+  explicit child_factory(std::shared_ptr<const detail::factory_impl> impl)
+    : impl_(std::move(impl)) {
+    // nop
   }
 
-private:
   std::shared_ptr<const detail::factory_impl> impl_;
 };
+
+inline child_factory
+detail::factory_access::make(std::shared_ptr<const factory_impl> impl) {
+  return child_factory{std::move(impl)};
+}
+
+inline const detail::factory_impl&
+detail::factory_access::impl(const child_factory& x) noexcept {
+  return *x.impl_;
+}
 
 /// Returns a factory for the task `fun(self, xs...)`, where `fun` is a task
 /// function as for `scope::spawn`. The arguments are copied into the
@@ -52,8 +71,8 @@ private:
 template <class F, class... Ts>
 child_factory task_factory(F fun, Ts&&... xs) {
   using impl = detail::task_factory_impl<F, std::decay_t<Ts>...>;
-  return child_factory{
-    std::make_shared<const impl>(std::move(fun), std::forward<Ts>(xs)...)};
+  return detail::factory_access::make(
+    std::make_shared<const impl>(std::move(fun), std::forward<Ts>(xs)...));
 }
 
 /// Returns a factory for a nested scope that runs `body(scope&)` with the
@@ -62,8 +81,9 @@ child_factory task_factory(F fun, Ts&&... xs) {
 /// fails the scope. Every child it spawns runs its own copy of `body`.
 template <class F>
 child_factory scope_factory(scope_options opts, F body) {
-  return child_factory{std::make_shared<const detail::scope_factory_impl>(
-    std::move(opts), detail::make_discarding_body(std::move(body)))};
+  return detail::factory_access::make(
+    std::make_shared<const detail::scope_factory_impl>(
+      std::move(opts), detail::make_discarding_body(std::move(body))));
 }
 
 } // namespace scaf

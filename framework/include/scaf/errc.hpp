@@ -27,10 +27,12 @@ enum class errc : unsigned char {
   /// A spawn was refused because the scope is closed, aborted or finished;
   /// nothing ran.
   scope_closed,
-  /// A child was killed (`caf::exit_reason::kill`). Killed by its own scope
-  /// (past the grace period, or by an abort) it is listed in
-  /// `scope_report::killed` and its outcome carries this code; killed by
-  /// any other actor, it is a failure of its scope with this code.
+  /// A node was forced by its scope: killed past its grace period, by an
+  /// abort (of the scope, or of the node through its handle), or cancelled
+  /// with a grace period of zero (OTP's brutal kill). Like `cancelled`, a
+  /// way to stop, never a failure of its scope (`is_stopped`); its scope's
+  /// report lists it in `scope_report::killed`. (An actor killed by anyone
+  /// else than its scope fails with CAF's `caf::exit_reason::kill`.)
   killed,
   /// Task code threw an exception; the context holds its `what()`.
   task_exception,
@@ -107,6 +109,14 @@ errc code_of(const caf::error& err);
 /// Returns whether `err` is a scaf error with code `x`.
 inline bool is(const caf::error& err, errc x) {
   return code_of(err) == x;
+}
+
+/// Returns whether `err` says that a node stopped without failing: it was
+/// cancelled (`errc::cancelled`) or forced by its scope (`errc::killed`),
+/// stdexec's `set_stopped` with its cause. Neither fails a scope.
+inline bool is_stopped(const caf::error& err) {
+  auto x = code_of(err);
+  return x == errc::cancelled || x == errc::killed;
 }
 
 /// Renders any error readably without an actor system: scaf errors as

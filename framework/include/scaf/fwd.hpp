@@ -9,6 +9,7 @@ class scope_owner;
 class scope_ref;
 class stealing_policy;
 class task_base;
+class task_context;
 
 template <class T>
 class handle;
@@ -16,10 +17,14 @@ template <class T>
 class promise;
 template <class V>
 class ready_signal;
+template <class Derived>
+class spawner;
 
 enum class errc : unsigned char;
 enum class failure_policy;
 enum class node_status;
+enum class scope_input : unsigned char;
+enum class scope_state : unsigned char;
 enum class scope_status;
 
 struct cancel_notice;

@@ -41,7 +41,7 @@ public:
 
   /// Returns the handle this promise resolves.
   handle<T> get_handle() const {
-    return handle<T>{core_->state};
+    return detail::handle_access::make<handle<T>>(core_->state);
   }
 
   /// Resolves the handle with `x`: a value (`caf::unit` for `void`) or an

@@ -2,15 +2,19 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <unordered_set>
 
 #include <caf/detail/thread_safe_actor_clock.hpp>
 #include <caf/policy/work_stealing.hpp>
 #include <caf/resumable.hpp>
 #include <caf/scheduler/coordinator.hpp>
+
+#include "scaf/detail/runtime.hpp"
 
 namespace scaf {
 
@@ -24,11 +28,26 @@ namespace scaf {
 /// recursive trees (the sharing scheduler runs them breadth-first, with a
 /// memory blow-up). `scaf::init` installs it.
 ///
+/// It also tells scaf's busy watch which job each worker runs, so that a
+/// job holding a scheduler thread past `scaf.busy-warning` is named.
+///
 /// It relies on how CAF 0.17's scheduler templates reach a worker's queue
 /// (through `worker_data::queue`), which is not a public API of CAF: scaf pins
 /// CAF 0.17 and its tests cover it.
 class stealing_policy : public caf::policy::work_stealing {
 public:
+  /// Notes that `w` runs `job` from now on (called by CAF's worker loop).
+  template <class Worker>
+  void before_resume(Worker* w, caf::resumable* job) noexcept {
+    w->data().busy.begin(job);
+  }
+
+  /// Notes that `w` is done running its job.
+  template <class Worker>
+  void after_resume(Worker* w, caf::resumable*) noexcept {
+    w->data().busy.end();
+  }
+
   /// A worker's job queue.
   class queue_type {
   public:
@@ -76,6 +95,9 @@ public:
 
     /// Where an idle worker sleeps until a job arrives.
     wait_strategy waitdata;
+
+    /// What the worker runs now, for the busy watch.
+    detail::busy_slot busy;
   };
 };
 
@@ -117,9 +139,11 @@ private:
 
 /// CAF's coordinator for `Policy`, with `sparse_cancel_clock` as the
 /// system's clock (dispatched by a thread of its own; CAF's own clock thread
-/// stays idle).
+/// stays idle) and scaf's runtime: the pool that runs function tasks and,
+/// with `stealing_policy`, the busy watch.
 template <class Policy>
-class coordinator : public caf::scheduler::coordinator<Policy> {
+class coordinator : public caf::scheduler::coordinator<Policy>,
+                    public detail::runtime {
 public:
   /// CAF's coordinator, which does the scheduling.
   using super = caf::scheduler::coordinator<Policy>;
@@ -132,7 +156,7 @@ public:
   }
 
 protected:
-  /// Starts the clock's thread, then the workers.
+  /// Starts the clock's thread, the workers, then scaf's runtime.
   void start() override {
     timer_ = std::thread{[this] {
       this->system().thread_started();
@@ -140,11 +164,18 @@ protected:
       this->system().thread_terminates();
     }};
     super::start();
+    std::function<detail::busy_slot&(size_t)> slot;
+    if constexpr (std::is_same_v<Policy, stealing_policy>)
+      slot = [this](size_t i) -> detail::busy_slot& {
+        return this->worker_by_id(i)->data().busy;
+      };
+    start_runtime(this->system(), this->num_workers(), std::move(slot));
   }
 
-  /// Stops the workers, then the clock's thread.
+  /// Stops the workers, the runtime, then the clock's thread.
   void stop() override {
     super::stop();
+    stop_runtime();
     clock_.cancel_dispatch_loop();
     timer_.join();
   }

@@ -20,172 +20,59 @@
 #include "scaf/detail/scope_core.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/scope_options.hpp"
+#include "scaf/scope_state.hpp"
+#include "scaf/spawner.hpp"
 
 namespace scaf {
 
 namespace detail {
 
-class scope_state;
+class scope_impl;
 
 } // namespace detail
 
 /// A scope: a supervisor actor whose only job is to own its children (tasks
 /// and nested scopes) and to finish only after every one of them is done.
-/// Tasks come in three kinds: actor behaviors (`spawn`), functions run once
-/// (`spawn_fn`, `spawn_cancellable`) and blocking functions on a thread of
-/// their own (`spawn_blocking`); the last two return a `handle`.
+/// Tasks come as actor behaviors, functions run once and blocking functions
+/// on a thread of their own (the spawn family of `scaf::spawner`).
 ///
 /// `scope` is the state of the scope actor: every member function runs in
 /// that actor's context, inside the body passed to `scaf::run`,
 /// `scaf::spawn_scope`, `task_base::open_scope` or `scope::spawn_scope`, or
-/// in a continuation or handler that runs there: it is the fast path. From
-/// anywhere else (a plain thread, another actor, a task) hold the scope
-/// through a `scope_ref` (`ref()`), or talk to its actor with the messages
-/// of `scaf/atoms.hpp` or `caf::exit_msg`.
+/// in a continuation or handler that runs there. From anywhere else hold
+/// the scope through a `scope_ref` (`ref()`), or send its actor the
+/// messages of `scaf/atoms.hpp` or a `caf::exit_msg`.
 ///
-/// Life of a scope (docs/model.md): it runs its body and accepts children;
-/// it finishes once joined (after the body, for `run` and nested scopes)
-/// and its main children are done, background children then cancelled.
-/// Cancelled (by its owner, a failure under the errgroup policy, a deadline,
-/// anyone with its handle) it cancels every child, waits its grace period,
-/// then kills the tasks and aborts the nested scopes left; children spawned
-/// meanwhile start cancelled and still run (cleanup work). It reports done
-/// (terminates, so monitors fire) only after every child has, with an exit
-/// reason that is empty on success, the first failure, or the cancel reason
-/// (`errc::cancelled`). See `scope_report`.
-///
-/// A scope kills a child only after the grace period or on abort (a running
-/// function task never: it is waited for as a straggler), and never reports
-/// done early. Killing a scope actor with `caf::exit_reason::kill` bypasses
-/// all of this (its children are stopped after it is gone): use `abort_atom`.
-class scope : public detail::scope_core {
+/// Its life is one state at a time (`scaf::scope_state`, docs/model.md):
+/// open, joined (after the body, for `run` and nested scopes), closed,
+/// cancelling (every child told to stop, forced past its grace period;
+/// children spawned meanwhile start cancelled), aborting, finished. It
+/// reports done (terminates, so monitors fire) only after every child has,
+/// with an exit reason that is empty on success, the first failure, or the
+/// cancel reason (see `scope_report`). Killing a scope actor with
+/// `caf::exit_reason::kill` bypasses all of this: use `abort_atom`.
+class scope : public detail::scope_core, public spawner<scope> {
 public:
   scope(const scope&) = delete;
   scope& operator=(const scope&) = delete;
 
-  // -- spawning tasks ---------------------------------------------------------
+  // -- spawning ---------------------------------------------------------------
 
-  /// Spawns the task `fun(self, xs...)` as a main child. Fails with
-  /// `errc::scope_closed`, running nothing, if the scope is closed or done.
-  template <class F, class... Ts>
-  requires(!std::is_same_v<std::decay_t<F>, spawn_options> &&
-           !std::is_same_v<std::decay_t<F>, child_factory>)
-    caf::expected<caf::actor> spawn(F fun, Ts&&... xs) {
-    return spawn(spawn_options{}, std::move(fun), std::forward<Ts>(xs)...);
-  }
-
-  /// Spawns the task `fun(self, xs...)` with the given options.
-  template <class F, class... Ts>
-  caf::expected<caf::actor> spawn(const spawn_options& opts, F fun, Ts&&... xs);
+  // The spawn family (`spawn`, `spawn_bg`, `spawn_fn`, `spawn_cancellable`,
+  // `spawn_blocking`, `spawn_blocking_cancellable`, `try_spawn_fn`,
+  // `try_spawn_blocking`) comes from `scaf::spawner`.
+  using spawner<scope>::spawn;
 
   /// Spawns a child from `factory`: a task or a nested scope.
   caf::expected<caf::actor> spawn(const spawn_options& opts,
                                   const child_factory& factory);
 
-  /// Spawns the task `fun(self, xs...)` as a background child.
-  template <class F, class... Ts>
-  caf::expected<caf::actor> spawn_bg(F fun, Ts&&... xs) {
-    return spawn(spawn_options{{}, true}, std::move(fun),
-                 std::forward<Ts>(xs)...);
-  }
-
-  /// Spawns a function task: `f()`, `f(task_base*)` or `f(std::stop_token)`
-  /// runs once on CAF's scheduler and returns `T`, `caf::expected<T>` or
-  /// `void`. The handle resolves with the value; with `errc::cancelled` if
-  /// the task failed (its error goes to this scope), was cancelled before it
-  /// ran, or was killed; with `errc::scope_closed` if the scope refused it.
-  /// It can cancel or abort this one task (`handle::cancel`).
-  ///
-  /// `f()` runs as a plain job, not an actor (its handle's `task()` is
-  /// empty); the other two run in a task actor of their own and see the
-  /// scope's cancel while they run (`is_cancelled()` and `cancel_reason()`,
-  /// or the token). No function is stopped mid-call: past the grace period a
-  /// running one is reported as a straggler and waited for. Spawned into a
-  /// cancelled scope it still runs (it is cleanup work), and `f(task_base*)`
-  /// sees `is_cancelled()` from its first line.
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f);
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_fn(F f) {
-    return spawn_fn(spawn_options{}, std::move(f));
-  }
-
-  /// Spawns a function task whose handle resolves with `fallback` as soon as
-  /// the task is cancelled (by its scope, or through its handle), whether or
-  /// not the function has started; uncancelled, with its own outcome. The
-  /// function still runs to its end (spawned into a cancelled scope it still
-  /// starts: it is cleanup work) and the scope waits for it; taking a
-  /// `std::stop_token` (or `task_base*`) it sees the cancel while it runs.
-  template <class T, class F>
-  handle<detail::fn_value_t<F>> spawn_cancellable(const spawn_options& opts,
-                                                  T fallback, F f);
-
-  /// As above, with default `spawn_options`.
-  template <class T, class F>
-  handle<detail::fn_value_t<F>> spawn_cancellable(T fallback, F f) {
-    return spawn_cancellable(spawn_options{}, std::move(fallback),
-                             std::move(f));
-  }
-
-  /// The blocking form of `spawn_cancellable`: `f(std::stop_token)` runs on
-  /// a thread of its own; the handle resolves with `fallback` as soon as the
-  /// task is cancelled, and the scope waits for `f` to return.
-  template <class T, class F>
-  handle<detail::fn_value_t<F>>
-  spawn_blocking_cancellable(const spawn_options& opts, T fallback, F f);
-
-  /// As above, with default `spawn_options`.
-  template <class T, class F>
-  handle<detail::fn_value_t<F>> spawn_blocking_cancellable(T fallback, F f) {
-    return spawn_blocking_cancellable(spawn_options{}, std::move(fallback),
-                                      std::move(f));
-  }
-
-  /// Spawns a blocking task: `f(std::stop_token)` runs on a thread of its own
-  /// (a detached actor). Cancel requests stop on the token; spawned into a
-  /// cancelled scope, it starts with stop already requested. A blocking task
-  /// cannot be killed: past the grace period the scope logs it as a
-  /// straggler (`scope_report::stragglers`) and keeps waiting for it.
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_blocking(const spawn_options& opts, F f);
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_blocking(F f) {
-    return spawn_blocking(spawn_options{}, std::move(f));
-  }
-
-  /// Like `spawn_fn`, but says no instead of queueing when the limit is
-  /// reached: fails with `errc::limit_reached` (counted as rejected).
-  template <class F>
-  caf::expected<handle<detail::fn_value_t<F>>>
-  try_spawn_fn(const spawn_options& opts, F f);
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  caf::expected<handle<detail::fn_value_t<F>>> try_spawn_fn(F f) {
-    return try_spawn_fn(spawn_options{}, std::move(f));
-  }
-
-  /// Like `spawn_blocking`, but says no instead of queueing when the limit
-  /// is reached: fails with `errc::limit_reached` (counted as rejected).
-  template <class F>
-  caf::expected<handle<detail::fn_value_t<F>>>
-  try_spawn_blocking(const spawn_options& opts, F f);
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  caf::expected<handle<detail::fn_value_t<F>>> try_spawn_blocking(F f) {
-    return try_spawn_blocking(spawn_options{}, std::move(f));
-  }
-
   /// Returns a handle for `child`, a live behavior task or nested scope of
-  /// this scope: it resolves when the child ends (success, its failure, or
-  /// `errc::cancelled`), after the scope stopped counting it, and cancels or
-  /// aborts that one child. Function and blocking tasks have theirs from
-  /// their spawn. Fails with `errc::invalid_argument` for anything else.
+  /// this scope: it resolves when the child ends (success, its failure,
+  /// `errc::cancelled` or `errc::killed`), after the scope stopped counting
+  /// it, and cancels or aborts that one child. Function and blocking tasks have
+  /// theirs from their spawn. Fails with `errc::invalid_argument` for anything
+  /// else.
   caf::expected<handle<void>> handle_of(const caf::actor& child);
 
   /// Spawns the task `fun(self, ready, xs...)` and returns a handle that
@@ -254,7 +141,7 @@ public:
   void close();
 
   /// The scope finishes when its main children are done; until then it still
-  /// accepts children.
+  /// accepts children. Its child and nested scopes are joined with it.
   void join();
 
   /// Called from the body of a `scaf::run` or nested scope: the scope stays
@@ -366,6 +253,9 @@ public:
   /// Returns the grace period for cancels.
   caf::timespan grace() const noexcept;
 
+  /// Returns where the scope stands in its life.
+  scope_state state() const noexcept;
+
   /// Returns whether the scope has been cancelled (or aborted).
   bool is_cancelled() const noexcept;
 
@@ -390,11 +280,21 @@ protected:
   ~scope() = default;
 
 private:
-  friend class detail::scope_state;
+  friend class detail::scope_impl;
   friend class scope_ref;
+  friend class spawner<scope>;
+
+  // The hooks of `spawner`.
+  template <class F, class... Ts>
+  caf::expected<caf::actor> spawn_task(const spawn_options& opts, F fun,
+                                       Ts&&... xs);
+
+  template <caf::spawn_options Os, class F>
+  caf::expected<handle<detail::fn_value_t<F>>>
+  try_spawn_function(const spawn_options& opts, F f);
 };
 
 } // namespace scaf
 
-#include "scaf/detail/scope_impl.hpp"
+#include "scaf/detail/scope_templates.hpp"
 #include "scaf/scope_owner.hpp"

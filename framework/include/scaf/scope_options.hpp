@@ -68,6 +68,11 @@ struct spawn_options {
   /// forced; unset, the scope's grace period applies. OTP calls it the
   /// child's shutdown time; zero forces the child as soon as it is cancelled.
   std::optional<caf::timespan> grace{};
+
+  /// What the live tree and the trace call the child; empty: its kind
+  /// (`"task"`, `"function"`, `"blocking"`, `"scope"`). `scaf::spawn_remote`
+  /// says `"remote"`.
+  std::string kind{};
 };
 
 /// Counts of a scope's limited tasks (see `scope::set_limit`).

@@ -14,6 +14,12 @@
 
 namespace scaf {
 
+namespace detail {
+
+struct ref_access;
+
+} // namespace detail
+
 /// The owner of a scope that lives until it is joined: a child scope
 /// (`scope::open_child`, `scope_ref::open_child`) or a top-level one
 /// (`scaf::make_scope`). Move-only, like fuchsia's `Scope` and Java's
@@ -48,9 +54,6 @@ public:
 
   /// Owns nothing.
   scope_owner() = default;
-
-  /// @private
-  explicit scope_owner(std::shared_ptr<detail::scope_shared> shared);
 
   /// Takes over `other`'s scope; `other` then owns nothing.
   scope_owner(scope_owner&& other) noexcept;
@@ -100,6 +103,10 @@ public:
   handle<scope_report> done() const;
 
 private:
+  friend struct detail::ref_access;
+
+  explicit scope_owner(std::shared_ptr<detail::scope_shared> shared);
+
   void release() noexcept;
 
   std::shared_ptr<detail::scope_shared> shared_;

@@ -21,6 +21,8 @@
 #include "scaf/handle.hpp"
 #include "scaf/scope.hpp"
 #include "scaf/scope_options.hpp"
+#include "scaf/scope_state.hpp"
+#include "scaf/spawner.hpp"
 #include "scaf/tree.hpp"
 
 namespace scaf {
@@ -28,6 +30,8 @@ namespace scaf {
 class scope_owner;
 
 namespace detail {
+
+struct ref_access;
 
 /// The value type of `scope_ref::call(f)` for `f` returning `R`.
 template <class R>
@@ -63,23 +67,20 @@ struct call_value<handle<T>> {
 /// from a `scope_owner`, or with `of` (or the `ref_atom` request) from the
 /// scope's actor handle.
 ///
-/// The state it reads (`is_cancelled`, `children`, ...) is what the scope
-/// last published: a task's handle resolves only after the scope has
-/// stopped counting it. Blocking calls (`of`, waits on the handles) fail
+/// Reads: `is_cancelled` and `is_closed` see this thread's own writes (a
+/// `cancel`, `close` or `abort` made through any reference to the scope,
+/// once that call returned) and what the scope itself published; `path`,
+/// `children` and `state` are snapshots the scope publishes as it changes
+/// (a task's handle resolves only after the scope stopped counting it);
+/// `is_finished` is exact. Blocking calls (`of`, waits on the handles) fail
 /// with `errc::would_deadlock` on a CAF scheduler thread; use the handles'
 /// `then` inside actors.
-class scope_ref {
+class scope_ref : public spawner<scope_ref> {
 public:
   // -- constructors, destructors, and assignment operators -------------------
 
   /// A reference to no scope: only `operator bool` may be called.
   scope_ref() = default;
-
-  /// @private
-  explicit scope_ref(std::shared_ptr<detail::scope_shared> shared)
-    : shared_(std::move(shared)) {
-    // nop
-  }
 
   /// Asks the scope actor `scope` for a reference and waits for the answer,
   /// at most `timeout` (a scope answers at once); from a plain thread, while
@@ -98,16 +99,11 @@ public:
 
   // -- spawning ---------------------------------------------------------------
 
-  /// Spawns the behavior task `fun(self, xs...)` (see `scope::spawn`); the
-  /// arguments are copied into the call. The handle resolves when the task
-  /// ends: success, its failure (which its scope also sees), or
-  /// `errc::cancelled`.
-  template <class F, class... Ts>
-  requires(!std::is_same_v<std::decay_t<F>, child_factory>) handle<void> spawn(
-    const spawn_options& opts, F fun, Ts&&... xs)
-  const {
-    return spawn(opts, task_factory(std::move(fun), std::forward<Ts>(xs)...));
-  }
+  // The spawn family comes from `scaf::spawner`: spawned through a
+  // reference, a behavior task gets a `handle<void>` that resolves when it
+  // ends (success, its failure, `errc::cancelled` or `errc::killed`); the
+  // arguments are copied into the call.
+  using spawner<scope_ref>::spawn;
 
   /// Spawns a child from `factory`: a task, or a nested scope such as a
   /// `scaf::supervisor` (see `scope::spawn`). The handle resolves when the
@@ -121,107 +117,7 @@ public:
       if (auto hdl = s.spawn_child(opts, factory, std::move(extras)); !hdl)
         state->resolve(hdl.error());
     });
-    return handle<void>{std::move(state)};
-  }
-
-  /// As above, with default `spawn_options`.
-  template <class F, class... Ts>
-  requires(!std::is_same_v<std::decay_t<F>, spawn_options>) handle<void> spawn(
-    F fun, Ts&&... xs)
-  const {
-    return spawn(spawn_options{}, std::move(fun), std::forward<Ts>(xs)...);
-  }
-
-  /// Spawns a function task (see `scope::spawn_fn`).
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f) const {
-    return function<caf::no_spawn_options>(opts, std::move(f), {}, false);
-  }
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_fn(F f) const {
-    return spawn_fn(spawn_options{}, std::move(f));
-  }
-
-  /// Spawns a blocking task (see `scope::spawn_blocking`).
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_blocking(const spawn_options& opts,
-                                               F f) const {
-    static_assert(std::is_invocable_v<F&, std::stop_token>,
-                  "a blocking task is callable as f(std::stop_token)");
-    return function<caf::detached>(opts, std::move(f), {}, false);
-  }
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  handle<detail::fn_value_t<F>> spawn_blocking(F f) const {
-    return spawn_blocking(spawn_options{}, std::move(f));
-  }
-
-  /// Spawns a cancellable function task (see `scope::spawn_cancellable`).
-  template <class T, class F>
-  handle<detail::fn_value_t<F>> spawn_cancellable(const spawn_options& opts,
-                                                  T fallback, F f) const {
-    return function<caf::no_spawn_options>(
-      opts, std::move(f),
-      detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, false);
-  }
-
-  /// As above, with default `spawn_options`.
-  template <class T, class F>
-  handle<detail::fn_value_t<F>> spawn_cancellable(T fallback, F f) const {
-    return spawn_cancellable(spawn_options{}, std::move(fallback),
-                             std::move(f));
-  }
-
-  /// Spawns a cancellable blocking task (see
-  /// `scope::spawn_blocking_cancellable`).
-  template <class T, class F>
-  handle<detail::fn_value_t<F>>
-  spawn_blocking_cancellable(const spawn_options& opts, T fallback, F f) const {
-    static_assert(std::is_invocable_v<F&, std::stop_token>,
-                  "a blocking task is callable as f(std::stop_token)");
-    return function<caf::detached>(
-      opts, std::move(f),
-      detail::fallback_t<detail::fn_value_t<F>>{std::move(fallback)}, false);
-  }
-
-  /// As above, with default `spawn_options`.
-  template <class T, class F>
-  handle<detail::fn_value_t<F>> spawn_blocking_cancellable(T fallback,
-                                                           F f) const {
-    return spawn_blocking_cancellable(spawn_options{}, std::move(fallback),
-                                      std::move(f));
-  }
-
-  /// Like `spawn_fn`, but if the scope's limit is reached when the call
-  /// arrives, the handle resolves with `errc::limit_reached` and nothing runs.
-  template <class F>
-  handle<detail::fn_value_t<F>> try_spawn_fn(const spawn_options& opts,
-                                             F f) const {
-    return function<caf::no_spawn_options>(opts, std::move(f), {}, true);
-  }
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  handle<detail::fn_value_t<F>> try_spawn_fn(F f) const {
-    return try_spawn_fn(spawn_options{}, std::move(f));
-  }
-
-  /// Like `spawn_blocking`, refusing like `try_spawn_fn`.
-  template <class F>
-  handle<detail::fn_value_t<F>> try_spawn_blocking(const spawn_options& opts,
-                                                   F f) const {
-    static_assert(std::is_invocable_v<F&, std::stop_token>,
-                  "a blocking task is callable as f(std::stop_token)");
-    return function<caf::detached>(opts, std::move(f), {}, true);
-  }
-
-  /// As above, with default `spawn_options`.
-  template <class F>
-  handle<detail::fn_value_t<F>> try_spawn_blocking(F f) const {
-    return try_spawn_blocking(spawn_options{}, std::move(f));
+    return detail::handle_access::make<handle<void>>(std::move(state));
   }
 
   /// Opens a child scope of this scope (see `scope::open_child`). The owner
@@ -250,7 +146,7 @@ public:
           f(s);
           state->resolve(caf::unit);
         } else if constexpr (detail::call_value<result>::is_handle) {
-          f(s).forward_to(state);
+          detail::forward(detail::handle_access::state(f(s)), state);
         } else {
           state->resolve(f(s));
         }
@@ -260,7 +156,7 @@ public:
         throw;
       }
     });
-    return handle<value>{std::move(state)};
+    return detail::handle_access::make<handle<value>>(std::move(state));
   }
 
   // -- lifecycle --------------------------------------------------------------
@@ -302,14 +198,21 @@ public:
   /// Returns the scope's path; empty until it has started.
   std::string path() const;
 
-  /// Returns whether the scope has begun cancelling its children: cancelled
+  /// Returns whether the scope has begun cancelling its children (cancelled
   /// from outside, by a deadline, because a child failed (errgroup), or, for
-  /// background children, because its main work is done.
+  /// background children, because its main work is done), or a cancel or
+  /// abort has been asked for through a reference (it takes effect unless
+  /// the scope finishes first).
   bool is_cancelled() const;
 
   /// Returns whether the scope refuses new children: it was closed or
-  /// aborted, or it has finished. (A cancelled scope still accepts them.)
+  /// aborted, or it has finished, or a close or abort has been asked for
+  /// through a reference. (A cancelled scope still accepts them.)
   bool is_closed() const;
+
+  /// Returns the scope's state as it last published it (`scope_state::open`
+  /// before it started, `finished` once it is gone).
+  scope_state state() const;
 
   /// Returns whether the scope actor has terminated (with every actor under
   /// it).
@@ -346,6 +249,31 @@ public:
   caf::actor actor() const;
 
 private:
+  friend class spawner<scope_ref>;
+  friend struct detail::ref_access;
+
+  explicit scope_ref(std::shared_ptr<detail::scope_shared> shared)
+    : shared_(std::move(shared)) {
+    // nop
+  }
+
+  // The hooks of `spawner`.
+  template <class F, class... Ts>
+  handle<void> spawn_task(const spawn_options& opts, F fun, Ts&&... xs) const {
+    return spawn(opts, task_factory(std::move(fun), std::forward<Ts>(xs)...));
+  }
+
+  template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
+  handle<T> spawn_function(const spawn_options& opts, F f,
+                           detail::fallback_t<T> fallback) const {
+    return function<Os>(opts, std::move(f), std::move(fallback), false);
+  }
+
+  template <caf::spawn_options Os, class F, class T = detail::fn_value_t<F>>
+  handle<T> try_spawn_function(const spawn_options& opts, F f) const {
+    return function<Os>(opts, std::move(f), {}, true);
+  }
+
   /// Sends `f` to the scope; if it never runs there, `state` resolves with
   /// `errc::scope_closed`.
   template <class T, class F>
@@ -382,11 +310,28 @@ private:
         }
       s.spawn_function<Os>(state, opts, std::move(f), std::move(fallback));
     });
-    return handle<T>{std::move(state)};
+    return detail::handle_access::make<handle<T>>(std::move(state));
   }
 
   std::shared_ptr<detail::scope_shared> shared_;
 };
+
+namespace detail {
+
+/// Reaches what `scope_ref` keeps private: for scaf's own code.
+struct ref_access {
+  static scope_ref make(std::shared_ptr<scope_shared> shared) {
+    return scope_ref{std::move(shared)};
+  }
+
+  static const std::shared_ptr<scope_shared>& shared(const scope_ref& x) {
+    return x.shared_;
+  }
+
+  static scope_owner make_owner(std::shared_ptr<scope_shared> shared);
+};
+
+} // namespace detail
 
 } // namespace scaf
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -90,9 +91,6 @@ public:
   /// Returns the task's path from the root scope, e.g. `"root/db/3"`.
   std::string path() const;
 
-  /// @private
-  const detail::node_path& tree_path() const noexcept;
-
   /// Returns the scope that spawned this task (empty for a task spawned
   /// outside any scope).
   const caf::actor_addr& parent_scope() const noexcept;
@@ -106,12 +104,6 @@ public:
   /// Tells whoever started this task that it is up (see `defer_started`);
   /// calls after the first do nothing.
   void signal_started();
-
-  /// From now on, cancelling this task does not cancel the scopes it opened:
-  /// its cancel handler stops them itself (one at a time, in an order of its
-  /// choosing, as `scaf::supervisor` does) and quits once they are done.
-  /// Quitting still cancels the ones that are left.
-  void own_nested_shutdown();
 
   /// Installs a handler for down messages of actors the task monitors itself
   /// (scaf consumes those of the scopes the task opened).
@@ -143,7 +135,7 @@ public:
   caf::actor open_scope(scope_options opts, F body) {
     return open_scope(std::move(opts), std::move(body),
                       [this](const auto& result) {
-                        if (!result && !is(result.error(), errc::cancelled))
+                        if (!result && !is_stopped(result.error()))
                           quit(result.error());
                       });
   }
@@ -155,22 +147,22 @@ public:
   /// the task has no scope to hand it to.
   caf::error detach(const caf::actor& nested);
 
-  /// @private
-  void join_scope(detail::node_context&& ctx);
-
-  /// @private
-  void fail_with_exception(std::exception_ptr eptr);
-
-  /// Makes `is_cancelled` and `cancel_reason` also read `stop`, which must
-  /// outlive the task. @private
-  void watch_stop(const detail::stop_signal* stop) noexcept;
-
-  /// Called once the behavior function returned. @private
-  void behavior_ready();
-
 private:
   template <class>
   friend struct detail::task_state;
+
+  friend struct detail::task_access;
+
+  void join_scope(detail::node_context&& ctx);
+
+  /// Called once the behavior function returned.
+  void behavior_ready();
+
+  void fail_with_exception(std::exception_ptr eptr);
+
+  /// Makes `is_cancelled` and `cancel_reason` also read `stop`, which must
+  /// outlive the task.
+  void watch_stop(const detail::stop_signal* stop) noexcept;
 
   caf::actor open_scope_impl(scope_options opts,
                              std::function<void(scope&)> body,
@@ -188,7 +180,46 @@ private:
   bool has_quit() const noexcept;
 
   detail::task_core* core_ = nullptr;
+  /// Its path; in the actor rather than its state, so that the busy watch
+  /// can name a task whose state is going (`watched_path`).
+  detail::node_path path_;
+  /// Set once `path_` is written; the busy watch reads it from its thread.
+  std::atomic<bool> has_path_{false};
 };
+
+namespace detail {
+
+/// Reaches what `task_base` keeps private: for scaf's own code.
+struct task_access {
+  static void join_scope(task_base& t, node_context&& ctx) {
+    t.join_scope(std::move(ctx));
+  }
+
+  static void behavior_ready(task_base& t) {
+    t.behavior_ready();
+  }
+
+  static void fail_with_exception(task_base& t, std::exception_ptr eptr) {
+    t.fail_with_exception(std::move(eptr));
+  }
+
+  static void watch_stop(task_base& t, const stop_signal* stop) noexcept {
+    t.watch_stop(stop);
+  }
+
+  static const node_path& path(const task_base& t) noexcept {
+    return t.path_;
+  }
+
+  /// The task's path, read from another thread while the task runs (the
+  /// busy watch); empty before the task has started.
+  static std::string watched_path(const task_base& t) {
+    return t.has_path_.load(std::memory_order_acquire) ? t.path_.str()
+                                                       : std::string{};
+  }
+};
+
+} // namespace detail
 
 /// A task with state of its own: `self->state` is a `State` (with scaf's
 /// bookkeeping in a private base). `State` is constructed from the actor

@@ -9,14 +9,16 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/timespan.hpp>
 
+#include "scaf/scope_state.hpp"
+
 namespace scaf {
 
 /// Where a node of the live tree stands when it is asked.
 enum class node_state {
   /// Runs; nobody asked it to stop.
   running,
-  /// A scope that runs no body and waits for its children (joined, closed
-  /// or done with its main children).
+  /// A scope that waits for its children (joined or closed, not
+  /// cancelled).
   waiting,
   /// Asked to stop (a cancel was sent, or a scope was cancelled); within or
   /// past its grace period.
@@ -51,6 +53,13 @@ struct tree_node {
   /// Set once its grace period has passed while it was still alive (for a
   /// node that is cancelling, being killed, or a straggler): how long ago.
   std::optional<caf::timespan> overdue;
+  /// For a scope: where it stands in its life (`scope_state`); unset for
+  /// tasks.
+  std::optional<scaf::scope_state> scope_state;
+  /// Set for a task that has held a scheduler thread in one go for longer
+  /// than `scaf.busy-warning`: for how long (actors waiting for that thread
+  /// wait for it, cancels included).
+  std::optional<caf::timespan> busy;
   /// For a scope: its live children, however many `children` lists.
   size_t live_children = 0;
   /// Its children, in spawn order (scopes that a task opened sit under that
@@ -80,8 +89,8 @@ top_level_trees(caf::actor_system& sys,
                 caf::timespan timeout = std::chrono::seconds{2});
 
 /// Renders `tree` as JSON: one object a node with the keys `name`, `path`,
-/// `kind`, `state`, `age_ms`, `live_children`, `children` (an array),
-/// `overdue_ms` (when set) and `unanswered` (when set).
+/// `kind`, `state`, `age_ms`, `live_children`, `children` (an array), and
+/// when set `scope_state`, `overdue_ms`, `busy_ms` and `unanswered`.
 std::string to_json(const tree_node& tree);
 
 } // namespace scaf

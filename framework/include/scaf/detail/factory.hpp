@@ -65,7 +65,10 @@ public:
 
   caf::actor spawn(caf::local_actor* parent,
                    node_context&& ctx) const override {
-    return spawn_nested_scope(parent, std::move(ctx), opts_, body_);
+    scope_config cfg;
+    cfg.options = opts_;
+    cfg.body = body_;
+    return spawn_nested_scope(parent, std::move(ctx), std::move(cfg));
   }
 
   bool spawns_scope() const noexcept override {

@@ -8,33 +8,38 @@
 #include <type_traits>
 #include <utility>
 
+#include <caf/actor_cast.hpp>
 #include <caf/behavior.hpp>
 #include <caf/error.hpp>
 
 #include "scaf/detail/body.hpp"
+#include "scaf/detail/handle_state.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/node_path.hpp"
 #include "scaf/detail/task_exception.hpp"
 #include "scaf/errc.hpp"
-#include "scaf/handle.hpp"
 #include "scaf/task.hpp"
+#include "scaf/task_context.hpp"
 
 namespace scaf::detail {
 
-/// What calling a function task yields: `F()`, `F(task_base*)` (for
-/// cancellation checks) or, for blocking tasks, `F(std::stop_token)`.
+/// What calling a function task yields: `F()`, `F(task_context&)`,
+/// `F(std::stop_token)` or `F(task_base*)`.
 template <class F>
 auto invoke_result_of() {
   if constexpr (std::is_invocable_v<F&>)
     return std::type_identity<std::invoke_result_t<F&>>{};
-  else if constexpr (std::is_invocable_v<F&, task_base*>)
-    return std::type_identity<std::invoke_result_t<F&, task_base*>>{};
+  else if constexpr (std::is_invocable_v<F&, task_context&>)
+    return std::type_identity<std::invoke_result_t<F&, task_context&>>{};
   else if constexpr (std::is_invocable_v<F&, std::stop_token>)
     return std::type_identity<std::invoke_result_t<F&, std::stop_token>>{};
+  else if constexpr (std::is_invocable_v<F&, task_base*>)
+    return std::type_identity<std::invoke_result_t<F&, task_base*>>{};
   else
     static_assert(std::is_invocable_v<F&>,
-                  "a function task is callable as f(), f(scaf::task_base*) "
-                  "or, blocking, f(std::stop_token)");
+                  "a function task is callable as f(), "
+                  "f(scaf::task_context&), f(std::stop_token) or "
+                  "f(scaf::task_base*)");
 }
 
 template <class F>
@@ -43,6 +48,19 @@ using fn_result_t = typename decltype(invoke_result_of<F>())::type;
 /// The value type of a function task `F`.
 template <class F>
 using fn_value_t = typename unwrap_expected<fn_result_t<F>>::type;
+
+/// Whether the function task `F` takes a `task_context&`.
+template <class F>
+constexpr bool takes_context =
+  !std::is_invocable_v<F&> && std::is_invocable_v<F&, task_context&>;
+
+/// Whether the function task `F` needs an actor of its own: it takes
+/// `task_base*` (a task actor on a thread of its own).
+template <class F>
+constexpr bool takes_actor =
+  !std::is_invocable_v<F&> && !std::is_invocable_v<F&, task_context&> &&
+  !std::is_invocable_v<F&, std::stop_token> &&
+  std::is_invocable_v<F&, task_base*>;
 
 /// The fallback value of a cancellable task (unused for `void`).
 template <class T>
@@ -61,15 +79,24 @@ void resolve_fallback(handle_state<T>& handle, fallback_t<T>& x) {
   x.reset();
 }
 
+/// What a function task's function may be handed.
+struct fn_args {
+  task_base* self = nullptr;
+  std::stop_token stop;
+  task_context* ctx = nullptr;
+};
+
 /// Calls `f` the way it wants to be called.
 template <class F>
-decltype(auto) call(F& f, task_base* self, const std::stop_token& stop) {
+decltype(auto) call(F& f, const fn_args& args) {
   if constexpr (std::is_invocable_v<F&>)
     return f();
-  else if constexpr (std::is_invocable_v<F&, task_base*>)
-    return f(self);
+  else if constexpr (std::is_invocable_v<F&, task_context&>)
+    return f(*args.ctx);
+  else if constexpr (std::is_invocable_v<F&, std::stop_token>)
+    return f(args.stop);
   else
-    return f(stop);
+    return f(args.self);
 }
 
 /// What one call of a function task's function gave: a value for its handle,
@@ -85,26 +112,30 @@ struct fn_outcome {
 /// Calls the function of a function task once; an exception becomes
 /// `errc::task_exception` with its `what()`.
 template <class T, class F>
-fn_outcome<T> call_function(F& f, task_base* self, const std::stop_token& stop,
-                            const node_path& path) {
+fn_outcome<T> call_function(F& f, const fn_args& args, const node_path& path) {
   using result = fn_result_t<F>;
   fn_outcome<T> out;
   try {
     if constexpr (std::is_void_v<result>) {
-      call(f, self, stop);
+      call(f, args);
       out.value.emplace(caf::unit);
     } else if constexpr (unwrap_expected<result>::is_expected) {
-      auto r = call(f, self, stop);
+      auto r = call(f, args);
       if (r)
         out.value.emplace(std::move(r));
       else
         out.failure = std::move(r.error());
     } else {
-      out.value.emplace(call(f, self, stop));
+      out.value.emplace(call(f, args));
     }
   } catch (...) {
     out.failure = task_exception_error(std::current_exception(), path.str());
     out.why = "the task threw an exception";
+  }
+  if (!out.value && !out.failure) {
+    // `caf::expected<T>{caf::error{}}`: an error that says nothing.
+    out.failure = make_error(errc::invalid_argument, path.str(),
+                             "the task returned an empty caf::error");
   }
   return out;
 }
@@ -129,17 +160,18 @@ caf::error settle_function(handle_state<T>& handle, fn_outcome<T> out,
   return std::move(out.failure);
 }
 
-/// State of a function task that runs in a task actor of its own (blocking
-/// tasks, `f(task_base*)` and `f(std::stop_token)`). If the actor ends
-/// without a result (killed), the destructor stages one saying so.
+/// State of a function task that runs in a task actor of its own thread
+/// (blocking tasks, and `f(task_base*)`). If the actor ends without a result
+/// (killed), its handle falls back to saying so, unless its scope knows
+/// better (`errc::killed`).
 template <class T>
 struct fn_task_state {
   fn_task_state() = default;
 
   ~fn_task_state() {
     if (handle)
-      handle->stage(make_error(errc::cancelled, path.str(),
-                               "the task ended without a result"));
+      handle->stage_fallback(make_error(errc::cancelled, path.str(),
+                                        "the task ended without a result"));
   }
 
   std::shared_ptr<handle_state<T>> handle;
@@ -151,11 +183,12 @@ struct fn_task_state {
 template <class T>
 using fn_task = stateful_task<fn_task_state<T>>;
 
-/// Makes the behavior function of a function task actor that runs `f` once
-/// (also when spawned into a cancelled scope: it then starts cancelled, its
-/// stop requested) and quits with its error, if any. While `f` runs, the
-/// scope reaches it through `stop`: `f(std::stop_token)` sees the token,
-/// `f(task_base*)` sees `is_cancelled()` and `cancel_reason()`.
+/// Makes the behavior function of a task actor that runs `f` once on its
+/// own thread (also when spawned into a cancelled scope: it then starts
+/// cancelled, its stop requested) and quits with its error, if any. While
+/// `f` runs, the scope reaches it through `stop`: `f(std::stop_token)` and
+/// `f(task_context&)` see the token, `f(task_base*)` sees `is_cancelled()`
+/// and `cancel_reason()`.
 template <class F, class T = fn_value_t<F>>
 auto make_function_task(F f, std::shared_ptr<handle_state<T>> handle,
                         std::shared_ptr<const stop_signal> stop) {
@@ -163,10 +196,20 @@ auto make_function_task(F f, std::shared_ptr<handle_state<T>> handle,
           stop = std::move(stop)](fn_task<T>* self) mutable -> caf::behavior {
     auto& st = self->state;
     st.handle = handle;
-    st.path = self->tree_path();
+    st.path = task_access::path(*self);
     st.stop = std::move(stop);
-    self->watch_stop(st.stop.get());
-    auto out = call_function<T>(f, self, st.stop->source.get_token(), st.path);
+    task_access::watch_stop(*self, st.stop.get());
+    fn_args args{self, st.stop->source.get_token(), nullptr};
+    fn_outcome<T> out;
+    if constexpr (takes_context<F>) {
+      auto ctx = context_access::make(
+        self->system(), caf::actor_cast<caf::actor>(self->parent_scope()),
+        self->id(), st.path, *st.stop);
+      args.ctx = &ctx;
+      out = call_function<T>(f, args, st.path);
+    } else {
+      out = call_function<T>(f, args, st.path);
+    }
     self->quit(settle_function(*handle, std::move(out), st.path));
     return {};
   };

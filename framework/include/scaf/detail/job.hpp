@@ -48,12 +48,15 @@ struct job_context {
   caf::actor_id key;
   /// Spawned into an already cancelled scope: cleanup work that still runs.
   bool spawned_cancelled;
+  /// How the scope reaches the function while it runs (a function that takes
+  /// a stop token or a `task_context`); null for `f()`.
+  std::shared_ptr<const stop_signal> stop;
 };
 
-/// A function task run as a plain job on CAF's scheduler: no actor, no
-/// mailbox, no monitor. It runs once, then tells its scope
-/// (`job_done_event`) with its result (an empty error on success). A job
-/// cannot be stopped while it runs.
+/// A function task run as a plain job on scaf's function pool, off CAF's
+/// scheduler: no actor, no mailbox, no monitor. It runs once, then tells its
+/// scope (`job_done_event`) with its result (an empty error on success). A
+/// job cannot be killed while it runs: its scope requests stop on its token.
 ///
 /// A job that its scope's cancel reaches before it started never runs, its
 /// handle resolves with the cancel reason (or its fallback). A job spawned
@@ -94,6 +97,11 @@ public:
     return result_;
   }
 
+  /// The stop signal of a function that takes a token or a context.
+  const std::shared_ptr<const stop_signal>& stop() const noexcept {
+    return stop_;
+  }
+
   // -- caf::resumable ---------------------------------------------------------
 
   subtype_t subtype() const override;
@@ -123,12 +131,18 @@ protected:
     started_.store(true, std::memory_order_relaxed);
   }
 
+  /// The scope that spawned the job.
+  const caf::actor& scope() const noexcept {
+    return scope_;
+  }
+
 private:
   mutable std::atomic<size_t> rc_{1};
   caf::actor scope_;
   std::shared_ptr<const job_cancel_state> cancel_;
   node_path path_;
   caf::actor_id key_;
+  std::shared_ptr<const stop_signal> stop_;
   caf::error result_;
   bool spawned_cancelled_;
   std::atomic<bool> started_{false};
@@ -139,7 +153,8 @@ private:
 
 using job_ptr = caf::intrusive_ptr<job>;
 
-/// A job running `F()` and resolving a `handle<T>`.
+/// A job running `F()`, `F(std::stop_token)` or `F(task_context&)` and
+/// resolving a `handle<T>`.
 template <class F, class T>
 class fn_job final : public job {
 public:
@@ -156,7 +171,18 @@ protected:
       return *skipped;
     }
     mark_started();
-    auto out = call_function<T>(*f_, nullptr, std::stop_token{}, path());
+    fn_args args;
+    if (stop())
+      args.stop = stop()->source.get_token();
+    fn_outcome<T> out;
+    if constexpr (takes_context<F>) {
+      auto ctx = context_access::make(scope()->home_system(), scope(), key(),
+                                      path(), *stop());
+      args.ctx = &ctx;
+      out = call_function<T>(*f_, args, path());
+    } else {
+      out = call_function<T>(*f_, args, path());
+    }
     // The function (and what it captured) is gone before anyone can see the
     // task as done.
     f_.reset();
@@ -168,11 +194,10 @@ private:
   std::shared_ptr<handle_state<T>> handle_;
 };
 
-/// Whether a function task `F` spawned with CAF options `Os` runs as a job:
-/// it takes no arguments (a task that wants `task_base*` for cancellation
-/// checks needs an actor) and does not block (blocking tasks get a thread).
+/// Whether a function task `F` spawned with CAF options `Os` runs as a job
+/// on the function pool: it does not block (blocking tasks get a thread of
+/// their own) and needs no actor (`f(task_base*)` does).
 template <class F, caf::spawn_options Os>
-constexpr bool runs_as_job =
-  Os == caf::no_spawn_options&& std::is_invocable_v<F&>;
+constexpr bool runs_as_job = Os == caf::no_spawn_options && !takes_actor<F>;
 
 } // namespace scaf::detail

@@ -24,25 +24,19 @@ namespace detail {
 class handle_control;
 class scope_shared;
 
-/// The kinds of children a scope has. Every step of the node protocol
-/// (spawn, cancel, force, done) makes one decision per kind.
-enum class child_kind : uint8_t {
-  /// An event-based task actor (behavior tasks, function tasks that take
-  /// `task_base*`, supervisors' workers): cancelled by an `exit_msg` (and,
-  /// while a function runs in it, its stop signal), killed when forced.
-  task,
-  /// A blocking task on a detached actor: cancelled through its stop token;
-  /// it cannot be killed, so forcing it makes it a straggler.
+/// Which kind of child an actor spawned through a scope's spawn path is
+/// (function tasks run as jobs take a path of their own). The scope maps it
+/// to the kind's implementation of the child contract (src/kinds/).
+enum class actor_kind : uint8_t {
+  /// A behavior task (`scope::spawn`, `start`, task factories).
+  behavior,
+  /// A function task that takes `task_base*`: a task actor on a thread of
+  /// its own.
+  function,
+  /// A blocking task: a task actor on a thread of its own.
   blocking,
-  /// A function task run as a job on the scheduler: it sees the cancel
-  /// before it starts, cannot be stopped once running (a straggler).
-  job,
-  /// A nested scope this scope spawned: cancelled with the time it will be
-  /// forced, aborted (never killed) when forced.
+  /// A nested or child scope.
   scope,
-  /// A scope opened by one of this scope's tasks: cancelled and forced
-  /// through that task, waited for by this scope.
-  adopted,
 };
 
 /// What a node learns from the scope that spawns it.
@@ -65,12 +59,11 @@ struct node_context {
   std::function<void()> on_started;
 };
 
-/// How a scope reaches a function that runs in an actor of its own (a
-/// blocking task, or `f(task_base*)`): busy in its call, the actor reads no
-/// message until the function returns, so the scope requests stop on a
-/// shared source. Only the scope actor requests; `reason` is written before
-/// the request and read after `stop_requested()` returned true (the stop
-/// source orders the two).
+/// How a scope reaches a function task while it runs: busy in its call, the
+/// task reads no message until the function returns, so the scope requests
+/// stop on a shared source. Only the scope actor requests; `reason` is
+/// written before the request and read after `stop_requested()` returned
+/// true (the stop source orders the two).
 struct stop_signal {
   std::stop_source source;
   caf::error reason;
@@ -87,7 +80,7 @@ struct stop_signal {
 /// What the spawn path of a scope needs to know about a child beyond its
 /// kind and its options.
 struct spawn_extras {
-  /// The stop signal of a function running in an actor of its own.
+  /// The stop signal of a function task.
   std::shared_ptr<stop_signal> stop;
   /// Runs in the scope's context when the child is done, with its exit
   /// reason, its path and the scope's address (`scope::start` resolves its
@@ -128,6 +121,10 @@ struct scope_config {
   /// What the scope shares with its `scope_owner` and references, if it was
   /// opened with one (`scope::open_child`, `scaf::make_scope`).
   std::shared_ptr<scope_shared> shared;
+  /// Whether a `scope_owner` holds the scope: opened into a scope that was
+  /// already cancelled, it then stays open for its owner (see
+  /// `scope_state`).
+  bool owned = false;
 };
 
 /// Spawns a scope actor as a monitored child of `parent`.
@@ -136,13 +133,12 @@ caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config cfg);
 /// Spawns a top-level scope actor.
 caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg);
 
-/// Spawns a nested scope running `body` as a monitored child of the scope
-/// `parent`, with the context that scope made for it. With `shared`, it is
-/// a child scope that stays open until joined, closed or cancelled.
+/// Spawns the nested scope `cfg` as a monitored child of the scope
+/// `parent`, with the context that scope made for it: the scope's path,
+/// grace period and recording come from `ctx` unless `cfg.options` sets
+/// them.
 caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
-                              scope_options opts,
-                              std::function<void(scope&)> body,
-                              std::shared_ptr<scope_shared> shared = nullptr);
+                              scope_config cfg);
 
 /// Fails the scope `s` with `reason` as if a child had failed with it.
 void fail_scope(scope& s, caf::error reason);

@@ -16,6 +16,7 @@
 #include "scaf/detail/function_task.hpp"
 #include "scaf/detail/job.hpp"
 #include "scaf/detail/node.hpp"
+#include "scaf/detail/runtime.hpp"
 #include "scaf/detail/spawn_task.hpp"
 #include "scaf/handle.hpp"
 #include "scaf/scope_options.hpp"
@@ -54,7 +55,7 @@ protected:
   /// Spawns an actor child of `kind` through `make`; the one path every
   /// actor child takes.
   caf::expected<caf::actor> spawn_actor(const spawn_options& opts,
-                                        child_kind kind, actor_maker make,
+                                        actor_kind kind, actor_maker make,
                                         spawn_extras extras);
 
   /// Spawns a function task as a job made by `make`.
@@ -92,7 +93,7 @@ protected:
                            fallback_t<T> fallback) {
     auto state = std::make_shared<handle_state<T>>();
     spawn_function<Os>(state, opts, std::move(f), std::move(fallback));
-    return handle<T>{std::move(state)};
+    return handle_access::make<handle<T>>(std::move(state));
   }
 
   /// The child scope of `open_child`, sharing `shared`, running `body`
@@ -124,6 +125,9 @@ void scope_core::spawn_function(std::shared_ptr<handle_state<T>> state,
     extras.result = state;
     extras.on_cancelled = std::move(yield_fallback);
     extras.limited = true;
+    // Busy in its function, the task hears its scope through this.
+    if constexpr (!std::is_invocable_v<F&>)
+      extras.stop = std::make_shared<stop_signal>();
     if constexpr (runs_as_job<F, Os>) {
       auto make = [&](job_context ctx) -> job_ptr {
         return caf::make_counted<fn_job<F, T>>(std::move(ctx), std::move(f),
@@ -132,15 +136,17 @@ void scope_core::spawn_function(std::shared_ptr<handle_state<T>> state,
       if (auto err = spawn_job(opts, make, std::move(extras)))
         state->resolve(std::move(err));
     } else {
-      // Busy in its function, the actor hears its scope through this.
-      extras.stop = std::make_shared<stop_signal>();
+      // On a thread of its own, a detached task actor (on CAF's test
+      // coordinator, its deterministic scheduler runs it).
       auto make = [&](caf::local_actor* parent, node_context&& ctx) {
-        return spawn_task<Os>(
-          parent, std::move(ctx),
-          make_function_task(std::move(f), state, extras.stop));
+        auto fn = make_function_task(std::move(f), state, extras.stop);
+        if (Os == caf::no_spawn_options &&
+            runtime::of(parent->home_system()) == nullptr)
+          return spawn_task(parent, std::move(ctx), std::move(fn));
+        return spawn_task<caf::detached>(parent, std::move(ctx), std::move(fn));
       };
       constexpr auto kind =
-        Os == caf::detached ? child_kind::blocking : child_kind::task;
+        Os == caf::detached ? actor_kind::blocking : actor_kind::function;
       if (auto hdl = spawn_actor(opts, kind, make, extras); !hdl)
         state->resolve(hdl.error());
     }

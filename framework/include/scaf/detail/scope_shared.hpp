@@ -11,8 +11,9 @@
 #include <caf/actor_addr.hpp>
 #include <caf/error.hpp>
 
-#include "scaf/handle.hpp"
+#include "scaf/detail/handle_state.hpp"
 #include "scaf/scope_options.hpp"
+#include "scaf/scope_state.hpp"
 
 namespace scaf {
 
@@ -67,9 +68,9 @@ public:
   /// resolves with `why`.
   void fail_to_start(const caf::error& why);
 
-  void set_cancelled(const caf::error& reason);
-
-  void set_closed();
+  /// The scope moved to state `x`; `reason` is its cancel reason once it
+  /// is cancelled.
+  void set_state(scope_state x, const caf::error& reason);
 
   void set_counts(const child_counts& x);
 
@@ -82,9 +83,16 @@ public:
   /// once it is gone.
   void post(scope_call_ptr call);
 
+  /// Notes that a cancel (`close`: a close; both: an abort) was asked for
+  /// through a reference, before it reaches the scope: the asking thread
+  /// reads its own write.
+  void note_requested(bool cancel, bool close);
+
   bool cancelled() const;
 
   bool closed() const;
+
+  scope_state state() const;
 
   child_counts counts() const;
 
@@ -119,6 +127,7 @@ private:
   caf::actor_addr addr_;
   std::string path_;
   std::vector<scope_call_ptr> buffered_;
+  scope_state state_ = scope_state::open;
   bool cancelled_flag_ = false;
   bool closed_ = false;
   child_counts counts_{};

@@ -49,14 +49,14 @@ caf::actor spawn_task(caf::local_actor* parent, node_context&& ctx, F fun,
     [fun = std::move(fun), ctx = std::make_unique<node_context>(std::move(ctx)),
      args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
       impl* self) mutable -> caf::behavior {
-    self->join_scope(std::move(*ctx));
+    task_access::join_scope(*self, std::move(*ctx));
     try {
       auto bhvr = std::apply(
         [&](auto&... ys) -> caf::behavior { return fun(self, ys...); }, args);
-      self->behavior_ready();
+      task_access::behavior_ready(*self);
       return bhvr;
     } catch (...) {
-      self->fail_with_exception(std::current_exception());
+      task_access::fail_with_exception(*self, std::current_exception());
     }
     return {};
   };

@@ -21,6 +21,8 @@ class task_base;
 
 namespace detail {
 
+struct task_access;
+
 struct stop_signal;
 
 /// A scope opened by a task, with what to do when it is done.
@@ -44,7 +46,6 @@ public:
 private:
   friend class scaf::task_base;
 
-  node_path path_;
   caf::actor_id id_ = 0;
   caf::actor_addr parent_;
   std::optional<caf::timespan> grace_;
@@ -61,7 +62,6 @@ private:
   const stop_signal* stop_ = nullptr;
   bool cancelled_ = false;
   bool start_cancelled_ = false;
-  bool own_nested_shutdown_ = false;
   bool defer_started_ = false;
 };
 

@@ -1,11 +1,14 @@
 // Internal: the state of a scope actor. The public face is scaf::scope; the
 // node protocol is split by job:
-//   scope.cpp      the actor: startup, messages, finishing, abnormal death
-//   lifecycle.cpp  the public calls that are not about spawning
-//   spawn.cpp      the one spawn path, limits, adopting and detaching
-//   cancel.cpp     cancel, grace and force: one decision per kind of child
-//   done.cpp       the one done path, fed by down messages and finished jobs,
-//                  and what done signals bring up (reports, dead owners)
+//   scope.cpp        the actor: startup, messages, abnormal death
+//   lifecycle.cpp    the state machine at work: each transition's effects,
+//                    progress, holds and finishing (the table itself is
+//                    `scaf::next` in scaf/scope_state.hpp)
+//   scope_calls.cpp  the public calls of scaf::scope that are not spawns
+//   spawn.cpp        the one spawn path, limits, scopes that tasks open
+//   cancel.cpp       cancel, grace and force: when, and to whom
+//   done.cpp         the one done path, and what done signals bring up
+//   kinds/*.cpp      the child contract (child.hpp), one file per kind
 //   child_registry.*, limiter.hpp, outcome.* hold the data they work on.
 #pragma once
 
@@ -14,7 +17,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,13 +29,16 @@
 
 #include "scaf/detail/job.hpp"
 #include "scaf/detail/node.hpp"
-#include "scaf/detail/scope_event.hpp"
+#include "scaf/detail/runtime.hpp"
 #include "scaf/detail/task_exception.hpp"
 #include "scaf/errc.hpp"
 #include "scaf/scope.hpp"
+#include "scaf/scope_state.hpp"
 #include "scaf/tree.hpp"
 
+#include "child.hpp"
 #include "child_registry.hpp"
+#include "events.hpp"
 #include "limiter.hpp"
 #include "log.hpp"
 #include "outcome.hpp"
@@ -52,11 +57,13 @@ struct scope_hooks {
   /// Reports of adopted scopes that arrived before their adopt_event.
   std::unordered_map<caf::actor_id, std::shared_ptr<nested_report>>
     early_reports;
+  /// Names users gave live children: no two live siblings share one.
+  std::unordered_set<std::string> names;
 };
 
-class scope_state : public scope {
+class scope_impl : public scope {
 public:
-  using actor_type = caf::stateful_actor<scope_state>;
+  using actor_type = caf::stateful_actor<scope_impl>;
   using time_point = caf::actor_clock::time_point;
 
   /// Durations from here on (about 146 years) mean never: a grace period or
@@ -66,13 +73,22 @@ public:
   /// `scaf.watchdog-interval` unless set.
   static constexpr caf::timespan default_watchdog = std::chrono::seconds{5};
 
+  /// What keeps a scope from finishing besides its children (see
+  /// `scaf::scope_state`).
+  enum hold : uint8_t {
+    /// Its body runs.
+    hold_body = 1,
+    /// Opened into a cancelled scope, its owner has not let go yet.
+    hold_owner = 2,
+  };
+
   // -- constructors, destructors, and assignment operators -------------------
 
-  explicit scope_state(actor_type* self);
+  explicit scope_impl(actor_type* self);
 
   /// Stops every child left: only happens when the scope actor itself died
   /// abnormally (killed, or an exception escaped scaf's own code).
-  ~scope_state();
+  ~scope_impl();
 
   // -- the actor (scope.cpp) -------------------------------------------------
 
@@ -116,14 +132,38 @@ public:
   /// (a one-atom message that is none of the scope's commands).
   caf::result<caf::message> on_unknown_message(caf::message& msg);
 
-  void notify_no_tasks();
-
-  void check_progress();
-
-  void finish();
-
   /// The part shared with scope references, made on first use.
   const std::shared_ptr<scope_shared>& shared();
+
+  // -- the lifecycle (lifecycle.cpp) -----------------------------------------
+
+  /// Feeds `input` to the state machine (`scaf::next`) and carries out the
+  /// edge it takes: cancelling, closing, joining or forcing the children,
+  /// or finishing. The one place the scope's state changes.
+  void transition(scope_input input);
+
+  /// Cancels the scope: every child hears `reason` (an `errc::cancelled`
+  /// error). `external`: someone else than the scope's own policy cancels,
+  /// so the scope ends cancelled unless it fails.
+  void cancel_scope(caf::error reason, bool external);
+
+  /// Aborts the scope: cancels it (if it was not) and forces every child.
+  void abort_scope();
+
+  /// The owner of a scope opened into a cancelled scope let go.
+  void release_owner();
+
+  void notify_no_tasks();
+
+  /// Moves the scope on if its children, queue and holds allow: cancels
+  /// the background children once the main work is done, finishes once
+  /// idle.
+  void check_progress();
+
+  /// No child, no queued task, no hold.
+  bool idle() const noexcept;
+
+  void finish();
 
   // -- the live tree (tree.cpp) ----------------------------------------------
 
@@ -136,17 +176,25 @@ public:
   /// This scope's own node, without children.
   tree_node tree_self(time_point t) const;
 
-  /// A child's node as this scope sees it, without children.
-  tree_node tree_child(const child_record& c, time_point t) const;
+  /// A child's node as this scope sees it, without children; also returns
+  /// the actor to ask for the child's own subtree, if any.
+  caf::actor tree_child(const child_record& c, time_point t,
+                        tree_node& x) const;
+
+  /// How long `actor` has held a scheduler thread in one go, if longer than
+  /// `scaf.busy-warning` (see `busy_watch`).
+  std::optional<caf::timespan> busy_for(const caf::actor& actor) const;
 
   // -- spawning (spawn.cpp) --------------------------------------------------
 
-  /// Refuses a spawn into a closed scope, or with a negative grace period.
+  /// Refuses a spawn into a closed scope, with a negative grace period or a
+  /// name a live sibling has.
   caf::error check_spawn(const spawn_options& opts,
                          const std::string& name) const;
 
   caf::expected<caf::actor> spawn_actor_child(const spawn_options& opts,
-                                              child_kind kind, actor_maker make,
+                                              actor_kind kind,
+                                              actor_maker make,
                                               spawn_extras extras);
 
   caf::error spawn_job_child(const spawn_options& opts, job_maker make,
@@ -170,9 +218,24 @@ public:
   /// Tells the scope's references the new counts (if it has references).
   void share_counts();
 
+  /// Registers `nested`, a scope opened by the child `owner` and named
+  /// `name` under it, as a child of this scope that `owner` owns.
+  child_record& add_owned(child_record& owner, caf::actor nested,
+                          const std::string& name);
+
+  /// A behavior task opened `nested` (it spawned it itself).
   void adopt(caf::actor nested, std::string name);
 
+  /// A function or blocking task (`key`) opens a scope through its
+  /// `task_context`: this scope spawns it. See `task_context::open`.
+  void open_owned(caf::actor_id key, scope_config cfg);
+
+  /// A behavior task hands `nested` over: it becomes this scope's own.
   void detach(const caf::actor& nested);
+
+  /// Runs `job` on the function pool (or, under the test coordinator, on
+  /// the deterministic scheduler).
+  void submit(job_ptr job);
 
   void start_queued();
 
@@ -181,11 +244,6 @@ public:
   const std::shared_ptr<job_cancel_state>& job_cancel();
 
   // -- cancel, grace and force (cancel.cpp) ----------------------------------
-
-  /// Cancels the scope: every child hears `reason` (an `errc::cancelled`
-  /// error). `external`: someone else than the scope's own policy cancels,
-  /// so the scope ends cancelled unless it fails.
-  void cancel_scope(caf::error reason, bool external);
 
   /// Makes the cancel reason for `cause` (see `scope::cancel`).
   caf::error cancel_reason_for(caf::error cause) const;
@@ -197,8 +255,9 @@ public:
   /// line); sends its cancel unless it has had one.
   void cancel_with_all(child_record& c);
 
-  /// Cancels `c` on its own, with its own grace period.
-  void cancel_one(child_record& c, const caf::error& reason);
+  /// Cancels `c` with its own grace period; `alone`: not with all its
+  /// siblings (through its handle, `cancel_child`, its owner's end).
+  void cancel_one(child_record& c, const caf::error& reason, bool alone);
 
   /// Cancels or aborts `c` on its own, as asked through its handle or
   /// `cancel_child`/`abort_child`: never a failure of this scope.
@@ -209,27 +268,31 @@ public:
   caf::error handle_cancel_reason(std::string path,
                                   const cancel_request& x) const;
 
-  /// Sends `c` its cancel, the one decision per kind.
+  /// Tells `c` to stop: its kind decides how.
   void deliver_cancel(child_record& c, const caf::error& reason,
-                      time_point force_at);
+                      time_point force_at, bool alone);
 
-  /// Forces `c`, the one decision per kind.
-  void force(child_record& c, const char* why);
+  /// Forces `c` because of `cause`: its kind decides how.
+  void force(child_record& c, force_cause cause);
 
   /// What a forced child hears if it hears anything: the scope's cancel
-  /// reason, or `why` when the scope was not cancelled.
-  caf::error forced_reason(const char* why) const;
+  /// reason, or one naming `cause` when the scope was not cancelled.
+  caf::error forced_reason(force_cause cause) const;
 
+  /// Kills the task `c` (a behavior or function task actor).
   void kill(child_record& c);
 
+  /// `c` cannot be stopped while it runs: waited for as a straggler.
   void mark_straggler(child_record& c);
 
   void arm_sweep();
+
   /// Names the forced children still alive after `scaf.watchdog-interval`,
   /// and again every interval while there are any.
   void arm_watchdog();
 
-  void abort_all();
+  /// Forces every child the scope controls itself (an abort).
+  void force_all();
 
   caf::timespan grace_of(const child_record& c) const noexcept;
 
@@ -237,11 +300,12 @@ public:
 
   void on_down(caf::down_msg& msg);
 
+  /// A child ended with `reason`: the one done path, unless it must wait
+  /// for scopes it opened first (then it ends once they are done).
+  void child_ended(child_record& rec, caf::error reason);
+
   /// The one done path, for every kind of child.
   void child_done(child_record& rec, caf::error reason);
-
-  /// Says how a child ended; makes `reason` tell a killed child's story.
-  node_status classify(const child_record& c, caf::error& reason) const;
 
   /// What the failure policy (or the `on_child_done` handler) makes of it.
   void settle(const child_record& c, node_status status,
@@ -250,6 +314,9 @@ public:
   /// A failure reached the scope from `origin` (a child's path, or the
   /// scope's own): the failure policy decides.
   void take_failure(const std::string& origin, const caf::error& reason);
+
+  /// An owned scope of `owner` is done: `owner` may end now.
+  void owned_scope_done(child_record& owner, caf::actor_id scope);
 
   // -- properties ------------------------------------------------------------
 
@@ -278,6 +345,14 @@ public:
       self_->delayed_send(self_, d, std::forward<T>(msg));
   }
 
+  bool cancelled() const noexcept {
+    return scaf::is_cancelled(state_);
+  }
+
+  bool aborting() const noexcept {
+    return state_ == scope_state::aborting;
+  }
+
   // -- member variables ------------------------------------------------------
 
   node_path path_;
@@ -297,15 +372,13 @@ public:
   std::unique_ptr<scope_hooks> hooks_;
   /// Shared with references and owners; null while there are none.
   std::shared_ptr<scope_shared> shared_;
-  /// Live children by kind: behaviors, functions, blocking, scopes.
-  std::array<size_t, 4> live_{};
-  /// Names users gave live children: no two live siblings share one.
-  std::unordered_set<std::string> names_;
+  /// The function pool; null under the test coordinator.
+  runtime* runtime_ = nullptr;
   /// What every child hears once the scope is cancelled.
   caf::error cancel_reason_;
   /// Set when the parent cancelled this scope: when it forces this scope
-  /// (and with it every child) at the latest.
-  std::optional<time_point> covered_until_;
+  /// (and with it every child) at the latest; `time_point::max()` if not.
+  time_point covered_until_ = time_point::max();
   /// The deadline of the children cancelled last: deadlines grow in spawn
   /// order, so one timer and a cursor force them all in linear time.
   time_point last_deadline_{};
@@ -315,19 +388,20 @@ public:
   time_point started_at_{};
   uint64_t next_seq_ = 0;
   uint64_t next_job_ = 0;
-  size_t main_running_ = 0;
-  bool in_body_ = false;
-  bool joined_ = false;
-  bool cancelled_ = false;
-  bool aborting_ = false;
-  bool closed_ = false;
-  bool finished_ = false;
-  bool sweep_armed_ = false;
-  bool watchdog_armed_ = false;
+  /// Live children by kind (`count_slot`).
+  std::array<uint32_t, 4> live_{};
+  /// Main work left: main children alive or queued.
+  uint32_t main_running_ = 0;
+  /// Where the scope stands (scaf/scope_state.hpp).
+  scope_state state_ = scope_state::open;
+  /// `hold` bits.
+  uint8_t holds_ = 0;
+  bool sweep_armed_ : 1 = false;
+  bool watchdog_armed_ : 1 = false;
   /// The root of a tree (see `remember_top_level`).
-  bool top_level_ = false;
-  bool defer_started_ = false;
-  bool keep_open_ = false;
+  bool top_level_ : 1 = false;
+  bool defer_started_ : 1 = false;
+  bool keep_open_ : 1 = false;
 };
 
 /// Notes a top-level scope of `sys` (alive until it is forgotten), for
@@ -340,20 +414,20 @@ void forget_top_level(caf::actor_system& sys, const caf::actor_addr& scope);
 std::vector<caf::actor> top_level_scopes(caf::actor_system& sys);
 
 /// The state behind the public face.
-inline scope_state& state_of(scope& s) noexcept {
-  return static_cast<scope_state&>(s);
+inline scope_impl& state_of(scope& s) noexcept {
+  return static_cast<scope_impl&>(s);
 }
 
-inline const scope_state& state_of(const scope& s) noexcept {
-  return static_cast<const scope_state&>(s);
+inline const scope_impl& state_of(const scope& s) noexcept {
+  return static_cast<const scope_impl&>(s);
 }
 
-inline scope_state& state_of(scope_core& s) noexcept {
-  return static_cast<scope_state&>(s);
+inline scope_impl& state_of(scope_core& s) noexcept {
+  return static_cast<scope_impl&>(s);
 }
 
-inline const scope_state& state_of(const scope_core& s) noexcept {
-  return static_cast<const scope_state&>(s);
+inline const scope_impl& state_of(const scope_core& s) noexcept {
+  return static_cast<const scope_impl&>(s);
 }
 
 } // namespace scaf::detail

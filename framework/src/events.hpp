@@ -1,3 +1,4 @@
+// Internal: scaf's own messages to a scope actor, as one message type.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +13,9 @@
 #include <caf/error.hpp>
 #include <caf/timespan.hpp>
 
+#include "scaf/detail/handle_state.hpp"
 #include "scaf/detail/job.hpp"
 #include "scaf/detail/scope_shared.hpp"
-#include "scaf/handle.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf::detail {
@@ -35,6 +36,14 @@ struct nested_report {
     return suppressed.empty() && killed.empty() && stragglers.empty() &&
            children.empty();
   }
+};
+
+/// A failure of a scope opened by a behavior task, which the task may not
+/// live to handle.
+struct unhandled_failure {
+  caf::actor_id scope;
+  std::string origin;
+  caf::error failure;
 };
 
 /// The parent scope cancels this scope with `reason`, and forces it (aborts
@@ -100,7 +109,8 @@ struct child_control_event {
   cancel_request request;
 };
 
-/// A call into the scope through a `scope_ref`.
+/// A call into the scope through a `scope_ref`, a `scope_owner` or a
+/// function task's `task_context`.
 struct call_event {
   scope_call_ptr call;
 };
