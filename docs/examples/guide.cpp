@@ -88,7 +88,7 @@ void function_tasks(caf::actor_system& sys) {
   scaf::handle<int> answer, seven, stopped, summed;
   auto r = scaf::run(sys, [&](scaf::scope& s) {
     //! [function-tasks]
-    auto h = s.spawn_fn([] { return 6 * 7; });           // once, on scaf's pool
+    auto h = s.spawn_fn([] { return 6 * 7; });           // short work, once
     auto c = s.spawn_cancellable(-1, [] { return 7; });  // -1 once cancelled
     auto b = s.spawn_blocking([](std::stop_token stop) { // a thread of its own
       while (!stop.stop_requested())
@@ -96,7 +96,7 @@ void function_tasks(caf::actor_system& sys) {
       return 1;
     });
     b.cancel(); // this one task: the scope goes on
-    // A scope of its own, under the task ("root/sum/parts"), waited for.
+    // On scaf's function pool, a scope of its own ("root/sum/parts").
     auto sum = s.spawn_fn({.name = "sum"}, [](scaf::task_context& ctx) {
       auto parts = ctx.run({.name = "parts"}, [](scaf::scope& in) {
         return scaf::collect(std::vector{in.spawn_fn([] { return 1; }),

@@ -28,11 +28,11 @@ caf::error scope_impl::cancel_reason_for(caf::error cause) const {
 }
 
 caf::timespan scope_impl::grace_of(const child_record& c) const noexcept {
-  return c.has_own_grace() ? c.grace : *options_.grace;
+  return c.has_own_grace() ? c.grace : grace_;
 }
 
 void scope_impl::schedule_force(child_record& c) {
-  auto deadline = std::max(deadline_after(*options_.grace), last_deadline_);
+  auto deadline = std::max(deadline_after(grace_), last_deadline_);
   last_deadline_ = deadline;
   c.deadline = deadline;
   if (sweep_cursor_ == nullptr)

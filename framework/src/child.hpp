@@ -192,6 +192,9 @@ struct child_record {
   bool kill_pending : 1 = false;
   /// A scope whose owner task died abnormally: its failure is this scope's.
   bool orphaned : 1 = false;
+  /// A child scope that does not join itself after its body (opened with
+  /// `open_child`, or its body kept it open): this scope's join reaches it.
+  bool stays_open : 1 = false;
   /// For a task: how many scopes it opened are still alive.
   uint32_t nested = 0;
   caf::actor_id id = 0;

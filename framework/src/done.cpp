@@ -30,8 +30,8 @@ void scope_impl::child_ended(child_record& c, caf::error reason) {
   child_done(c, std::move(reason));
 }
 
-void scope_impl::owned_scope_done(child_record& owner, caf::actor_id scope) {
-  std::erase(owner.ext().owned, scope);
+void scope_impl::owned_scope_done(child_record& owner, caf::actor_id id) {
+  std::erase(owner.ext().owned, id);
   if (--owner.nested > 0)
     return;
   if (owner.kill_pending) {
@@ -88,7 +88,7 @@ void scope_impl::child_done(child_record& rec, caf::error reason) {
       status == node_status::failed || status == node_status::timed_out;
     if (auto owner = children_.find(c.owner)) {
       auto& ext = owner->ext();
-      if (options_.record_outcomes) {
+      if (record_outcomes_) {
         if (!ext.report)
           ext.report = std::make_shared<nested_report>();
         auto x = outcome();
@@ -99,7 +99,7 @@ void scope_impl::child_done(child_record& rec, caf::error reason) {
       if (failed && !c.orphaned && owner->kind->relays_to_owned())
         ext.unhandled.push_back({c.id, child_path(c).str(), reason});
       owned_scope_done(*owner, c.id);
-    } else if (options_.record_outcomes) {
+    } else if (record_outcomes_) {
       // Its owner is done already: the outcome stands at this scope's level,
       // named by its path below this scope ("owner/scope").
       auto x = outcome();
@@ -111,7 +111,7 @@ void scope_impl::child_done(child_record& rec, caf::error reason) {
     if (failed && c.orphaned)
       take_failure(child_path(c).str(), reason);
   } else {
-    if (options_.record_outcomes) {
+    if (record_outcomes_) {
       auto x = outcome();
       x.name = c.name;
       outcome_.add(std::move(x));

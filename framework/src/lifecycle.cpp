@@ -187,8 +187,8 @@ void scope_impl::finish() {
   auto reason = report.reason();
   // (A nested scope's span is traced by its parent, which sees it done.)
   if (top_level_ && trace::on())
-    trace::span(path_.str(), options_.kind.empty() ? "scope" : options_.kind,
-                started_at_, now(), to_string(report.status),
+    trace::span(path_.str(), kind_name(), started_at_, now(),
+                to_string(report.status),
                 reason ? render(reason) : std::string{});
   detail::log().debug("{}: scope done: {} ({})", path_,
                       to_string(report.status), rendered{reason});

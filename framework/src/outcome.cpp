@@ -6,12 +6,12 @@
 namespace scaf::detail {
 
 failure_taken scope_outcome::failed(caf::error reason) {
-  auto& first = report_.failure;
+  auto& first = failure_;
   if (!first) {
     if (policy_ == failure_policy::race && race_won_ &&
         !is(reason, errc::task_exception)) {
       // The race is decided: failures no longer are.
-      report_.suppressed.push_back(std::move(reason));
+      lists().suppressed.push_back(std::move(reason));
       return {failure_fate::suppressed, policy_action::none};
     }
     first = std::move(reason);
@@ -19,13 +19,14 @@ failure_taken scope_outcome::failed(caf::error reason) {
                                    ? policy_action::cancel_siblings
                                    : policy_action::none};
   }
+  auto& suppressed = lists().suppressed;
   if (outranks(reason, first)) {
     // A bug outranks an expected error.
-    report_.suppressed.insert(report_.suppressed.begin(), std::move(first));
+    suppressed.insert(suppressed.begin(), std::move(first));
     first = std::move(reason);
     return {failure_fate::outranking, policy_action::none};
   }
-  report_.suppressed.push_back(std::move(reason));
+  suppressed.push_back(std::move(reason));
   return {failure_fate::suppressed, policy_action::none};
 }
 
@@ -34,33 +35,46 @@ policy_action scope_outcome::succeeded() {
     return policy_action::none;
   race_won_ = true;
   // Failures before the winner no longer decide the result.
-  if (report_.failure && !is(report_.failure, errc::task_exception)) {
-    report_.suppressed.insert(report_.suppressed.begin(),
-                              std::move(report_.failure));
-    report_.failure = caf::error{};
+  if (failure_ && !is(failure_, errc::task_exception)) {
+    auto& suppressed = lists().suppressed;
+    suppressed.insert(suppressed.begin(), std::move(failure_));
+    failure_ = caf::error{};
   }
   return policy_action::cancel_siblings;
 }
 
 void scope_outcome::cancelled(const caf::error& reason) {
-  if (!report_.cancel_reason)
-    report_.cancel_reason = reason;
+  if (!cancel_reason_)
+    cancel_reason_ = reason;
 }
 
 void scope_outcome::merge(nested_report& x) {
-  append_moved(report_.suppressed, x.suppressed);
-  append_moved(report_.killed, x.killed);
-  append_moved(report_.stragglers, x.stragglers);
+  if (x.suppressed.empty() && x.killed.empty() && x.stragglers.empty())
+    return;
+  auto& xs = lists();
+  append_moved(xs.suppressed, x.suppressed);
+  append_moved(xs.killed, x.killed);
+  append_moved(xs.stragglers, x.stragglers);
 }
 
 scope_report scope_outcome::finish() {
-  if (report_.failure)
-    report_.status = scope_status::failed;
-  else if (report_.cancel_reason)
-    report_.status = scope_status::cancelled;
+  scope_report report;
+  if (failure_)
+    report.status = scope_status::failed;
+  else if (cancel_reason_)
+    report.status = scope_status::cancelled;
   else
-    report_.status = scope_status::succeeded;
-  return std::move(report_);
+    report.status = scope_status::succeeded;
+  report.failure = std::move(failure_);
+  report.cancel_reason = std::move(cancel_reason_);
+  if (lists_) {
+    report.suppressed = std::move(lists_->suppressed);
+    report.killed = std::move(lists_->killed);
+    report.stragglers = std::move(lists_->stragglers);
+    report.children = std::move(lists_->children);
+    lists_.reset();
+  }
+  return report;
 }
 
 } // namespace scaf::detail

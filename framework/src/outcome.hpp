@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iterator>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,24 +70,24 @@ public:
   void cancelled(const caf::error& reason);
 
   bool has_failure() const noexcept {
-    return static_cast<bool>(report_.failure);
+    return static_cast<bool>(failure_);
   }
 
   /// The failure an outranking one displaced last (the first suppressed).
   const caf::error& displaced() const noexcept {
-    return report_.suppressed.front();
+    return lists_->suppressed.front();
   }
 
   void killed(std::string path) {
-    report_.killed.push_back(std::move(path));
+    lists().killed.push_back(std::move(path));
   }
 
   void straggler(std::string path) {
-    report_.stragglers.push_back(std::move(path));
+    lists().stragglers.push_back(std::move(path));
   }
 
   void add(node_outcome x) {
-    report_.children.push_back(std::move(x));
+    lists().children.push_back(std::move(x));
   }
 
   /// Takes what a nested scope's subtree reported, except its outcomes.
@@ -96,9 +97,25 @@ public:
   scope_report finish();
 
 private:
+  /// What most scopes never have: kept out of line.
+  struct lists_type {
+    std::vector<caf::error> suppressed;
+    std::vector<std::string> killed;
+    std::vector<std::string> stragglers;
+    std::vector<node_outcome> children;
+  };
+
+  lists_type& lists() {
+    if (!lists_)
+      lists_ = std::make_unique<lists_type>();
+    return *lists_;
+  }
+
+  caf::error failure_;
+  caf::error cancel_reason_;
+  std::unique_ptr<lists_type> lists_;
   failure_policy policy_;
   bool race_won_ = false;
-  scope_report report_;
 };
 
 } // namespace scaf::detail

@@ -19,6 +19,7 @@
 #include <caf/local_actor.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
+#include "scaf/detail/job.hpp"
 #include "scaf/task.hpp"
 
 #include "log.hpp"
@@ -57,8 +58,14 @@ struct function_pool::impl {
   size_t threads = 0;
   size_t idle = 0;
   size_t blocked = 0;
+  /// Idle threads told to wake that have not yet: a burst of jobs wakes
+  /// each sleeping thread once, not once a job.
+  size_t waking = 0;
   bool stopping = false;
+  /// The monitor looks every `look_every` on its own: nobody wakes it.
+  bool watching = false;
   std::thread monitor;
+  caf::actor_system* sys = nullptr;
 
   /// Whether another thread may run jobs now.
   bool may_grow() const noexcept {
@@ -70,13 +77,18 @@ struct function_pool::impl {
     std::thread{[this] { run(); }}.detach();
   }
 
-  /// Starts a thread if jobs wait that no idle thread will take.
-  void grow_if_needed() {
+  /// Wakes an idle thread for a new job, or starts one if jobs wait that
+  /// no idle thread will take, or tells the monitor that they starve.
+  void dispatch() {
+    if (idle > waking) {
+      ++waking;
+      work.notify_one();
+    }
     if (stopping || queue.size() <= idle)
       return;
     if (may_grow())
       spawn_thread();
-    else if (idle == 0)
+    else if (idle == 0 && !watching)
       starving.notify_one();
   }
 
@@ -93,12 +105,14 @@ void function_pool::impl::watch() {
   while (!stopping) {
     starving.wait(guard,
                   [this] { return stopping || (!queue.empty() && idle == 0); });
+    watching = true;
     while (!stopping && !queue.empty() && idle == 0) {
       if (clock_type::now() - queue.front().since >= starved_after &&
           threads < hard_max)
         spawn_thread();
       starving.wait_for(guard, look_every);
     }
+    watching = false;
   }
 }
 
@@ -107,6 +121,7 @@ thread_local function_pool::impl* function_pool::current_ = nullptr;
 void function_pool::impl::run() {
   current_ = this;
   pthread_setname_np(pthread_self(), "scaf.function");
+  sys->thread_started();
   std::unique_lock<std::mutex> guard{mtx};
   for (;;) {
     while (queue.empty() && !stopping) {
@@ -116,6 +131,8 @@ void function_pool::impl::run() {
       ++idle;
       work.wait(guard);
       --idle;
+      if (waking > 0)
+        --waking;
     }
     if (queue.empty())
       break;
@@ -127,6 +144,11 @@ void function_pool::impl::run() {
     guard.lock();
   }
   current_ = nullptr;
+  // The hooks run while the pool waits for this thread (and so the system
+  // is still alive).
+  guard.unlock();
+  sys->thread_terminates();
+  guard.lock();
   --threads;
   gone.notify_all();
   // Nothing here touches the pool once the lock is released.
@@ -140,8 +162,9 @@ function_pool::~function_pool() {
   stop();
 }
 
-void function_pool::start(size_t max_threads) {
+void function_pool::start(caf::actor_system& sys, size_t max_threads) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->sys = &sys;
   impl_->max = std::max(max_threads, size_t{1});
   impl_->stopping = false;
   impl_->monitor = std::thread{[this] {
@@ -153,8 +176,7 @@ void function_pool::start(size_t max_threads) {
 void function_pool::submit(caf::resumable* job) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   impl_->queue.push_back({job, impl::clock_type::now()});
-  impl_->grow_if_needed();
-  impl_->work.notify_one();
+  impl_->dispatch();
 }
 
 void function_pool::stop() {
@@ -183,7 +205,7 @@ void function_pool::enter_blocking() noexcept {
     return;
   std::lock_guard<std::mutex> guard{pool->mtx};
   ++pool->blocked;
-  pool->grow_if_needed();
+  pool->dispatch();
 }
 
 void function_pool::leave_blocking() noexcept {
@@ -202,6 +224,8 @@ using clock_type = std::chrono::steady_clock;
 
 /// Names the job for a log line; it is alive while this runs.
 std::string describe(caf::resumable* job) {
+  if (auto fn = dynamic_cast<detail::job*>(job))
+    return fn->path().str();
   if (auto task = dynamic_cast<task_base*>(job)) {
     auto path = task_access::watched_path(*task);
     return path.empty() ? "a task that has not started" : path;
@@ -264,8 +288,8 @@ void busy_watch::impl::run() {
       log().warn("{} has been running on a scheduler thread for {} ms "
                  "(scaf.busy-warning: {} ms): the actors waiting for that "
                  "thread, and the cancels they would deliver, wait until it "
-                 "returns; run long or blocking work as a function or "
-                 "blocking task",
+                 "returns; run long or blocking work as a function task that "
+                 "takes a stop token or a task_context, or a blocking task",
                  what, held.count(), to_ms(threshold));
       guard.lock();
       if (stopping)
@@ -329,7 +353,7 @@ void runtime::start_runtime(caf::actor_system& sys, size_t count,
   auto& cfg = sys.config();
   auto threads =
     caf::get_or(cfg, "scaf.function-threads", default_function_threads());
-  functions_.start(threads);
+  functions_.start(sys, threads);
   auto threshold = caf::get_or(cfg, "scaf.busy-warning",
                                caf::timespan{std::chrono::milliseconds{100}});
   if (slot && threshold > caf::timespan{0})

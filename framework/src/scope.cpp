@@ -47,16 +47,16 @@ caf::behavior scope_main(scope_impl::actor_type* self, scope_config cfg) {
 
 // -- free functions of detail/node.hpp and run.hpp ----------------------------
 
-caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config cfg) {
+caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config&& cfg) {
   return parent->spawn<caf::monitored>(scope_main, std::move(cfg));
 }
 
-caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg) {
+caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config&& cfg) {
   return sys.spawn(scope_main, std::move(cfg));
 }
 
-caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
-                              scope_config cfg) {
+caf::actor spawn_nested_scope(caf::local_actor* parent, node_context&& ctx,
+                              scope_config&& cfg) {
   auto& opts = cfg.options;
   if (!opts.grace)
     opts.grace = ctx.grace;
@@ -133,10 +133,10 @@ scope_impl::~scope_impl() {
 // -- the actor ----------------------------------------------------------------
 
 caf::behavior scope_impl::make_behavior(scope_config cfg) {
-  options_ = std::move(cfg.options);
+  auto& opts = cfg.options;
   // (Before the path moves out of the context.)
   auto root = cfg.context.path.empty();
-  path_ = root ? node_path{options_.name} : std::move(cfg.context.path);
+  path_ = root ? node_path{std::move(opts.name)} : std::move(cfg.context.path);
   prefix_ = path_.as_prefix();
   started_at_ = now();
   if (root) {
@@ -146,13 +146,18 @@ caf::behavior scope_impl::make_behavior(scope_config cfg) {
   }
   report_ = std::move(cfg.report);
   report_to_ = std::move(cfg.report_to);
-  outcome_.set_policy(options_.policy);
+  outcome_.set_policy(opts.policy);
+  record_outcomes_ = opts.record_outcomes;
+  if (!opts.kind.empty())
+    hooks().kind = std::move(opts.kind);
   if (cfg.keep_alive)
     keep_alive_ = caf::actor_cast<caf::actor>(self_);
-  runtime_ = runtime::of(self_->home_system());
-  if (!options_.grace)
-    options_.grace = caf::get_or(self_->system().config(), "scaf.grace-period",
-                                 caf::timespan{default_grace});
+  runtime_ = cfg.context.runtime_known ? cfg.context.sys_runtime
+                                       : runtime::of(self_->home_system());
+  grace_ = opts.grace
+             ? *opts.grace
+             : caf::get_or(self_->system().config(), "scaf.grace-period",
+                           caf::timespan{default_grace});
   if (cfg.context.on_started)
     hooks().on_started = std::move(cfg.context.on_started);
   std::vector<scope_call_ptr> early_calls;
@@ -201,6 +206,11 @@ caf::behavior scope_impl::make_behavior(scope_config cfg) {
   holds_ &= static_cast<uint8_t>(~hold_body);
   if (cfg.join_after_body && !keep_open_)
     transition(scope_input::join);
+  else if (cfg.join_after_body && cfg.context.runtime_known)
+    // Kept open by its body: the join of the scope that spawned it (it
+    // told its context's runtime, so it is one) must reach it now.
+    if (auto parent = caf::actor_cast<caf::actor>(cfg.context.parent))
+      self_->send(parent, scope_event{keeps_open_event{}});
   // A body that threw or failed the scope never brought it up: a `start`
   // handle resolves with the failure once the scope ends.
   if (!defer_started_ && !outcome_.has_failure())
@@ -307,6 +317,16 @@ void scope_impl::on_event(job_done_event& x) {
 
 void scope_impl::on_event(call_event& x) {
   x.call->run(*this);
+}
+
+void scope_impl::on_event(keeps_open_event&) {
+  auto c = children_.find(self_->current_sender()->id());
+  if (c == nullptr || c->stays_open)
+    return;
+  c->stays_open = true;
+  // Joined already: the join that skipped it reaches it now.
+  if (state_ != scope_state::open)
+    c->kind->join(*this, *c);
 }
 
 const std::shared_ptr<scope_shared>& scope_impl::shared() {

@@ -140,7 +140,7 @@ void scope::on_no_tasks(std::function<void()> f) {
 caf::error scope::set_grace(caf::timespan grace) {
   if (auto err = refuse_negative(grace, "a grace period"))
     return err;
-  state_of(*this).options_.grace = grace;
+  state_of(*this).grace_ = grace;
   return {};
 }
 
@@ -189,7 +189,7 @@ void scope::on_message(caf::message_handler handler) {
 
 caf::result<caf::message>
 detail::scope_impl::on_unknown_message(caf::scheduled_actor* self,
-                                        caf::message_view& x) {
+                                       caf::message_view& x) {
   if (!hooks().on_message)
     return caf::print_and_drop(self, x);
   auto msg = x.move_content_to_message();
@@ -246,7 +246,7 @@ std::string scope::path() const {
 }
 
 caf::timespan scope::grace() const noexcept {
-  return *state_of(*this).options_.grace;
+  return state_of(*this).grace_;
 }
 
 scope_state scope::state() const noexcept {

@@ -59,6 +59,8 @@ struct scope_hooks {
     early_reports;
   /// Names users gave live children: no two live siblings share one.
   std::unordered_set<std::string> names;
+  /// What the live tree calls the scope (`scope_options::kind`).
+  std::string kind;
 };
 
 class scope_impl : public scope {
@@ -120,6 +122,7 @@ public:
   void on_event(child_control_event& x);
   void on_event(call_event& x);
   void on_event(watchdog_event& x);
+  void on_event(keeps_open_event& x);
 
   scope_hooks& hooks();
 
@@ -193,8 +196,7 @@ public:
                          const std::string& name) const;
 
   caf::expected<caf::actor> spawn_actor_child(const spawn_options& opts,
-                                              actor_kind kind,
-                                              actor_maker make,
+                                              actor_kind kind, actor_maker make,
                                               spawn_extras extras);
 
   caf::error spawn_job_child(const spawn_options& opts, job_maker make,
@@ -233,8 +235,8 @@ public:
   /// A behavior task hands `nested` over: it becomes this scope's own.
   void detach(const caf::actor& nested);
 
-  /// Runs `job` on the function pool (or, under the test coordinator, on
-  /// the deterministic scheduler).
+  /// Runs `job`: on the function pool if it takes a token or a context,
+  /// else (and under the test coordinator) on CAF's scheduler.
   void submit(job_ptr job);
 
   void start_queued();
@@ -264,7 +266,8 @@ public:
   void control_child(child_record& c, const cancel_request& x);
 
   /// What a task cancelled through its handle hears: the reason given (as
-  /// the cause of a cancel, unless it is one), else a cancel naming `path`.
+  /// the cause of a cancel, unless it is one), else a cancel naming `path`;
+  /// aborted before it ran (queued), it was killed.
   caf::error handle_cancel_reason(std::string path,
                                   const cancel_request& x) const;
 
@@ -315,8 +318,8 @@ public:
   /// scope's own): the failure policy decides.
   void take_failure(const std::string& origin, const caf::error& reason);
 
-  /// An owned scope of `owner` is done: `owner` may end now.
-  void owned_scope_done(child_record& owner, caf::actor_id scope);
+  /// The scope `id` that `owner` opened is done: `owner` may end now.
+  void owned_scope_done(child_record& owner, caf::actor_id id);
 
   // -- properties ------------------------------------------------------------
 
@@ -353,12 +356,18 @@ public:
     return state_ == scope_state::aborting;
   }
 
+  /// What the live tree and the trace call the scope.
+  const char* kind_name() const noexcept {
+    return hooks_ && !hooks_->kind.empty() ? hooks_->kind.c_str() : "scope";
+  }
+
   // -- member variables ------------------------------------------------------
 
   node_path path_;
   /// The shared form of `path_`, which the children's paths build on.
   path_prefix prefix_;
-  scope_options options_;
+  /// The grace period for cancels (`scope_options::grace`, set at start).
+  caf::timespan grace_{0};
   scope_outcome outcome_{failure_policy::errgroup};
   child_registry children_;
   limiter limiter_;
@@ -372,8 +381,6 @@ public:
   std::unique_ptr<scope_hooks> hooks_;
   /// Shared with references and owners; null while there are none.
   std::shared_ptr<scope_shared> shared_;
-  /// The function pool; null under the test coordinator.
-  runtime* runtime_ = nullptr;
   /// What every child hears once the scope is cancelled.
   caf::error cancel_reason_;
   /// Set when the parent cancelled this scope: when it forces this scope
@@ -402,6 +409,8 @@ public:
   bool top_level_ : 1 = false;
   bool defer_started_ : 1 = false;
   bool keep_open_ : 1 = false;
+  /// `scope_options::record_outcomes`.
+  bool record_outcomes_ : 1 = false;
 };
 
 /// Notes a top-level scope of `sys` (alive until it is forgotten), for

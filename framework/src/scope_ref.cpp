@@ -23,8 +23,9 @@ using detail::refuse_negative;
 caf::expected<scope_ref> scope_ref::of(caf::actor_system& sys,
                                        const caf::actor& scope,
                                        caf::timespan timeout) {
-  if (auto err = detail::refuse_blocking("scope_ref::of"))
-    return err;
+  detail::blocking_section section{"scope_ref::of"};
+  if (section.refused())
+    return section.error();
   if (!scope)
     return make_error(errc::invalid_argument, "",
                       "scope_ref::of needs a scope actor, got none");

@@ -79,8 +79,10 @@ scope_impl::spawn_actor_child(const spawn_options& opts, actor_kind kind,
   node_context ctx;
   ctx.parent = self_->address();
   ctx.path = node_path{prefix_, name};
-  ctx.grace = opts.grace ? opts.grace : options_.grace;
-  ctx.record_outcomes = options_.record_outcomes;
+  ctx.grace = opts.grace ? *opts.grace : grace_;
+  ctx.record_outcomes = record_outcomes_;
+  ctx.runtime_known = true;
+  ctx.sys_runtime = runtime_;
   if (cancelled())
     ctx.cancelled = cancel_reason_;
   // A function spawned into a cancelled scope starts with stop requested:
@@ -157,6 +159,7 @@ void scope_impl::admit(child_record& c, const spawn_options& opts,
     c.limited = true;
     limiter_.acquire();
   }
+  c.stays_open = extras.stays_open;
   c.stop = std::move(extras.stop);
   if (extras.on_end)
     c.ext().on_end = std::move(extras.on_end);
@@ -201,7 +204,10 @@ const std::shared_ptr<job_cancel_state>& scope_impl::job_cancel() {
 }
 
 void scope_impl::submit(job_ptr job) {
-  if (runtime_ != nullptr)
+  // A function that takes a token or a context may poll or wait: it runs
+  // on the pool, off the scheduler. `f()` is short work: a job of CAF's
+  // scheduler, next to the scope that spawned it.
+  if (runtime_ != nullptr && job->stop())
     runtime_->functions().submit(job.release());
   else if (auto eu = self_->context(); eu != nullptr)
     eu->exec_later(job.release());
@@ -300,14 +306,21 @@ void scope_impl::open_owned(caf::actor_id key, scope_config cfg) {
     return {};
   }();
   if (refuse) {
+    // A task told to stop hears why, not that its scope is going: what it
+    // returns then is a stop, not a failure.
+    if (is(refuse, errc::scope_closed) && owner->stop &&
+        owner->stop->source.stop_requested())
+      refuse = owner->stop->reason;
     shared->fail_to_start(refuse);
     return;
   }
   node_context ctx;
   ctx.parent = self_->address();
   ctx.path = node_path{child_path(*owner).as_prefix(), name};
-  ctx.grace = owner->has_own_grace() ? owner->grace : *options_.grace;
-  ctx.record_outcomes = options_.record_outcomes;
+  ctx.grace = owner->has_own_grace() ? owner->grace : grace_;
+  ctx.record_outcomes = record_outcomes_;
+  ctx.runtime_known = true;
+  ctx.sys_runtime = runtime_;
   if (cancelled())
     ctx.cancelled = cancel_reason_;
   else if (owner->stop && owner->stop->source.stop_requested())
@@ -416,7 +429,10 @@ caf::error detail::scope_core::open_child_scope(
     cfg.join_after_body = false;
     return detail::spawn_nested_scope(parent, std::move(ctx), std::move(cfg));
   };
-  auto hdl = spawn_actor(child_opts, detail::actor_kind::scope, make, {});
+  detail::spawn_extras extras;
+  extras.stays_open = true;
+  auto hdl =
+    spawn_actor(child_opts, detail::actor_kind::scope, make, std::move(extras));
   if (!hdl)
     return std::move(hdl.error());
   return {};

@@ -24,11 +24,12 @@ namespace scaf {
 detail::task_core::~task_core() {
   // Only non-empty when the task died abnormally (exception, kill): the normal
   // path of task_base::quit waits for every nested scope.
-  if (nested_.empty())
+  if (!has_nested())
     return;
+  auto& nested = extra_->nested;
   if (auto parent = caf::actor_cast<caf::actor>(parent_)) {
     task_died_event orphans{id_, {}, {}};
-    for (auto& ns : nested_)
+    for (auto& ns : nested)
       orphans.scopes.push_back(ns.handle.id());
     if (pending_quit_ && *pending_quit_ && !is_stopped(*pending_quit_))
       orphans.held.push_back(std::move(*pending_quit_));
@@ -38,7 +39,7 @@ detail::task_core::~task_core() {
                                               scope_event{std::move(orphans)}),
                     nullptr);
   }
-  for (auto& ns : nested_)
+  for (auto& ns : nested)
     detail::send_urgent(nullptr, ns.handle, abort_atom::value);
 }
 
@@ -160,7 +161,7 @@ void task_base::behavior_ready() {
 }
 
 void task_base::on_down(std::function<void(caf::down_msg&)> handler) {
-  core_->on_down_ = std::move(handler);
+  core_->extra().on_down = std::move(handler);
 }
 
 void task_base::join_scope(detail::node_context&& ctx) {
@@ -197,14 +198,15 @@ void task_base::yield(std::function<void()> next) {
 
 caf::error task_base::detach(const caf::actor& nested) {
   auto& core = *core_;
+  auto& owned = core.extra().nested;
   auto i = std::find_if(
-    core.nested_.begin(), core.nested_.end(),
+    owned.begin(), owned.end(),
     [&](const detail::nested_scope& ns) { return ns.handle == nested; });
   auto parent = caf::actor_cast<caf::actor>(core.parent_);
-  if (i == core.nested_.end() || !parent)
+  if (i == owned.end() || !parent)
     return make_error(errc::invalid_argument, path_.str(),
                       "detach needs a scope this task opened inside a scope");
-  core.nested_.erase(i);
+  owned.erase(i);
   send(parent, detail::scope_event{detail::detach_event{nested}});
   return {};
 }
@@ -213,7 +215,7 @@ void task_base::quit(caf::error reason) {
   auto& core = *core_;
   if (core.pending_quit_ || has_quit())
     return;
-  if (core.nested_.empty()) {
+  if (!core.has_nested()) {
     detail::log().debug("{}: task done ({})", path_, detail::rendered{reason});
     super::quit(std::move(reason));
     return;
@@ -222,7 +224,7 @@ void task_base::quit(caf::error reason) {
   // reports done only after they did.
   core.pending_quit_ = std::move(reason);
   auto why = make_error(errc::cancelled, path_.str(), "owner task quit");
-  for (auto& ns : core.nested_)
+  for (auto& ns : core.extra_->nested)
     detail::send_urgent(this, ns.handle, caf::exit_msg{address(), why});
   // Consume what still arrives without an answer: CAF's `drop` would answer
   // the sender with `unexpected_message`, and an actor's own timer message
@@ -244,8 +246,9 @@ void task_base::cancel(caf::error reason) {
   core.cancel_reason_ = reason;
   detail::log().debug("{}: task cancelled ({})", path_,
                       detail::rendered{reason});
-  for (auto& ns : core.nested_)
-    detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
+  if (core.has_nested())
+    for (auto& ns : core.extra_->nested)
+      detail::send_urgent(this, ns.handle, caf::exit_msg{address(), reason});
   if (core.on_cancel_) {
     // Move the handler out: it may replace itself. The task runs on until
     // it quits; its scope forces it once the grace period is over.
@@ -258,17 +261,18 @@ void task_base::cancel(caf::error reason) {
 
 void task_base::handle_down(caf::down_msg& msg) {
   auto& core = *core_;
-  auto i = std::find_if(core.nested_.begin(), core.nested_.end(),
+  auto& owned = core.extra().nested;
+  auto i = std::find_if(owned.begin(), owned.end(),
                         [&](const detail::nested_scope& ns) {
                           return ns.handle.address() == msg.source;
                         });
-  if (i == core.nested_.end()) {
-    if (core.on_down_)
-      core.on_down_(msg);
+  if (i == owned.end()) {
+    if (core.extra_->on_down)
+      core.extra_->on_down(msg);
     return;
   }
   auto on_done = std::move(i->on_done);
-  core.nested_.erase(i);
+  owned.erase(i);
   if (!core.pending_quit_) {
     on_done(msg.reason);
     return;
@@ -287,7 +291,7 @@ void task_base::handle_down(caf::down_msg& msg) {
       suppress(std::move(failure));
     }
   }
-  if (core.nested_.empty()) {
+  if (!core.has_nested()) {
     auto reason = std::move(*core.pending_quit_);
     detail::log().debug("{}: task done ({})", path_, detail::rendered{reason});
     super::quit(std::move(reason));
@@ -331,7 +335,7 @@ task_base::open_scope_impl(scope_options opts, std::function<void(scope&)> body,
   // supervises this task.
   cfg.report_to = core.parent_;
   auto hdl = detail::spawn_scope_actor(this, std::move(cfg));
-  core.nested_.push_back(detail::nested_scope{hdl, std::move(on_done)});
+  core.extra().nested.push_back(detail::nested_scope{hdl, std::move(on_done)});
   // The scope that supervises this task waits for the nested scope too, so
   // it never reports done while the nested subtree runs, even if this task
   // is killed.

@@ -81,7 +81,7 @@ tree_node scope_impl::tree_self(time_point t) const {
   tree_node x;
   x.name = path_.name();
   x.path = path_.str();
-  x.kind = options_.kind.empty() ? "scope" : options_.kind;
+  x.kind = kind_name();
   x.scope_state = state_;
   if (cancelled())
     x.state = node_state::cancelling;

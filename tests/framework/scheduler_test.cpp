@@ -108,13 +108,17 @@ TEST_F(SchedulerTest, CancelAndAbortReachPollingFunctionsFromAnyThread) {
   }
 }
 
-TEST_F(SchedulerTest, FunctionTasksRunOffTheSchedulerWhereTheyMayBlock) {
-  std::string fn_thread, task_thread;
-  caf::error fn_refused, task_refused{make_error(errc::none)};
+TEST_F(SchedulerTest, FunctionTasksWithATokenRunOffTheSchedulerAndMayBlock) {
+  std::string fn_thread, job_thread, task_thread;
+  caf::error fn_refused, job_refused, task_refused{make_error(errc::none)};
   auto r = run(sys, [&](scope& s) {
-    s.spawn_fn([&] {
+    s.spawn_fn([&](std::stop_token) {
       fn_thread = thread_name();
       fn_refused = check_may_block("waiting");
+    });
+    s.spawn_fn([&] { // short work: a job of CAF's scheduler
+      job_thread = thread_name();
+      job_refused = check_may_block("waiting");
     });
     s.spawn([&](task_actor* self) -> caf::behavior {
       task_thread = thread_name();
@@ -126,6 +130,8 @@ TEST_F(SchedulerTest, FunctionTasksRunOffTheSchedulerWhereTheyMayBlock) {
   ASSERT_TRUE(r);
   EXPECT_EQ(fn_thread, "scaf.function");
   EXPECT_FALSE(fn_refused);
+  EXPECT_EQ(job_thread, "caf.multiplexer");
+  EXPECT_TRUE(is(job_refused, errc::would_deadlock));
   EXPECT_EQ(task_thread, "caf.multiplexer"); // CAF's worker threads
   EXPECT_TRUE(is(task_refused, errc::would_deadlock));
 }

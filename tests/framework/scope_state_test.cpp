@@ -63,11 +63,13 @@ TEST(ScopeStateTable, NothingUndoesACancelOrAClose) {
   for (auto x : all_states)
     for (auto y : all_inputs) {
       auto z = next(x, y);
-      if (is_cancelled(x) && z != s::finished)
+      if (is_cancelled(x) && z != s::finished) {
         EXPECT_TRUE(is_cancelled(z)) << to_string(x) << " " << to_string(y);
-      if (!accepts_children(x))
+      }
+      if (!accepts_children(x)) {
         EXPECT_FALSE(accepts_children(z))
           << to_string(x) << " " << to_string(y);
+      }
     }
 }
 

@@ -1588,9 +1588,11 @@ TEST_F(ScopeTest, KilledIsToldApartFromCancelledByHandleReportTreeAndLog) {
   // Within its grace period, the tree said it was being cancelled.
   ASSERT_TRUE(tree.ready() && tree.get());
   auto snapshot = *tree.get();
-  for (auto& x : snapshot.children)
-    if (x.name == "mule")
+  for (auto& x : snapshot.children) {
+    if (x.name == "mule") {
       EXPECT_EQ(x.state, node_state::cancelling);
+    }
+  }
   EXPECT_NE(text.find("root/mule: killing it (overstayed the grace period)"),
             std::string::npos)
     << text;

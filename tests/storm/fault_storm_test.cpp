@@ -958,8 +958,9 @@ void run_seeds(bool threaded, uint64_t default_seeds, caf::timespan grace) {
   }
   // A storm in which nothing failed tested little (a replayed seed may
   // have had nothing to fail).
-  if (seeds.size() > 1)
+  if (seeds.size() > 1) {
     EXPECT_GT(total_failures, 0u);
+  }
   std::printf("[ storm    ] %zu seeds, %zu nodes, %zu failures injected "
               "that happened: every oracle held\n",
               seeds.size(), total_nodes, total_failures);

@@ -54,8 +54,9 @@ template <class F, class... Ts>
 caf::expected<caf::actor> spawn_in(caf::actor_system& sys,
                                    const caf::actor& scope_hdl,
                                    spawn_options opts, F fun, Ts&&... xs) {
-  if (auto err = detail::refuse_blocking("scaf::spawn_in"))
-    return err;
+  detail::blocking_section section{"scaf::spawn_in"};
+  if (section.refused())
+    return section.error();
   caf::scoped_actor self{sys};
   caf::expected<caf::actor> result{caf::actor{}};
   self

@@ -70,12 +70,13 @@ public:
   /// scope), or was cancelled before it ran; with `errc::killed` if the scope
   /// forced it before it ran.
   ///
-  /// The first three run on scaf's function pool, off CAF's scheduler, so a
-  /// function that polls its token or waits never holds a thread that the
-  /// scope's own cancel needs; `f(task_base*)` runs in a task actor on a
-  /// thread of its own. No function is stopped mid-call: the scope requests
-  /// stop on its token (`f()` has none) and, past the grace period, reports
-  /// a running one as a straggler and waits for it.
+  /// `f()` is short work: a job on CAF's scheduler, deaf to a cancel once it
+  /// runs. A function that takes a token or a `task_context` may poll or
+  /// wait: it runs on scaf's function pool, off CAF's scheduler, so it never
+  /// holds a thread that the scope's own cancel needs; `f(task_base*)` runs
+  /// in a task actor on a thread of its own. No function is stopped
+  /// mid-call: the scope requests stop on its token and, past the grace
+  /// period, reports a running one as a straggler and waits for it.
   template <class F>
   handle<detail::fn_value_t<F>> spawn_fn(const spawn_options& opts, F f) const {
     return self().template spawn_function<caf::no_spawn_options>(

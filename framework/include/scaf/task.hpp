@@ -129,8 +129,8 @@ public:
                            std::move(report), std::move(notify));
   }
 
-  /// Opens a scope like the overload above; if the scope fails with an error
-  /// other than `errc::cancelled`, the task quits with that error.
+  /// Opens a scope like the overload above; if the scope fails (an error
+  /// that is not a stop, see `is_stopped`), the task quits with that error.
   template <class F>
   caf::actor open_scope(scope_options opts, F body) {
     return open_scope(std::move(opts), std::move(body),

@@ -73,12 +73,14 @@ public:
   /// `join().wait()`. The name must be unique among the live scopes of this
   /// task (`errc::invalid_argument` otherwise); empty, the scope gets a
   /// number. Refused (the task's scope is closed, or the task is ending),
-  /// the owner's `done()` resolves with `errc::scope_closed`.
+  /// the owner's `done()` resolves with `errc::scope_closed`, or, if the
+  /// task was told to stop, with why (a stop, not a failure).
   scope_owner open_child(scope_options opts = {});
 
   /// Runs `body(scope&)` in a new child scope of this task and blocks until
   /// every actor under it has terminated, as `scaf::run` does for a root:
-  /// returns the body's value or the scope's first error.
+  /// returns the body's value or the scope's first error (refused, as
+  /// `open_child`'s `done()` says).
   template <class F>
   caf::expected<detail::body_value_t<F>> run(scope_options opts, F&& body);
 

@@ -46,12 +46,17 @@ public:
   const char* why_still_running() const noexcept override {
     return "a scope waiting for its children";
   }
+
+protected:
+  ~scope_kind() = default;
 };
 
 class child_scope final : public scope_kind {
 public:
   void join(scope_impl& s, child_record& c) const override {
-    s.self()->send(c.handle, join_atom::value);
+    // One that joins itself after its body needs no message.
+    if (c.stays_open)
+      s.self()->send(c.handle, join_atom::value);
   }
 
   void close(scope_impl& s, child_record& c) const override {

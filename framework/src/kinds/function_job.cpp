@@ -1,8 +1,9 @@
-// The child contract for function tasks run as jobs on scaf's function pool
-// (`f()`, `f(std::stop_token)`, `f(task_context&)`). A job that a cancel
-// reaches before it starts never runs (unless it is cleanup work spawned
-// into a cancelled scope); a running one hears the cancel on its token and
-// cannot be killed: forced, it is a straggler and is waited for.
+// The child contract for function tasks run as jobs: `f(std::stop_token)`
+// and `f(task_context&)` on scaf's function pool, `f()` (short work, deaf to
+// a cancel once it runs) on CAF's scheduler. A job that a cancel reaches
+// before it starts never runs (unless it is cleanup work spawned into a
+// cancelled scope); a running one hears the cancel on its token and cannot
+// be killed: forced, it is a straggler and is waited for.
 #include "../kinds.hpp"
 #include "../scope_impl.hpp"
 

@@ -53,10 +53,12 @@ struct job_context {
   std::shared_ptr<const stop_signal> stop;
 };
 
-/// A function task run as a plain job on scaf's function pool, off CAF's
-/// scheduler: no actor, no mailbox, no monitor. It runs once, then tells its
-/// scope (`job_done_event`) with its result (an empty error on success). A
-/// job cannot be killed while it runs: its scope requests stop on its token.
+/// A function task run as a plain job, no actor, no mailbox, no monitor:
+/// one that takes a stop token or a `task_context` on scaf's function pool,
+/// off CAF's scheduler; `f()` on CAF's scheduler. It runs once, then tells
+/// its scope (`job_done_event`) with its result (an empty error on
+/// success). A job cannot be killed while it runs: its scope requests stop
+/// on its token.
 ///
 /// A job that its scope's cancel reaches before it started never runs, its
 /// handle resolves with the cancel reason (or its fallback). A job spawned
@@ -194,9 +196,9 @@ private:
   std::shared_ptr<handle_state<T>> handle_;
 };
 
-/// Whether a function task `F` spawned with CAF options `Os` runs as a job
-/// on the function pool: it does not block (blocking tasks get a thread of
-/// their own) and needs no actor (`f(task_base*)` does).
+/// Whether a function task `F` spawned with CAF options `Os` runs as a job:
+/// it does not block (blocking tasks get a thread of their own) and needs
+/// no actor (`f(task_base*)` does).
 template <class F, caf::spawn_options Os>
 constexpr bool runs_as_job = Os == caf::no_spawn_options && !takes_actor<F>;
 

@@ -22,6 +22,7 @@ class scope;
 namespace detail {
 
 class handle_control;
+class runtime;
 class scope_shared;
 
 /// Which kind of child an actor spawned through a scope's spawn path is
@@ -52,6 +53,12 @@ struct node_context {
   caf::error cancelled;
   /// Whether scopes the node opens record their children's outcomes.
   bool record_outcomes = false;
+  /// Whether `sys_runtime` says what the system's runtime is: set by a
+  /// spawning scope (and only by one), so that nested scopes need not look
+  /// it up.
+  bool runtime_known = false;
+  /// The system's runtime (`runtime::of`); null under the test coordinator.
+  class runtime* sys_runtime = nullptr;
   /// If set, the node calls it once it is up: a task when its behavior
   /// function has returned (or at `signal_started` after `defer_started`),
   /// a scope when its body has returned (likewise). What `scope::start`
@@ -97,6 +104,9 @@ struct spawn_extras {
   std::function<void()> on_cancelled;
   /// Counts against the scope's limit (`scope::set_limit`).
   bool limited = false;
+  /// A child scope that stays open until joined (`scope::open_child`): the
+  /// join of its parent reaches it.
+  bool stays_open = false;
 };
 
 /// Everything needed to start a scope actor.
@@ -128,17 +138,17 @@ struct scope_config {
 };
 
 /// Spawns a scope actor as a monitored child of `parent`.
-caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config cfg);
+caf::actor spawn_scope_actor(caf::local_actor* parent, scope_config&& cfg);
 
 /// Spawns a top-level scope actor.
-caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config cfg);
+caf::actor spawn_scope_actor(caf::actor_system& sys, scope_config&& cfg);
 
 /// Spawns the nested scope `cfg` as a monitored child of the scope
 /// `parent`, with the context that scope made for it: the scope's path,
 /// grace period and recording come from `ctx` unless `cfg.options` sets
 /// them.
-caf::actor spawn_nested_scope(caf::local_actor* parent, node_context ctx,
-                              scope_config cfg);
+caf::actor spawn_nested_scope(caf::local_actor* parent, node_context&& ctx,
+                              scope_config&& cfg);
 
 /// Fails the scope `s` with `reason` as if a child had failed with it.
 void fail_scope(scope& s, caf::error reason);

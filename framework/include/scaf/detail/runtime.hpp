@@ -32,8 +32,9 @@ public:
 
   ~function_pool();
 
-  /// Accepts jobs from now on; at most `max_threads` run at once.
-  void start(size_t max_threads);
+  /// Accepts jobs from now on; at most `max_threads` run at once. Its
+  /// threads call the thread hooks of `sys` when they start and end.
+  void start(caf::actor_system& sys, size_t max_threads);
 
   /// Runs `job` on a thread of the pool, taking over one reference to it.
   void submit(caf::resumable* job);

@@ -108,6 +108,9 @@ protected:
   // -- member variables -------------------------------------------------------
 
   caf::event_based_actor* self_;
+  /// The system's runtime (function pool, busy watch); null under CAF's
+  /// test coordinator.
+  runtime* runtime_ = nullptr;
 };
 
 template <caf::spawn_options Os, class F, class T>
@@ -140,8 +143,7 @@ void scope_core::spawn_function(std::shared_ptr<handle_state<T>> state,
       // coordinator, its deterministic scheduler runs it).
       auto make = [&](caf::local_actor* parent, node_context&& ctx) {
         auto fn = make_function_task(std::move(f), state, extras.stop);
-        if (Os == caf::no_spawn_options &&
-            runtime::of(parent->home_system()) == nullptr)
+        if (Os == caf::no_spawn_options && runtime_ == nullptr)
           return spawn_task(parent, std::move(ctx), std::move(fn));
         return spawn_task<caf::detached>(parent, std::move(ctx), std::move(fn));
       };

@@ -31,6 +31,13 @@ struct nested_scope {
   std::function<void(const caf::error& exit_reason)> on_done;
 };
 
+/// What few tasks need: kept out of line so that a task stays small.
+struct task_extra {
+  std::function<void(caf::down_msg&)> on_down;
+  /// The scopes the task opened that are still alive.
+  std::vector<nested_scope> nested;
+};
+
 /// The bookkeeping scaf keeps for every task. It lives in the task actor's
 /// `state`, so CAF destroys it before the task's down message is sent.
 class task_core {
@@ -46,13 +53,22 @@ public:
 private:
   friend class scaf::task_base;
 
+  task_extra& extra() {
+    if (!extra_)
+      extra_ = std::make_unique<task_extra>();
+    return *extra_;
+  }
+
+  bool has_nested() const noexcept {
+    return extra_ && !extra_->nested.empty();
+  }
+
   caf::actor_id id_ = 0;
   caf::actor_addr parent_;
   std::optional<caf::timespan> grace_;
   bool record_outcomes_ = false;
   std::function<void(const caf::error&)> on_cancel_;
-  std::function<void(caf::down_msg&)> on_down_;
-  std::vector<nested_scope> nested_;
+  std::unique_ptr<task_extra> extra_;
   caf::error cancel_reason_;
   std::optional<caf::error> pending_quit_;
   /// See node_context::on_started; empty once called.
