@@ -113,6 +113,8 @@ struct child_control_event {
 /// function task's `task_context`.
 struct call_event {
   scope_call_ptr call;
+  /// Sent by `scope_shared::post`, which counts it until it arrives.
+  bool posted = false;
 };
 
 /// Time to name the forced children that are still alive (sent to itself

@@ -164,11 +164,20 @@ void scope_impl::notify_no_tasks() {
     guarded(f);
 }
 
+void scope_impl::on_idle() {
+  // A call through a reference that is on its way comes first: it was made
+  // before the scope finished, whatever overtook it.
+  if (next(state_, scope_input::idle) == scope_state::finished && shared_ &&
+      !shared_->seal())
+    return;
+  transition(scope_input::idle);
+}
+
 void scope_impl::check_progress() {
   if (state_ == scope_state::finished)
     return;
   if (idle()) {
-    transition(scope_input::idle);
+    on_idle();
     return;
   }
   if (finishes_after_main_work(state_) && main_running_ == 0 &&
@@ -178,7 +187,7 @@ void scope_impl::check_progress() {
     transition(scope_input::main_done);
     // Dropping queued background tasks may have left nothing.
     if (idle())
-      transition(scope_input::idle);
+      on_idle();
   }
 }
 

@@ -254,6 +254,8 @@ struct busy_watch::impl {
   std::condition_variable cv;
   bool stopping = false;
   std::vector<sample> samples;
+  /// How many slots held one job past the threshold at the last look.
+  std::atomic<size_t> over{0};
 
   void run();
 };
@@ -263,27 +265,38 @@ void busy_watch::impl::run() {
   auto period =
     std::max(threshold / 4, caf::timespan{std::chrono::milliseconds{1}});
   std::unique_lock<std::mutex> guard{mtx};
+  std::vector<size_t> to_name;
   while (!cv.wait_for(guard, period, [this] { return stopping; })) {
     auto now = clock_type::now();
+    size_t held_past = 0;
+    to_name.clear();
     for (size_t i = 0; i < samples.size(); ++i) {
-      auto& s = slot(i);
       auto& x = samples[i];
-      auto seq = s.seq();
-      auto job = s.peek();
+      auto seq = slot(i).seq();
+      auto job = slot(i).peek();
       if (seq != x.seq || job != x.job) {
         x = sample{seq, job, now, false};
         continue;
       }
-      if (job == nullptr || x.named || now - x.first < threshold)
+      if (job == nullptr || now - x.first < threshold)
         continue;
-      x.named = true;
+      ++held_past;
+      if (!x.named) {
+        x.named = true;
+        to_name.push_back(i);
+      }
+    }
+    // Counted before the log line: whoever reads it finds the job busy.
+    over.store(held_past, std::memory_order_relaxed);
+    for (auto i : to_name) {
+      auto& x = samples[i];
       auto held =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - x.first);
-      // The log line is written outside the lock: the tree may ask meanwhile.
       std::string what;
-      s.inspect(seq, [&](caf::resumable* j) { what = describe(j); });
+      slot(i).inspect(x.seq, [&](caf::resumable* j) { what = describe(j); });
       if (what.empty())
         continue; // ended meanwhile
+      // The log line is written outside the lock: the tree may ask meanwhile.
       guard.unlock();
       log().warn("{} has been running on a scheduler thread for {} ms "
                  "(scaf.busy-warning: {} ms): the actors waiting for that "
@@ -293,7 +306,7 @@ void busy_watch::impl::run() {
                  what, held.count(), to_ms(threshold));
       guard.lock();
       if (stopping)
-        break;
+        return;
     }
   }
 }
@@ -325,9 +338,13 @@ void busy_watch::stop() {
     impl_->thread.join();
 }
 
+bool busy_watch::any_busy() const noexcept {
+  return impl_->over.load(std::memory_order_relaxed) > 0;
+}
+
 std::optional<caf::timespan>
 busy_watch::busy_for(const caf::resumable* job) const {
-  if (job == nullptr)
+  if (job == nullptr || !any_busy())
     return std::nullopt;
   std::lock_guard<std::mutex> guard{impl_->mtx};
   auto now = clock_type::now();

@@ -316,7 +316,11 @@ void scope_impl::on_event(job_done_event& x) {
 }
 
 void scope_impl::on_event(call_event& x) {
+  if (x.posted)
+    shared_->call_arrived();
   x.call->run(*this);
+  // The scope may have waited for this call to finish.
+  check_progress();
 }
 
 void scope_impl::on_event(keeps_open_event&) {

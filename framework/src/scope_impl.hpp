@@ -163,6 +163,10 @@ public:
   /// idle.
   void check_progress();
 
+  /// Feeds `idle` into the lifecycle, unless a call through a reference is
+  /// on its way to a scope that would finish (it comes first).
+  void on_idle();
+
   /// No child, no queued task, no hold.
   bool idle() const noexcept;
 

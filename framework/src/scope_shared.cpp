@@ -185,7 +185,10 @@ void scope_shared::post(scope_call_ptr call) {
       buffered_.push_back(std::move(call));
       return;
     case phase::running:
+      if (sealed_)
+        break;
       target = caf::actor_cast<caf::actor>(addr_);
+      ++in_flight_;
       break;
     case phase::gone:
       break;
@@ -193,7 +196,20 @@ void scope_shared::post(scope_call_ptr call) {
   }
   // A scope that is gone drops the message, and with it the call: refused.
   if (target)
-    caf::anon_send(target, scope_event{call_event{std::move(call)}});
+    caf::anon_send(target, scope_event{call_event{std::move(call), true}});
+}
+
+void scope_shared::call_arrived() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  --in_flight_;
+}
+
+bool scope_shared::seal() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (in_flight_ > 0)
+    return false;
+  sealed_ = true;
+  return true;
 }
 
 bool scope_shared::cancelled() const {

@@ -129,7 +129,7 @@ caf::actor scope_impl::tree_child(const child_record& c, time_point t,
 
 std::optional<caf::timespan>
 scope_impl::busy_for(const caf::actor& actor) const {
-  if (runtime_ == nullptr || !actor)
+  if (runtime_ == nullptr || !actor || !runtime_->watch().any_busy())
     return std::nullopt;
   auto ptr = caf::actor_cast<caf::abstract_actor*>(actor);
   return runtime_->watch().busy_for(dynamic_cast<caf::resumable*>(ptr));
@@ -145,6 +145,7 @@ void scope_impl::collect_tree(std::function<void(tree_node)> deliver,
   std::vector<std::pair<caf::actor, std::pair<size_t, size_t>>> asks;
   std::unordered_map<caf::actor_id, size_t> index;
   constexpr auto direct = static_cast<size_t>(-1);
+  root.children.reserve(children_.size());
   for (auto c = children_.first(); c != nullptr; c = c->next) {
     tree_node node;
     auto ask = tree_child(*c, t, node);

@@ -91,6 +91,35 @@ TEST_F(ScopeRefTest, SpawnsThroughAReferenceToAGoneScopeAreRefused) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(ScopeRefTest, ACallThatACancelOvertookStillRunsBeforeTheScopeFinishes) {
+  auto root = make_scope(sys, {"root"});
+  auto child = root.ref().open_child({"child"});
+  run();
+  auto ran = 0;
+  // The spawn waits in the child's mailbox; the parent's cancel, sent
+  // after it, reaches the child at high priority and overtakes it.
+  auto h = child.ref().spawn_fn([&] { return ++ran; });
+  root.cancel("shutting down");
+  ASSERT_TRUE(sched.prioritize(root.ref().actor()));
+  sched.run_once(); // the root cancels the child
+  EXPECT_EQ(ran, 0);
+  run();
+  // The child finished only after the call made before the cancel: its
+  // task ran as cleanup work of a cancelled scope, not refused.
+  ASSERT_TRUE(h.ready());
+  ASSERT_TRUE(h.get()) << render(h.get().error());
+  EXPECT_EQ(*h.get(), 1);
+  ASSERT_TRUE(child.done().ready());
+  EXPECT_EQ(child.done().get()->status, scope_status::cancelled);
+  // A call made once the scope has finished is refused.
+  auto late = child.ref().spawn_fn([&] { return ++ran; });
+  run();
+  ASSERT_TRUE(late.ready());
+  EXPECT_TRUE(is(late.get().error(), errc::scope_closed));
+  EXPECT_EQ(ran, 1);
+  EXPECT_TRUE(root.done().ready());
+}
+
 TEST_F(ScopeRefTest, ClosedScopeRefusesButKeepsRunningWhatItHas) {
   auto owner = make_scope(sys, {"svc"});
   auto ref = owner.ref();

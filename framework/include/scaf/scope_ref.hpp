@@ -56,10 +56,13 @@ struct call_value<handle<T>> {
 /// close, abort, join, set the limit, grace period and deadlines, and read
 /// the scope's state. Each call is sent to the scope and runs there, in the
 /// order the caller made them; the calls return at once, and what the scope
-/// decides arrives through the returned handle. A spawn the scope refuses
-/// resolves its handle with the error (`errc::scope_closed` once the scope
-/// is closed, finishing, gone or never started; `errc::limit_reached` for a
-/// `try_` spawn at the limit).
+/// decides arrives through the returned handle. A scope does not finish
+/// while a call made through a reference is on its way to it: a cancel
+/// from its parent travels at high priority and may reach it first, and
+/// the call then runs in the cancelled scope (a spawn as cleanup work), not
+/// refused. A spawn the scope refuses resolves its handle with the error
+/// (`errc::scope_closed` once the scope is closed, finished, gone or never
+/// started; `errc::limit_reached` for a `try_` spawn at the limit).
 ///
 /// A reference is cheap to copy (one shared pointer) and does not keep the
 /// scope alive: it stays valid after the scope is gone, and every spawn

@@ -14,7 +14,8 @@ namespace scaf {
 /// aborts, detaches or drops the scope), so that cleanup work spawned
 /// through the owner still runs. A scope is *idle* when it has no child, no
 /// queued task and no hold; its *main work* is its body and its main
-/// (not background) children.
+/// (not background) children. An idle scope about to finish first runs the
+/// calls through a `scope_ref` that are on their way to it.
 enum class scope_state : unsigned char {
   /// Accepts children. Finishes only once it is joined, closed, cancelled
   /// or aborted (a service scope, a child scope before its join).

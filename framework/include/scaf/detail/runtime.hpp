@@ -129,6 +129,10 @@ public:
 
   void stop();
 
+  /// Whether some job held its scheduler thread past the threshold when the
+  /// watch last looked: when not, `busy_for` has nothing to find.
+  bool any_busy() const noexcept;
+
   /// How long `job` has been running on a scheduler thread in one go, if
   /// longer than the threshold.
   std::optional<caf::timespan> busy_for(const caf::resumable* job) const;

@@ -77,10 +77,19 @@ public:
   /// Keeps the report for `done`, which resolves once the actor is gone.
   void set_report(scope_report report);
 
+  /// A call sent by `post` has reached the scope.
+  void call_arrived();
+
+  /// The scope is about to finish: refuses calls from now on and returns
+  /// true, unless a posted call is still on its way (false: the scope waits
+  /// for it). A call made before the scope finished is never refused for
+  /// a cancel or join that overtook it.
+  bool seal();
+
   // -- anyone -----------------------------------------------------------------
 
   /// Sends `call` to the scope; buffered until it runs, refused (dropped)
-  /// once it is gone.
+  /// once it is sealed or gone.
   void post(scope_call_ptr call);
 
   /// Notes that a cancel (`close`: a close; both: an abort) was asked for
@@ -127,6 +136,9 @@ private:
   caf::actor_addr addr_;
   std::string path_;
   std::vector<scope_call_ptr> buffered_;
+  /// Calls sent and not yet arrived; none are sent once sealed.
+  size_t in_flight_ = 0;
+  bool sealed_ = false;
   scope_state state_ = scope_state::open;
   bool cancelled_flag_ = false;
   bool closed_ = false;

@@ -63,8 +63,8 @@ handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
       detail::handle_access::make<ready_signal<V>>(state),
       std::forward<Ts>(xs)...);
   };
-  auto hdl = spawn_actor(opts, detail::actor_kind::behavior, make,
-                         std::move(extras));
+  auto hdl =
+    spawn_actor(opts, detail::actor_kind::behavior, make, std::move(extras));
   if (!hdl)
     state->resolve(hdl.error());
   else
