@@ -188,7 +188,8 @@ void scope_shared::post(scope_call_ptr call) {
       if (sealed_)
         break;
       target = caf::actor_cast<caf::actor>(addr_);
-      ++in_flight_;
+      if (target)
+        ++in_flight_;
       break;
     case phase::gone:
       break;
