@@ -15,7 +15,9 @@ namespace scaf {
 
 void init_network(caf::actor_system_config& cfg, network_options opts) {
   cfg.load<caf::io::middleman>();
-  auto set_unless_given = [&cfg](const char* key, caf::timespan x) {
+  // Keys as caf::string_view: CAF 0.17 builds one from a `const char*` only
+  // under g++ (clang takes string literals alone).
+  auto set_unless_given = [&cfg](caf::string_view key, caf::timespan x) {
     if (caf::get_if(&cfg.content, key) == nullptr)
       cfg.set(key, x);
   };
@@ -24,7 +26,7 @@ void init_network(caf::actor_system_config& cfg, network_options opts) {
   if (opts.tls) {
     // After the middleman: the OpenSSL module stands on it.
     cfg.load<caf::openssl::manager>();
-    auto set_path = [&cfg](const char* key, const std::string& x) {
+    auto set_path = [&cfg](caf::string_view key, const std::string& x) {
       if (caf::get_if(&cfg.content, key) == nullptr)
         cfg.set(key, x);
     };

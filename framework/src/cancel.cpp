@@ -11,6 +11,7 @@
 #include <chrono>
 #include <utility>
 
+#include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
 
 #include "log.hpp"

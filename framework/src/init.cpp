@@ -63,17 +63,17 @@ caf::error check_settings(const caf::actor_system& sys) {
     if (auto what = detail::configure_log_sink(*where); !what.empty())
       return invalid(std::move(what));
   }
-  for (auto key :
+  for (std::string key :
        {"scaf.grace-period", "scaf.watchdog-interval", "scaf.busy-warning"}) {
     auto x = caf::get_if(&cfg.content, key);
     if (x == nullptr)
       continue;
     auto value = caf::get_if<caf::timespan>(x);
     if (!value)
-      return invalid(std::string{key} + " must be a duration (e.g. 500ms), " +
-                     "got " + caf::to_string(*x));
+      return invalid(key + " must be a duration (e.g. 500ms), " + "got " +
+                     caf::to_string(*x));
     if (value->count() < 0)
-      return invalid(std::string{key} + " cannot be negative, got " +
+      return invalid(key + " cannot be negative, got " +
                      render_duration(*value));
   }
   if (auto x = caf::get_if(&cfg.content, "scaf.function-threads")) {

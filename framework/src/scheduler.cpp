@@ -47,9 +47,9 @@ bool stealing_policy::queue_type::empty() const {
 namespace {
 
 template <class T>
-T setting(caf::scheduler::abstract_coordinator* p, const char* key,
+T setting(caf::scheduler::abstract_coordinator* p, caf::string_view key,
           T fallback) {
-  return caf::get_or(p->config(), caf::string_view{key}, fallback);
+  return caf::get_or(p->config(), key, fallback);
 }
 
 } // namespace
