@@ -70,7 +70,7 @@ caf::error check_settings(const caf::actor_system& sys) {
       continue;
     auto value = caf::get_if<caf::timespan>(x);
     if (!value)
-      return invalid(key + " must be a duration (e.g. 500ms), " + "got " +
+      return invalid(key + " must be a duration (e.g. 500ms), got " +
                      caf::to_string(*x));
     if (value->count() < 0)
       return invalid(key + " cannot be negative, got " +

@@ -5,7 +5,8 @@
 //                    progress, holds and finishing (the table itself is
 //                    `scaf::next` in scaf/scope_state.hpp)
 //   scope_calls.cpp  the public calls of scaf::scope that are not spawns
-//   spawn.cpp        the one spawn path, limits, scopes that tasks open
+//   spawn.cpp        the one spawn path and limits
+//   owned_scopes.cpp the scopes that tasks open, owned by their task
 //   cancel.cpp       cancel, grace and force: when, and to whom
 //   done.cpp         the one done path, and what done signals bring up
 //   kinds/*.cpp      the child contract (child.hpp), one file per kind
@@ -224,6 +225,8 @@ public:
   /// Tells the scope's references the new counts (if it has references).
   void share_counts();
 
+  // -- scopes that tasks open (owned_scopes.cpp) ------------------------------
+
   /// Registers `nested`, a scope opened by the child `owner` and named
   /// `name` under it, as a child of this scope that `owner` owns.
   child_record& add_owned(child_record& owner, caf::actor nested,
@@ -238,6 +241,8 @@ public:
 
   /// A behavior task hands `nested` over: it becomes this scope's own.
   void detach(const caf::actor& nested);
+
+  // -- spawning, continued (spawn.cpp) ----------------------------------------
 
   /// Runs `job`: on the function pool if it takes a token or a context,
   /// else (and under the test coordinator) on CAF's scheduler.
