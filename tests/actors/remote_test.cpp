@@ -249,6 +249,16 @@ TEST_F(RemoteTest, CancelCrossesTheWireWithItsReason) {
     watched = spawn_remote<void>(s, n, {}, "watch");
     slept = spawn_remote<int32_t>(s, n, {}, "sleep", int32_t{600000});
   });
+  // The node's function pool starts functions in the order they came: once
+  // one that came after `slept` has returned, `slept` runs (a function
+  // cancelled before it starts never runs, and has no value to return).
+  handle<int32_t> later;
+  ASSERT_TRUE(owner.ref()
+                .call([&](scope& s) {
+                  later = spawn_remote<int32_t>(s, n, {}, "sleep", int32_t{0});
+                })
+                .wait());
+  ASSERT_TRUE(later.wait());
   ASSERT_TRUE(hosts(n, 2));
   owner.cancel("enough for today");
   auto report = owner.done().wait();
