@@ -827,7 +827,14 @@ TEST_F(ThreadedScopeRefTest, AReferenceReadsItsOwnWrites) {
   for (int i = 0; i < 100; ++i) {
     auto owner = make_scope(sys, {.name = "svc"});
     auto ref = owner.ref();
-    ref.spawn_fn([] { return 1; }); // a call in flight
+    // A call in flight, and a task that keeps the closed scope from
+    // finishing before the cancel (a finished scope is not cancelled by
+    // asking).
+    ref.spawn_fn([](std::stop_token stop) {
+      while (!stop.stop_requested())
+        std::this_thread::sleep_for(1ms);
+      return 1;
+    });
     EXPECT_FALSE(ref.is_closed());
     ref.close();
     EXPECT_TRUE(ref.is_closed()); // before the scope has seen the close
