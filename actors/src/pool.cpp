@@ -48,15 +48,20 @@ pool_ref_base::start_of(const supervisor_ref& sup) {
   return &sup.link_->pool->start;
 }
 
-handle<caf::actor>
-pool_ref_base::start_worker(const supervisor_ref& sup,
-                            const std::function<child_factory()>& make) {
+namespace {
+
+/// Makes a worker with `make` (here, on the caller's thread) and starts it
+/// in the pool `link` refers to; `answer` turns the pool's reply into `T`.
+template <class T, class Answer>
+handle<T> start_worker_as(const std::shared_ptr<supervisor_ref::link>& link,
+                          const std::function<child_factory()>& make,
+                          Answer answer) {
   auto fail = [](caf::error err) {
-    promise<caf::actor> p;
+    promise<T> p;
     p.resolve(std::move(err));
     return p.get_handle();
   };
-  if (!sup.link_)
+  if (!link)
     return fail(make_error(errc::invalid_argument, "",
                            "a pool_ref that refers to no pool"));
   caf::expected<child_factory> worker{child_factory{}};
@@ -69,13 +74,29 @@ pool_ref_base::start_worker(const supervisor_ref& sup,
     failure = "an exception";
   }
   if (!failure.empty())
-    return fail(make_error(errc::invalid_argument, sup.scope().path(),
+    return fail(make_error(errc::invalid_argument, link->scope.path(),
                            "making the worker threw: " + failure));
-  return supervision::call<caf::actor>(
-    sup.link_, [worker](supervision::supervisor_impl& impl,
-                        supervision::reply<caf::actor> done) {
-      impl.start_worker(worker, std::move(done));
+  return supervision::call<T>(
+    link, [worker, answer](supervision::supervisor_impl& impl,
+                           supervision::reply<T> done) {
+      impl.start_worker(worker, answer(std::move(done)));
     });
+}
+
+} // namespace
+
+handle<caf::actor>
+pool_ref_base::start_worker(const supervisor_ref& sup,
+                            const std::function<child_factory()>& make) {
+  return start_worker_as<caf::actor>(sup.link_, make, [](auto done) {
+    return supervision::actor_only(std::move(done));
+  });
+}
+
+handle<started_child> pool_ref_base::start_worker_with_info(
+  const supervisor_ref& sup, const std::function<child_factory()>& make) {
+  return start_worker_as<started_child>(sup.link_, make,
+                                        [](auto done) { return done; });
 }
 
 caf::error pool_ref_base::wrong_arguments(const supervisor_ref& sup) {

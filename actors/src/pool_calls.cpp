@@ -53,7 +53,7 @@ bool has_ended(const caf::actor& x) {
 } // namespace
 
 void supervisor_impl::start_worker(caf::expected<child_factory> worker,
-                                   reply<caf::actor> reply_to) {
+                                   reply<started_child> reply_to) {
   enqueue_call(
     std::move(reply_to), [this, worker = std::move(worker)](auto& done) {
       if (auto err = refuse_wrong_kind(true, "is no pool: start_child takes "
@@ -85,7 +85,7 @@ void supervisor_impl::start_worker(caf::expected<child_factory> worker,
 }
 
 void supervisor_impl::start_worker(const caf::message& args,
-                                   reply<caf::actor> done) {
+                                   reply<started_child> done) {
   if (!pool_ || !pool_->from_message) {
     start_worker(child_factory{}, std::move(done));
     return;
@@ -109,13 +109,15 @@ void supervisor_impl::start_worker(const caf::message& args,
 void supervisor_impl::terminate_worker(const caf::actor& worker,
                                        reply<void> reply_to) {
   enqueue_call(std::move(reply_to), [this, worker](auto& done) {
-    if (auto err = refuse_wrong_kind(true, "is no pool: it stops children "
-                                           "by name")) {
-      done(err);
-      return true;
-    }
     if (!worker) {
       done(invalid(path_, "an empty actor is no worker"));
+      return true;
+    }
+    if (!pool_) {
+      // OTP: a supervisor's children are found by id, never by pid.
+      done(make_error(errc::no_such_child, s_.path(),
+                      "the supervisor's children are stopped by name, and "
+                      "an actor is no name"));
       return true;
     }
     auto i = actors_.find(worker.id());

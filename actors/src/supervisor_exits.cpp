@@ -42,15 +42,19 @@ void supervisor_impl::ended_before_up(uint64_t key, const caf::error& reason,
     return;
   }
   if (initial_) {
-    // The supervisor's own start fails with the child's error.
-    logger().warn("{}/{}: failed to start: {}", s_.path(), c.spec.options.name,
-                  render(reason));
-    shut_down(reason, final_action::fail);
+    // The supervisor's own start fails, naming the child (OTP:
+    // {shutdown, {failed_to_start_child, Id, Reason}}).
+    auto err = make_error(errc::start_failed, s_.path(),
+                          "child '" + c.spec.options.name +
+                            "' failed to start: " + render(reason),
+                          reason);
+    logger().warn("{}: {}", s_.path(), render(err));
+    shut_down(std::move(err), final_action::fail);
     return;
   }
   if (options_.strategy == restart_strategy::one_for_one) {
     // The others do not depend on it: start them, then handle it.
-    pending_.push_back({key, c.starts, reason, true});
+    pending_.push_back({key, c.starts, reason, true, true});
     start_next();
     return;
   }
@@ -58,7 +62,7 @@ void supervisor_impl::ended_before_up(uint64_t key, const caf::error& reason,
   // restarting it restarts them (OTP's try_again).
   auto rest = std::move(to_start_);
   to_start_.clear();
-  handle_exit(key, reason, true);
+  handle_exit(key, reason, true, true);
   if (!busy() && !shutting_down_) {
     // Not restarted: go on.
     to_start_ = std::move(rest);
@@ -73,12 +77,13 @@ void supervisor_impl::on_child_exit(const child_exit& x) {
   auto key = i->second;
   if (!children_.at(key).actor || children_.at(key).actor.id() != x.id)
     return;
-  if (starting_ == key && starting_up_.ready() && starting_up_.get()) {
-    // It came up and ended before the continuation saying it is up got
-    // here (it was up when that continuation was attached, or it ran on
-    // another thread): up first, as it happened, then ended.
-    child_up(key, children_.at(key).starts);
-  }
+  if (starting_ == key && starting_up_.ready())
+    if (auto up = starting_up_.get()) {
+      // It came up and ended before the continuation saying it is up got
+      // here (it was up when that continuation was attached, or it ran on
+      // another thread): up first, as it happened, then ended.
+      child_up(key, children_.at(key).starts, std::move(*up));
+    }
   auto& c = children_.at(key);
   c.actor = caf::actor{};
   auto failed =
@@ -95,7 +100,7 @@ void supervisor_impl::on_child_exit(const child_exit& x) {
     if (shutting_down_ || c.terminated || c.drop_when_stopped)
       stopped(key);
     else
-      c.state = child_state::restarting;
+      c.state = child_state::stopped; // until the group restart starts it
     if (was_first)
       stop_next();
     return;
@@ -119,7 +124,7 @@ void supervisor_impl::on_child_exit(const child_exit& x) {
 }
 
 void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
-                                  bool failed) {
+                                  bool failed, bool before_up) {
   auto& c = children_.at(key);
   auto type = c.spec.options.restart;
   if (type == restart_type::temporary ||
@@ -157,7 +162,7 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
     // Nothing to stop, and no one else to wait for: the child waits for its
     // own backoff while the others go on (restarts and calls alike).
     if (auto delay = std::exchange(backoff_, caf::timespan{0});
-        delay > caf::timespan{0}) {
+        delay > caf::timespan{0} || before_up) {
       restart_after(key, delay);
       return;
     }
@@ -165,6 +170,7 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
     start_next();
     return;
   }
+  retry_later_ = before_up;
   std::vector<uint64_t> to_stop;
   std::vector<uint64_t> to_start;
   for (auto& [k, other] : children_) {
@@ -181,7 +187,12 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
       continue;
     }
     other.terminated = false;
-    other.state = child_state::restarting;
+    // The one that ended waits for its restart; the others are stopped
+    // until their turn comes (OTP lists them `undefined`).
+    if (k == key)
+      other.state = child_state::restarting;
+    else if (!other.actor)
+      other.state = child_state::stopped;
     to_start.push_back(k);
   }
   stop_then(std::move(to_stop), std::move(to_start));
@@ -190,9 +201,16 @@ void supervisor_impl::handle_exit(uint64_t key, const caf::error& reason,
 void supervisor_impl::restart_after(uint64_t key, caf::timespan delay) {
   auto& c = children_.at(key);
   c.state = child_state::restarting;
+  auto gen = ++c.backoffs;
+  if (delay == caf::timespan{0}) {
+    // A retry: the calls already in the mailbox go first.
+    auto me = caf::actor_cast<caf::actor>(s_.self());
+    s_.self()->send(me, retry_child_atom::value, key, gen);
+    return;
+  }
   logger().info("{}/{}: backing off {} ms before restarting it", s_.path(),
                 c.spec.options.name, to_ms(delay));
-  s_.after(delay, [self = shared_from_this(), key, gen = ++c.backoffs] {
+  s_.after(delay, [self = shared_from_this(), key, gen] {
     self->due_.push_back({key, gen});
     self->after_sequence();
   });

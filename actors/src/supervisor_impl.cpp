@@ -36,7 +36,7 @@ void supervisor_impl::start() {
   link_->pool = pool_;
   // A pool's workers stop together: its grace period is one shutdown time.
   if (pool_)
-    s_.set_grace(pool_->options.shutdown);
+    s_.set_grace(child_spec{pool_->options, {}}.shutdown());
   // It runs until cancelled, like OTP's, even when no child is left.
   s_.keep_open();
   // Up once all children are up (OTP: start_link returns then).
@@ -47,16 +47,21 @@ void supervisor_impl::start() {
     self->shut_down(why, final_action::cancelled);
   });
   s_.on_message(admin_handler());
+  s_.on_unmatched_message([path = path_](const caf::message& msg) {
+    return refuse_shape(path, msg);
+  });
   for (auto& [key, c] : children_)
     to_start_.push_back(key);
   start_next();
 }
 
 uint64_t supervisor_impl::add(child_spec spec) {
-  add_shutdown(spec.options.shutdown, 1);
+  add_shutdown(spec.shutdown(), 1);
   auto key = next_key_++;
   names_.emplace(spec.options.name, key);
   child_entry entry;
+  entry.scope = spec.start.spawns_scope();
+  entry.shutdown = spec.shutdown();
   entry.spec = std::move(spec);
   entry.next_backoff = options_.backoff;
   children_.emplace(key, std::move(entry));
@@ -67,9 +72,10 @@ void supervisor_impl::forget(uint64_t key) {
   auto i = children_.find(key);
   if (i == children_.end())
     return;
-  add_shutdown(i->second.spec.options.shutdown, -1);
+  add_shutdown(i->second.shutdown, -1);
   names_.erase(i->second.spec.options.name);
   actors_.erase(i->second.last_actor);
+  actors_.erase(i->second.first_actor);
   children_.erase(i);
 }
 
@@ -111,7 +117,7 @@ void supervisor_impl::add_shutdown(caf::timespan shutdown, int sign) {
   s_.set_grace(waits_forever_ > 0 ? caf::timespan::max() : shutdown_sum_);
 }
 
-void supervisor_impl::start_by_call(uint64_t key, reply<caf::actor> done) {
+void supervisor_impl::start_by_call(uint64_t key, reply<started_child> done) {
   auto& c = children_.at(key);
   c.terminated = false;
   c.by_call = true;
@@ -124,8 +130,8 @@ void supervisor_impl::start_child_now(uint64_t key) {
   auto& c = children_.at(key);
   spawn_options opts;
   opts.name = c.spec.options.name;
-  opts.grace = c.spec.options.shutdown;
-  auto up = s_.start(opts, c.spec.start);
+  opts.grace = c.shutdown;
+  auto up = s_.start_with_info(opts, c.spec.start);
   c.actor = up.task();
   if (!c.actor && s_.is_closed()) {
     // The scope is closing: nothing starts any more.
@@ -133,7 +139,8 @@ void supervisor_impl::start_child_now(uint64_t key) {
     c.state = child_state::stopped;
     return;
   }
-  if (c.starts++ > 0)
+  // (Only the supervisor's own restarts count, not restart_child calls.)
+  if (c.starts++ > 0 && !c.by_call)
     ++c.restarts;
   // (Only a backoff needs to know how long a start ran.)
   if (options_.backoff > caf::timespan{0})
@@ -147,17 +154,23 @@ void supervisor_impl::start_child_now(uint64_t key) {
     return;
   }
   c.state = child_state::starting;
-  actors_.erase(c.last_actor);
+  // A child is found by its current actor and by its first, which is what
+  // its start returned: a pool worker stays addressable while it restarts.
+  if (c.last_actor != c.first_actor)
+    actors_.erase(c.last_actor);
   c.last_actor = c.actor.id();
+  if (c.first_actor == 0)
+    c.first_actor = c.last_actor;
   actors_.emplace(c.last_actor, key);
   up.then(s_.self(), [self = shared_from_this(), key,
-                      n = c.starts](const caf::expected<void>& result) {
+                      n = c.starts](const caf::expected<caf::message>& result) {
     if (result)
-      self->child_up(key, n);
+      self->child_up(key, n, *result);
   });
 }
 
-void supervisor_impl::child_up(uint64_t key, uint64_t start) {
+void supervisor_impl::child_up(uint64_t key, uint64_t start,
+                               caf::message info) {
   auto c = entry(key);
   if (starting_ != key || c == nullptr || c->starts != start)
     return;
@@ -165,7 +178,11 @@ void supervisor_impl::child_up(uint64_t key, uint64_t start) {
   c->state = child_state::running;
   c->by_call = false;
   c->fresh = false;
-  settle_up_waiters(*c, c->actor);
+  // A temporary child is never started again: its arguments can go (OTP
+  // drops them too).
+  if (c->spec.options.restart == restart_type::temporary)
+    c->spec.start = child_factory{};
+  settle_up_waiters(*c, c->actor, std::move(info));
   start_next();
 }
 
@@ -220,20 +237,9 @@ void supervisor_impl::stop_next() {
       run_calls();
       return;
     }
-    if (auto delay = std::exchange(backoff_, caf::timespan{0});
-        delay > caf::timespan{0}) {
-      logger().info("{}: backing off {} ms before restarting", s_.path(),
-                    to_ms(delay));
-      waiting_backoff_ = true;
-      s_.after(delay, [self = shared_from_this(), gen = ++generation_] {
-        if (gen != self->generation_ || !self->waiting_backoff_)
-          return;
-        self->waiting_backoff_ = false;
-        self->start_next();
-      });
-      // Calls that start nothing are answered meanwhile (OTP serves calls
-      // between restart attempts).
-      run_calls();
+    auto delay = std::exchange(backoff_, caf::timespan{0});
+    if (delay > caf::timespan{0} || std::exchange(retry_later_, false)) {
+      wait_before_starts(delay);
       return;
     }
     start_next();
@@ -245,11 +251,39 @@ void supervisor_impl::stop_next() {
          ? closed_error()
          : make_error(errc::cancelled, s_.path(),
                       c.spec.options.name + " was stopped before it was up"));
-  if (c.spec.options.shutdown == caf::timespan{0}) {
+  if (c.shutdown == caf::timespan{0}) {
     s_.abort_child(c.actor);
     return;
   }
   s_.cancel_child(c.actor, stop_reason(c));
+}
+
+void supervisor_impl::wait_before_starts(caf::timespan delay) {
+  waiting_backoff_ = true;
+  auto gen = ++generation_;
+  if (delay == caf::timespan{0}) {
+    // A retry: the calls already in the mailbox go first.
+    auto me = caf::actor_cast<caf::actor>(s_.self());
+    s_.self()->send(me, resume_starts_atom::value, gen);
+  } else {
+    logger().info("{}: backing off {} ms before restarting", s_.path(),
+                  to_ms(delay));
+    s_.after(delay, [self = shared_from_this(), gen] { self->wait_over(gen); });
+  }
+  // Calls that start nothing are answered meanwhile (OTP serves calls
+  // between restart attempts).
+  run_calls();
+}
+
+void supervisor_impl::wait_over(uint64_t gen) {
+  if (gen != generation_ || !waiting_backoff_)
+    return;
+  waiting_backoff_ = false;
+  start_next();
+}
+
+bool supervisor_impl::from_self() const {
+  return s_.self()->current_sender() == s_.self()->ctrl();
 }
 
 caf::error supervisor_impl::stop_reason(const child_entry& c) const {
@@ -269,6 +303,7 @@ void supervisor_impl::shut_down(caf::error reason, final_action action) {
   final_reason_ = std::move(reason);
   final_action_ = action;
   waiting_backoff_ = false;
+  retry_later_ = false;
   starting_.reset();
   pending_.clear();
   to_start_.clear();
@@ -302,7 +337,7 @@ void supervisor_impl::stop_all_at_once() {
   for (auto key : to_stop) {
     auto& c = children_.at(key);
     settle_up_waiters(c, closed_error());
-    if (c.spec.options.shutdown == caf::timespan{0})
+    if (c.shutdown == caf::timespan{0})
       s_.abort_child(c.actor);
     else
       s_.cancel_child(c.actor, stop_reason(c));
@@ -352,8 +387,12 @@ void supervisor_impl::after_sequence() {
     // call meanwhile: that exit is handled.
     if (c == nullptr || c->actor || c->terminated || c->starts != next.start)
       continue;
-    handle_exit(next.key, next.reason, next.failed);
+    handle_exit(next.key, next.reason, next.failed, next.before_up);
   }
+  // Calls before due restarts: they came first (a restart's timer or retry
+  // message is handled after them), and children that loop in restarts
+  // must not starve them.
+  run_calls();
   while (!busy() && !shutting_down_ && !due_.empty()) {
     auto [key, gen] = due_.front();
     due_.pop_front();

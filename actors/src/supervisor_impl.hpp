@@ -12,7 +12,10 @@
 // by a backoff. Exits and admin calls that arrive meanwhile wait their turn,
 // calls in the order they came; while a group restart waits for its backoff,
 // calls that start no child are answered. Under one_for_one a child waits
-// for its backoff on its own: nothing else waits for it.
+// for its backoff on its own: nothing else waits for it. A restart attempt
+// that fails before the child is up is retried through the supervisor's
+// mailbox (OTP's try_again_restart), never at once, so that calls made
+// meanwhile are answered between attempts whatever the backoff.
 #pragma once
 
 #include <chrono>
@@ -43,10 +46,29 @@
 
 namespace scaf::supervision {
 
+/// `(retry_child_atom, key, backoff)`: a supervisor's message to itself,
+/// the retry of a one_for_one child that failed before it was up.
+using retry_child_atom = caf::atom_constant<caf::atom("suptry")>;
+
+/// `(resume_starts_atom, generation)`: a supervisor's message to itself,
+/// the starts of a group restart that retries a child that failed before
+/// it was up.
+using resume_starts_atom = caf::atom_constant<caf::atom("supresume")>;
+
 /// Where the answer to an admin call goes: a `supervisor_ref`'s handle or a
 /// CAF response promise. Called once, in the supervisor's context.
 template <class T>
 using reply = std::function<void(caf::expected<T>)>;
+
+/// The reply of a start that answers with the child's actor only.
+inline reply<started_child> actor_only(reply<caf::actor> done) {
+  return [done = std::move(done)](caf::expected<started_child> x) {
+    if (x)
+      done(std::move(x->actor));
+    else
+      done(std::move(x.error()));
+  };
+}
 
 /// Milliseconds, for log lines and messages.
 inline long long to_ms(caf::timespan x) {
@@ -74,6 +96,11 @@ caf::error check(const supervisor_options& opts,
 caf::error check_pool(const supervisor_options& opts,
                       const pool_template& workers, const std::string& path);
 
+/// The error for a message that starts with one of the supervisor's atoms
+/// but does not match its call (say, a pool's arguments not wrapped in
+/// `caf::make_message`); empty for any other message.
+caf::error refuse_shape(const std::string& path, const caf::message& msg);
+
 /// The name of a pool's `n`-th worker: the template's name (or "worker"),
 /// a dash and `n`.
 std::string worker_name(const child_options& opts, uint64_t n);
@@ -95,7 +122,7 @@ public:
 
   // -- admin calls (supervisor_ref and messages) -----------------------------
 
-  void start_child(child_spec spec, reply<caf::actor> done);
+  void start_child(child_spec spec, reply<started_child> done);
 
   void terminate_child(const std::string& name, reply<void> done);
 
@@ -104,9 +131,9 @@ public:
   /// Starts a worker from `worker`, in its turn; an error (arguments that
   /// do not match the template) is the answer, and so is an empty factory.
   void start_worker(caf::expected<child_factory> worker,
-                    reply<caf::actor> done);
+                    reply<started_child> done);
 
-  void start_worker(const caf::message& args, reply<caf::actor> done);
+  void start_worker(const caf::message& args, reply<started_child> done);
 
   void terminate_worker(const caf::actor& worker, reply<void> done);
 
@@ -114,7 +141,13 @@ public:
 
   void delete_child(const std::string& name, reply<void> done);
 
+  void get_childspec(const std::string& name, reply<child_spec> done);
+
+  void which_child(const std::string& name, reply<child_info> done);
+
   void which_children(reply<std::vector<child_info>> done);
+
+  void check_childspecs(std::vector<child_spec> specs, reply<void> done);
 
   void count_children(reply<supervisor_counts> done);
 
@@ -130,6 +163,8 @@ private:
     caf::actor actor;
     /// The id of its current or last start's actor (0: never spawned).
     caf::actor_id last_actor = 0;
+    /// The id of its first start's actor, which `start_child` returned.
+    caf::actor_id first_actor = 0;
     /// How often the child was started.
     uint64_t starts = 0;
     /// How often it was started again after its first start.
@@ -140,8 +175,13 @@ private:
     /// backoff a timer belongs to.
     uint64_t backoffs = 0;
     caf::actor_clock::time_point started_at;
+    /// Whether it is a scope (OTP's `supervisor` type), and its shutdown
+    /// time, kept apart from `spec.start`, which a temporary child drops
+    /// once it is up.
+    bool scope = false;
+    caf::timespan shutdown{0};
     /// Admin calls waiting for this child to be up, or to have stopped.
-    std::vector<reply<caf::actor>> up_waiters;
+    std::vector<reply<started_child>> up_waiters;
     std::vector<reply<void>> stop_waiters;
     /// The running start was asked for by `start_child`/`restart_child`:
     /// a failure before it is up goes to the caller, not to a restart.
@@ -161,6 +201,8 @@ private:
     uint64_t start;
     caf::error reason;
     bool failed;
+    /// It ended before it was up: its restart goes through the mailbox.
+    bool before_up = false;
   };
 
   // -- children ---------------------------------------------------------------
@@ -189,11 +231,11 @@ private:
 
   // -- starting ---------------------------------------------------------------
 
-  void start_by_call(uint64_t key, reply<caf::actor> done);
+  void start_by_call(uint64_t key, reply<started_child> done);
 
   void start_child_now(uint64_t key);
 
-  void child_up(uint64_t key, uint64_t start);
+  void child_up(uint64_t key, uint64_t start, caf::message info);
 
   void start_next();
 
@@ -205,16 +247,31 @@ private:
 
   void on_child_exit(const child_exit& x);
 
-  void handle_exit(uint64_t key, const caf::error& reason, bool failed);
+  /// Restarts the child `key` (and its group) by the strategy, or not; a
+  /// child that failed `before_up` is retried only after the messages
+  /// already in the mailbox (calls among them) are handled.
+  void handle_exit(uint64_t key, const caf::error& reason, bool failed,
+                   bool before_up = false);
 
   bool restart_allowed();
 
   /// The delay before restarting `c`, and the one after that.
   caf::timespan backoff_for(child_entry& c);
 
-  /// Restarts the child `key` (one_for_one) once `delay` has passed and no
-  /// start or stop sequence is under way.
+  /// Restarts the child `key` (one_for_one) once `delay` has passed (zero:
+  /// once the messages already in the mailbox are handled) and no start or
+  /// stop sequence is under way.
   void restart_after(uint64_t key, caf::timespan delay);
+
+  /// Waits `delay` (zero: one turn of the mailbox) before the starts of the
+  /// group restart under way.
+  void wait_before_starts(caf::timespan delay);
+
+  /// The group restart's wait is over, if `gen` is still the wait under way.
+  void wait_over(uint64_t gen);
+
+  /// Whether the message being handled is one the supervisor sent itself.
+  bool from_self() const;
 
   void check_auto_shutdown(const std::string& name, const caf::error& reason);
 
@@ -289,7 +346,10 @@ private:
   /// says why.
   caf::error refuse_wrong_kind(bool for_pools, const char* what) const;
 
-  void settle_up_waiters(child_entry& c, caf::expected<caf::actor> x);
+  void settle_up_waiters(child_entry& c, caf::expected<caf::actor> x,
+                         caf::message info = {});
+
+  child_info info_of(const child_entry& c) const;
 
   void refuse_all(const caf::error& why);
 
@@ -318,8 +378,8 @@ private:
   /// which is their start order.
   std::map<uint64_t, child_entry> children_;
   std::unordered_map<std::string, uint64_t> names_;
-  /// The children by their current actor, or (waiting for a restart) their
-  /// last one: a pool's worker is terminated by either.
+  /// The children by their current actor (or, waiting for a restart, their
+  /// last one) and by their first: a pool's worker is terminated by any.
   std::unordered_map<caf::actor_id, uint64_t> actors_;
   /// Set for a pool: its workers' template.
   std::shared_ptr<const pool_template> pool_;
@@ -342,7 +402,7 @@ private:
   /// The child started last, until it is up.
   std::optional<uint64_t> starting_;
   /// Resolved once the child `starting_` is up (or ended before that).
-  handle<void> starting_up_;
+  handle<caf::message> starting_up_;
   /// Exits of other children while a sequence was under way.
   std::deque<exit_record> pending_;
   /// Children (and which backoff of theirs) whose own backoff has passed
@@ -358,6 +418,9 @@ private:
   std::deque<queued_call> calls_;
   /// The backoff before the starts of the restart under way.
   caf::timespan backoff_{0};
+  /// The restart under way retries a child that failed before it was up:
+  /// it waits for one turn of the mailbox even without a backoff.
+  bool retry_later_ = false;
   std::minstd_rand random_{std::random_device{}()};
   uint64_t generation_ = 0;
   bool waiting_backoff_ = false;

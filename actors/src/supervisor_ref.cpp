@@ -45,16 +45,45 @@ caf::expected<supervisor_ref> supervisor_ref::of(caf::actor_system& sys,
   auto scope = scope_ref::of(sys, supervisor, timeout);
   if (!scope)
     return std::move(scope.error());
-  caf::scoped_actor self{sys};
-  caf::expected<supervisor_ref> result{
-    make_error(errc::invalid_argument, scope->path(), "no supervisor")};
-  self->request(supervisor, timeout, supervisor_ref_atom::value)
-    .receive([&](supervisor_ref& x) { result = std::move(x); },
-             [&](caf::error& err) {
-               if (err == caf::sec::request_receiver_down)
-                 result = make_error(errc::scope_closed, scope->path(),
-                                     "the supervisor is gone");
-             });
+  return request(sys, supervisor, timeout).wait();
+}
+
+handle<supervisor_ref> supervisor_ref::request(caf::actor_system& sys,
+                                               const caf::actor& supervisor,
+                                               caf::timespan timeout) {
+  promise<supervisor_ref> p;
+  auto result = p.get_handle();
+  auto refuse = [&](const char* why) {
+    p.resolve(
+      make_error(errc::invalid_argument, "",
+                 std::string{"the actor is no scaf supervisor ("} + why + ")"));
+    return result;
+  };
+  if (!supervisor)
+    return refuse("an empty actor");
+  // (A local actor of another kind would print "unexpected message".)
+  if (supervisor->node() == sys.node() && !is_local_scope(supervisor))
+    return refuse("a local actor that is no scope");
+  sys.spawn([p, supervisor, timeout](caf::event_based_actor* self) {
+    self->request(supervisor, timeout, supervisor_ref_atom::value)
+      .then([p](supervisor_ref& x) { p.resolve(std::move(x)); },
+            [p](caf::error& err) {
+              if (err == caf::sec::request_receiver_down)
+                p.resolve(
+                  make_error(errc::scope_closed, "", "the supervisor is gone"));
+              else if (err == caf::sec::unexpected_message ||
+                       err == caf::sec::unexpected_response)
+                p.resolve(make_error(errc::invalid_argument, "",
+                                     "the actor is a scope but no "
+                                     "supervisor"));
+              else if (err == caf::sec::request_timeout)
+                p.resolve(make_error(errc::invalid_argument, "",
+                                     "the actor is no scaf supervisor (no "
+                                     "answer in time)"));
+              else
+                p.resolve(std::move(err));
+            });
+  });
   return result;
 }
 
@@ -62,6 +91,15 @@ handle<caf::actor> supervisor_ref::start_child(child_spec spec) const {
   return supervision::call<caf::actor>(
     link_, [spec](supervision::supervisor_impl& impl,
                   supervision::reply<caf::actor> done) {
+      impl.start_child(spec, supervision::actor_only(std::move(done)));
+    });
+}
+
+handle<started_child>
+supervisor_ref::start_child_with_info(child_spec spec) const {
+  return supervision::call<started_child>(
+    link_, [spec](supervision::supervisor_impl& impl,
+                  supervision::reply<started_child> done) {
       impl.start_child(spec, std::move(done));
     });
 }
@@ -98,6 +136,31 @@ handle<void> supervisor_ref::delete_child(std::string name) const {
     });
 }
 
+handle<child_spec> supervisor_ref::get_childspec(std::string name) const {
+  return supervision::call<child_spec>(
+    link_, [name](supervision::supervisor_impl& impl,
+                  supervision::reply<child_spec> done) {
+      impl.get_childspec(name, std::move(done));
+    });
+}
+
+handle<child_info> supervisor_ref::which_child(std::string name) const {
+  return supervision::call<child_info>(
+    link_, [name](supervision::supervisor_impl& impl,
+                  supervision::reply<child_info> done) {
+      impl.which_child(name, std::move(done));
+    });
+}
+
+handle<void>
+supervisor_ref::check_childspecs(std::vector<child_spec> specs) const {
+  return supervision::call<void>(
+    link_,
+    [specs](supervision::supervisor_impl& impl, supervision::reply<void> done) {
+      impl.check_childspecs(specs, std::move(done));
+    });
+}
+
 handle<std::vector<child_info>> supervisor_ref::which_children() const {
   return supervision::call<std::vector<child_info>>(
     link_, [](supervision::supervisor_impl& impl,
@@ -116,6 +179,15 @@ handle<supervisor_counts> supervisor_ref::count_children() const {
 
 scope_ref supervisor_ref::scope() const {
   return link_ ? link_->scope : scope_ref{};
+}
+
+caf::actor already_started(const caf::error& err) {
+  if (!is(err, errc::child_exists))
+    return {};
+  auto& ctx = err.context();
+  if (ctx.size() != 3 || !ctx.match_element<caf::actor_addr>(2))
+    return {};
+  return caf::actor_cast<caf::actor>(ctx.get_as<caf::actor_addr>(2));
 }
 
 } // namespace scaf

@@ -37,7 +37,7 @@ caf::error check_child_options(const supervisor_options& opts,
                                const std::string& path) {
   if (auto err = check_name(name, path))
     return err;
-  if (c.shutdown < caf::timespan{0})
+  if (c.shutdown && *c.shutdown < caf::timespan{0})
     return invalid(path, "child '" + name + "' has a negative shutdown time");
   if (c.significant) {
     if (opts.shutdown_when == auto_shutdown::never)
@@ -98,6 +98,21 @@ caf::error check_pool(const supervisor_options& opts,
   return check_child_options(opts, workers.options,
                              worker_name(workers.options, 1), path);
 }
+
+} // namespace scaf::supervision
+
+namespace scaf {
+
+caf::error check_childspecs(const std::vector<child_spec>& children,
+                            auto_shutdown when) {
+  supervisor_options opts;
+  opts.shutdown_when = when;
+  return supervision::check(opts, children, "");
+}
+
+} // namespace scaf
+
+namespace scaf::supervision {
 
 std::string worker_name(const child_options& opts, uint64_t n) {
   return (opts.name.empty() ? std::string{"worker"} : opts.name) + "-" +

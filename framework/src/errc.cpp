@@ -38,6 +38,8 @@ const char* to_string(errc x) {
     return "child_running";
   case errc::child_restarting:
     return "child_restarting";
+  case errc::start_failed:
+    return "start_failed";
   case errc::node_down:
     return "node_down";
   case errc::unknown_task:
@@ -71,15 +73,29 @@ caf::error detail::task_exception_error(std::exception_ptr eptr,
   }
 }
 
-caf::error make_cancel_error(std::string path, std::string detail,
-                             caf::error cause) {
-  auto code = static_cast<uint8_t>(errc::cancelled);
+caf::error make_error(errc x, std::string path, std::string detail,
+                      caf::error cause) {
+  auto code = static_cast<uint8_t>(x);
   if (!cause)
     return caf::error{code, errc_category,
                       caf::make_message(std::move(path), std::move(detail))};
   return caf::error{
     code, errc_category,
     caf::make_message(std::move(path), std::move(detail), std::move(cause))};
+}
+
+caf::error cause_of(const caf::error& err) {
+  auto& ctx = err.context();
+  if (code_of(err) != errc::none &&
+      ctx.match_elements<std::string, std::string, caf::error>())
+    return ctx.get_as<caf::error>(2);
+  return err;
+}
+
+caf::error make_cancel_error(std::string path, std::string detail,
+                             caf::error cause) {
+  return make_error(errc::cancelled, std::move(path), std::move(detail),
+                    std::move(cause));
 }
 
 caf::error cancel_cause(const caf::error& err) {
@@ -101,8 +117,10 @@ namespace {
 std::string render_context(const caf::message& ctx) {
   if (ctx.empty())
     return {};
-  if (ctx.match_elements<std::string, std::string>() ||
-      ctx.match_elements<std::string, std::string, caf::error>()) {
+  // (path, detail), and after them what travels with the error: a cancel's
+  // cause, an already started child's actor.
+  if (ctx.size() >= 2 && ctx.match_element<std::string>(0) &&
+      ctx.match_element<std::string>(1)) {
     auto& path = ctx.get_as<std::string>(0);
     auto& detail = ctx.get_as<std::string>(1);
     if (path.empty())

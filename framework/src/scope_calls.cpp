@@ -176,6 +176,11 @@ void scope::on_cancel(std::function<void(const caf::error&)> handler) {
   state_of(*this).hooks().on_cancel = std::move(handler);
 }
 
+void scope::on_unmatched_message(
+  std::function<caf::error(const caf::message&)> refuse) {
+  state_of(*this).hooks().on_unmatched = std::move(refuse);
+}
+
 void scope::on_message(caf::message_handler handler) {
   auto& st = state_of(*this);
   // The default handler costs nothing until a scope asks for one.
@@ -210,8 +215,12 @@ detail::scope_impl::on_unknown_message(caf::message& msg) {
     fail_with(err);
     return err;
   }
-  if (!answer)
+  if (!answer) {
+    if (auto& refuse = hooks().on_unmatched)
+      if (auto err = refuse(msg))
+        return err;
     return caf::sec::unexpected_message;
+  }
   // The handler took a response promise: it answers later.
   if (self_->current_mailbox_element()->mid.is_answered())
     return caf::delegated<caf::message>{};
@@ -232,13 +241,13 @@ void scope::defer_started() {
   state_of(*this).defer_started_ = true;
 }
 
-void scope::signal_started() {
+void scope::signal_started(caf::message info) {
   auto& st = state_of(*this);
   if (!st.hooks_ || !st.hooks_->on_started)
     return;
   auto f = std::move(st.hooks_->on_started);
   st.hooks_->on_started = nullptr;
-  f();
+  f(std::move(info));
 }
 
 std::string scope::path() const {

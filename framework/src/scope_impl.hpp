@@ -52,8 +52,10 @@ struct scope_hooks {
   std::function<void(const caf::error&)> on_cancel;
   /// See scope::on_message.
   caf::message_handler on_message;
+  /// See scope::on_unmatched_message.
+  std::function<caf::error(const caf::message&)> on_unmatched;
   /// See node_context::on_started; empty once called.
-  std::function<void()> on_started;
+  std::function<void(caf::message)> on_started;
   std::vector<std::function<void()>> no_tasks_waiters;
   /// Reports of adopted scopes that arrived before their adopt_event.
   std::unordered_map<caf::actor_id, std::shared_ptr<nested_report>>
@@ -208,10 +210,9 @@ public:
                              spawn_extras extras);
 
   /// Spawns from a factory; `on_started` runs once the child is up.
-  caf::expected<caf::actor> spawn_from(const spawn_options& opts,
-                                       const child_factory& factory,
-                                       spawn_extras extras,
-                                       std::function<void()> on_started);
+  caf::expected<caf::actor>
+  spawn_from(const spawn_options& opts, const child_factory& factory,
+             spawn_extras extras, std::function<void(caf::message)> on_started);
 
   /// Applies what every new child gets: its name, main or background, the
   /// limit, its handle and hooks, its count, and the spawn-while-cancelled

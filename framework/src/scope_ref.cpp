@@ -20,6 +20,11 @@ using detail::refuse_negative;
 
 // -- scope_ref ----------------------------------------------------------------
 
+bool is_local_scope(const caf::actor& x) {
+  auto ptr = caf::actor_cast<caf::abstract_actor*>(x);
+  return dynamic_cast<detail::scope_impl::actor_type*>(ptr) != nullptr;
+}
+
 caf::expected<scope_ref> scope_ref::of(caf::actor_system& sys,
                                        const caf::actor& scope,
                                        caf::timespan timeout) {
@@ -34,6 +39,8 @@ caf::expected<scope_ref> scope_ref::of(caf::actor_system& sys,
                       std::string{"the actor is not a scaf scope ("} + why +
                         ")");
   };
+  if (scope->node() == sys.node() && !is_local_scope(scope))
+    return not_a_scope("a local actor of another kind");
   caf::scoped_actor self{sys};
   caf::expected<scope_ref> result{scope_ref{}};
   self->request(scope, timeout, ref_atom::value)

@@ -126,7 +126,8 @@ caf::error scope_impl::spawn_job_child(const spawn_options& opts,
 
 caf::expected<caf::actor>
 scope_impl::spawn_from(const spawn_options& opts, const child_factory& factory,
-                       spawn_extras extras, std::function<void()> on_started) {
+                       spawn_extras extras,
+                       std::function<void(caf::message)> on_started) {
   if (!factory)
     return make_error(errc::invalid_argument, path_.str(),
                       "cannot spawn from an empty child_factory");
@@ -270,18 +271,44 @@ detail::scope_core::spawn_child(const spawn_options& opts,
   return state_of(*this).spawn_from(opts, factory, std::move(extras), {});
 }
 
-handle<void> scope::start(const spawn_options& opts,
-                          const child_factory& factory) {
-  auto state = std::make_shared<detail::handle_state<void>>();
+namespace {
+
+/// Spawns a child from `factory` into `st` and returns a handle that
+/// `up(state, info)` resolves once the child is up.
+template <class T, class Up>
+handle<T> start_from(detail::scope_impl& st, caf::local_actor* self,
+                     const spawn_options& opts, const child_factory& factory,
+                     Up up) {
+  auto state = std::make_shared<detail::handle_state<T>>();
   detail::spawn_extras extras;
   extras.on_end = detail::resolve_unless_up(state);
-  auto hdl = state_of(*this).spawn_from(opts, factory, std::move(extras),
-                                        [state] { state->resolve(caf::unit); });
+  auto hdl = st.spawn_from(
+    opts, factory, std::move(extras),
+    [state, up](caf::message info) { up(*state, std::move(info)); });
   if (!hdl)
     state->resolve(hdl.error());
   else
-    state->bind(self_->address(), hdl->id(), *hdl);
-  return detail::handle_access::make<handle<void>>(std::move(state));
+    state->bind(self->address(), hdl->id(), *hdl);
+  return detail::handle_access::make<handle<T>>(std::move(state));
+}
+
+} // namespace
+
+handle<void> scope::start(const spawn_options& opts,
+                          const child_factory& factory) {
+  return start_from<void>(state_of(*this), self_, opts, factory,
+                          [](detail::handle_state<void>& st, caf::message) {
+                            st.resolve(caf::unit);
+                          });
+}
+
+handle<caf::message> scope::start_with_info(const spawn_options& opts,
+                                            const child_factory& factory) {
+  return start_from<caf::message>(
+    state_of(*this), self_, opts, factory,
+    [](detail::handle_state<caf::message>& st, caf::message info) {
+      st.resolve(std::move(info));
+    });
 }
 
 caf::expected<handle<void>> scope::handle_of(const caf::actor& child) {

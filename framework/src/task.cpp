@@ -141,9 +141,19 @@ void task_base::defer_started() {
   core_->defer_started_ = true;
 }
 
-void task_base::signal_started() {
+void task_base::signal_started(caf::message info) {
+  core_->up_ = true;
   if (auto f = std::move(core_->on_started_))
-    (*f)();
+    (*f)(std::move(info));
+}
+
+void task_base::decline_start() {
+  if (core_->up_) {
+    quit(make_error(errc::invalid_argument, path_.str(),
+                    "decline_start called once the task was up"));
+    return;
+  }
+  quit();
 }
 
 bool task_base::has_quit() const noexcept {
@@ -172,8 +182,8 @@ void task_base::join_scope(detail::node_context&& ctx) {
   core_->grace_ = ctx.grace;
   core_->record_outcomes_ = ctx.record_outcomes;
   if (ctx.on_started)
-    core_->on_started_ =
-      std::make_unique<std::function<void()>>(std::move(ctx.on_started));
+    core_->on_started_ = std::make_unique<std::function<void(caf::message)>>(
+      std::move(ctx.on_started));
   if (ctx.cancelled) {
     // Spawned into a cancelled scope: the cancel message is on its way, but
     // the task's code should see it from its first line.

@@ -3,7 +3,9 @@
 // then with ten thousand workers on the real one.
 #include "scaf/pool.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -197,7 +199,7 @@ TEST_F(PoolTest, WorkerWhoseRestartsKeepFailingEscalates) {
 // -----------------------------------------------------------------
 
 // OTP: child_adm_simple, which_children_simple_one_for_one.
-TEST_F(PoolTest, WorkersAreStoppedByActorAndNeverByName) {
+TEST_F(PoolTest, WorkersAreStoppedByActorOrByTheirName) {
   start_pool({});
   auto a = start_worker("a");
   ASSERT_TRUE(a && *a);
@@ -219,18 +221,21 @@ TEST_F(PoolTest, WorkersAreStoppedByActorAndNeverByName) {
   EXPECT_EQ(render(empty.error()),
             "scaf::invalid_argument(root/sup: an empty actor is no worker)");
   caf::anon_send_exit(stranger, caf::exit_reason::user_shutdown);
-  // The calls that address children by name refuse (OTP:
-  // {error, simple_one_for_one}).
+  // A worker's name is an id that outlives its restarts: terminate_child
+  // takes it (OTP: {error, simple_one_for_one}, for lack of one).
   ASSERT_TRUE(start_worker("b"));
-  auto by_name = {
-    done(sup_ref().terminate_child("w-2")),
-    done(sup_ref().delete_child("w-2")),
-  };
-  for (auto& x : by_name) {
-    ASSERT_FALSE(x);
-    EXPECT_TRUE(is(x.error(), errc::invalid_argument)) << render(x.error());
-  }
-  auto restarted = done(sup_ref().restart_child("w-2"));
+  ASSERT_TRUE(start_worker("c"));
+  ASSERT_TRUE(done(sup_ref().terminate_child("w-2")));
+  EXPECT_TRUE(logged("~b"));
+  auto unknown = done(sup_ref().terminate_child("w-2"));
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(is(unknown.error(), errc::no_such_child))
+    << render(unknown.error());
+  // Restarting or deleting one by name still refuses, as in OTP.
+  auto deleted = done(sup_ref().delete_child("w-3"));
+  ASSERT_FALSE(deleted);
+  EXPECT_TRUE(is(deleted.error(), errc::invalid_argument));
+  auto restarted = done(sup_ref().restart_child("w-3"));
   ASSERT_FALSE(restarted);
   EXPECT_TRUE(is(restarted.error(), errc::invalid_argument));
   auto spec =
@@ -239,7 +244,7 @@ TEST_F(PoolTest, WorkersAreStoppedByActorAndNeverByName) {
   EXPECT_EQ(render(spec.error()),
             "scaf::invalid_argument(root/sup: a pool starts workers from its "
             "template, with arguments)");
-  EXPECT_EQ(states(), strings{"w-2:running"});
+  EXPECT_EQ(states(), strings{"w-3:running"});
   stop_all();
 }
 
@@ -454,9 +459,105 @@ TEST_F(PoolTest, PoolRefNeedsAPoolWhoseWorkersTakeItsArguments) {
   ASSERT_FALSE(not_pool);
   EXPECT_EQ(render(not_pool.error()),
             "scaf::invalid_argument(root/sup: the supervisor is no pool)");
+  // Its children are found by name, never by actor (OTP: not_found).
   auto by_actor = done(sup_ref().terminate_child(live.at("a")));
   ASSERT_FALSE(by_actor);
-  EXPECT_TRUE(is(by_actor.error(), errc::invalid_argument));
+  EXPECT_TRUE(is(by_actor.error(), errc::no_such_child))
+    << render(by_actor.error());
+  EXPECT_EQ(states(), (strings{"a:running", "b:running", "c:running"}));
+  stop_all();
+}
+
+// OTP: hanging_restart_loop_simple. Two workers that fail before they are up,
+// with no backoff: calls are answered between their attempts, and each is
+// stopped by the actor its start returned or by its name.
+TEST_F(PoolTest, LoopingWorkersAnswerCallsAndStopByFirstActorOrName) {
+  constexpr size_t failing_starts = 5'000;
+  for (auto job : {"a", "b"}) {
+    plan[job] = {start_mode::up};
+    plan[job].insert(plan[job].end(), failing_starts, start_mode::fail);
+  }
+  start_pool({.intensity = 1'000'000, .period = 1h});
+  auto ref = workers();
+  auto a = start_worker("a");
+  auto b = start_worker("b");
+  ASSERT_TRUE(a && *a && b && *b);
+  auto attempts = [&] {
+    return log.count("failed-to-start:a") + log.count("failed-to-start:b");
+  };
+  caf::anon_send(live.at("a"), fail_atom::value, app_error(1, "a broke"));
+  caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
+  auto step_until = [&](auto done) {
+    for (int i = 0; i < 1'000'000 && !done(); ++i)
+      if (!sched.try_run_once())
+        break;
+    return done();
+  };
+  ASSERT_TRUE(step_until([&] { return attempts() >= 40; }));
+  auto before = attempts();
+  auto counted = ref.count_children();
+  auto listed = ref.which_children();
+  auto c = ref.start_child("c");
+  ASSERT_TRUE(
+    step_until([&] { return counted.ready() && listed.ready() && c.ready(); }));
+  EXPECT_LT(attempts() - before, 20u);
+  ASSERT_TRUE(counted.get());
+  EXPECT_EQ(counted.get()->workers, 2u);
+  ASSERT_TRUE(c.get() && *c.get());
+  // The actor a's start returned is long gone; it still stops a.
+  auto stop_a = ref.terminate_child(*a);
+  auto stop_b = ref.terminate_child(std::string{"w-2"});
+  ASSERT_TRUE(step_until([&] { return stop_a.ready() && stop_b.ready(); }));
+  EXPECT_TRUE(stop_a.get());
+  EXPECT_TRUE(stop_b.get());
+  auto at_stop = attempts();
+  run();
+  EXPECT_EQ(attempts(), at_stop);
+  EXPECT_LT(at_stop, 2 * failing_starts);
+  EXPECT_EQ(states(), strings{"w-3:running"});
+  stop_all();
+}
+
+TEST_F(PoolTest, StartWithInfoGivesTheWorkersNameAndWhatItSaid) {
+  auto announcing = [](task_actor* self, std::string job) -> caf::behavior {
+    self->signal_started(caf::make_message(job + " ready"));
+    return {[](finish_atom) {}};
+  };
+  start(pool({}, worker<std::string>({.name = "w"}, announcing)));
+  auto ref = pool_ref<std::string>::of(sup_ref());
+  ASSERT_TRUE(ref);
+  auto x = done(ref->start_child_with_info("a"));
+  ASSERT_TRUE(x) << render(x.error());
+  EXPECT_TRUE(x->actor);
+  EXPECT_EQ(x->name, "w-1");
+  ASSERT_TRUE(x->info.match_elements<std::string>());
+  EXPECT_EQ(x->info.get_as<std::string>(0), "a ready");
+  // The name finds it: which_child, terminate_child.
+  EXPECT_EQ(done(sup_ref().which_child("w-1"))->actor, x->actor);
+  EXPECT_TRUE(done(ref->terminate_child(x->name)));
+  EXPECT_EQ(states(), strings{});
+  stop_all();
+}
+
+// OTP drops a temporary child's arguments once it runs: a pool of
+// short-lived workers holds nothing it would not need again.
+TEST_F(PoolTest, TemporaryWorkersDropTheirArgumentsOnceUp) {
+  auto holder = [](task_actor*, std::shared_ptr<int>) -> caf::behavior {
+    return {[](finish_atom) {}};
+  };
+  start(pool({}, worker<std::shared_ptr<int>>(
+                   {.name = "w", .restart = restart_type::temporary}, holder)));
+  auto ref = pool_ref<std::shared_ptr<int>>::of(sup_ref());
+  ASSERT_TRUE(ref);
+  auto arg = std::make_shared<int>(7);
+  ASSERT_TRUE(done(ref->start_child(arg)));
+  // Held by the test only: the pool's spec of the running worker no longer
+  // holds its arguments (the task did not keep them either).
+  auto spec = done(sup_ref().get_childspec("w-1"));
+  ASSERT_TRUE(spec);
+  EXPECT_FALSE(spec->start);
+  EXPECT_EQ(arg.use_count(), 1);
+  EXPECT_EQ(states(), strings{"w-1:running"});
   stop_all();
 }
 
@@ -486,6 +587,31 @@ TEST_F(PoolTest, CafActorStartsAndStopsWorkersByMessage) {
                      "not the ones the pool's workers take)",
                      "ok"}));
   EXPECT_TRUE(logged("~a"));
+  stop_all();
+}
+
+TEST_F(PoolTest, CallOfTheWrongShapeIsRefusedSayingWhichShapeItTakes) {
+  start_pool({});
+  std::vector<std::string> answers;
+  sys.spawn([&](caf::event_based_actor* self) {
+    // The worker's argument, not wrapped in caf::make_message.
+    self->request(sup, caf::infinite, start_child_atom::value, std::string{"a"})
+      .then([&](caf::actor&) { answers.push_back("started?"); },
+            [&](caf::error& err) { answers.push_back(render(err)); });
+    self->request(sup, caf::infinite, which_child_atom::value, 42)
+      .then([&](child_info&) { answers.push_back("found?"); },
+            [&](caf::error& err) { answers.push_back(render(err)); });
+  });
+  run();
+  EXPECT_EQ(answers,
+            (strings{"scaf::invalid_argument(root/sup: the call takes "
+                     "(start_child_atom, scaf::child_spec), or for a pool "
+                     "(start_child_atom, caf::make_message(args...)), not "
+                     "(\'supstart\', \"a\"))",
+                     "scaf::invalid_argument(root/sup: the call takes "
+                     "(which_child_atom, std::string name), not "
+                     "(\'supchild\', 42))"}));
+  EXPECT_EQ(states(), strings{});
   stop_all();
 }
 
@@ -534,3 +660,55 @@ TEST_F(ThreadedPoolTest, TenThousandWorkersStartThenStopTogether) {
 }
 
 } // namespace
+
+caf::behavior looping_worker(task_actor* self,
+                             std::shared_ptr<std::atomic<int>> starts, int) {
+  if (starts->fetch_add(1) > 0)
+    self->quit(make_error(errc::invalid_argument, self->path(), "no config"));
+  return {[self](finish_atom) { self->quit(make_error(errc::timeout)); }};
+}
+
+// OTP: hanging_restart_loop_simple, on the real scheduler: two workers loop
+// in restarts; calls are answered, and each stops by its first actor.
+TEST_F(ThreadedPoolTest, LoopingWorkersStopByTheActorTheirStartReturned) {
+  auto owner = make_scope(sys, {.name = "svc"});
+  auto starts_a = std::make_shared<std::atomic<int>>(0);
+  auto starts_b = std::make_shared<std::atomic<int>>(0);
+  auto spawned = owner.ref().spawn(
+    {.name = "pool"},
+    pool({.intensity = 100'000'000, .period = std::chrono::hours{1}},
+         worker<std::shared_ptr<std::atomic<int>>, int>({.name = "w"},
+                                                        looping_worker)));
+  caf::actor actor;
+  for (int i = 0; i < 1000 && !actor; ++i) {
+    actor = spawned.task();
+    if (!actor)
+      std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(actor);
+  auto ref = pool_ref<std::shared_ptr<std::atomic<int>>, int>::of(sys, actor);
+  ASSERT_TRUE(ref) << render(ref.error());
+  auto a = ref->start_child(starts_a, 1).wait();
+  auto b = ref->start_child(starts_b, 2).wait();
+  ASSERT_TRUE(a && *a && b && *b);
+  caf::anon_send(*a, finish_atom::value);
+  caf::anon_send(*b, finish_atom::value);
+  while (starts_a->load() < 100 || starts_b->load() < 100)
+    std::this_thread::sleep_for(1ms);
+  constexpr auto bound = std::chrono::seconds{30};
+  for (int round = 0; round < 20; ++round) {
+    auto counted = ref->count_children().wait_for(bound);
+    ASSERT_TRUE(counted && *counted) << "count_children starved";
+    EXPECT_EQ((*counted)->workers, 2u);
+  }
+  ASSERT_TRUE(ref->terminate_child(*a).wait_for(bound));
+  ASSERT_TRUE(ref->terminate_child(*b).wait_for(bound));
+  auto at_stop = starts_a->load() + starts_b->load();
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(starts_a->load() + starts_b->load(), at_stop);
+  auto left = ref->which_children().wait_for(bound);
+  ASSERT_TRUE(left && *left);
+  EXPECT_TRUE((*left)->empty());
+  owner.ref().cancel("the test is over");
+  EXPECT_TRUE(owner.join().wait_for(bound));
+}

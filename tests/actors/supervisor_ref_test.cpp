@@ -3,6 +3,7 @@
 // on CAF's deterministic scheduler, then from plain threads.
 #include "scaf/supervisor_ref.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -31,6 +32,10 @@ protected:
   supervisor_counts counts() {
     auto x = done(sup_ref().count_children());
     return x ? *x : supervisor_counts{};
+  }
+
+  bool logged(const std::string& event) const {
+    return log.index_of(event) >= 0;
   }
 };
 
@@ -343,6 +348,353 @@ TEST_F(SupervisorRefTest, GracePeriodIsTheSumOfTheCurrentChildrensShutdowns) {
   stop_all();
 }
 
+// -- restart loops: calls between attempts (OTP's hanging_restart_loop) -------
+
+namespace {
+
+/// Steps the deterministic scheduler one message at a time until `done()`
+/// holds, at most `limit` steps; returns whether it held.
+template <class Pred>
+bool step_until(caf::scheduler::test_coordinator& sched, Pred done,
+                int limit = 1'000'000) {
+  while (!done() && limit-- > 0)
+    if (!sched.try_run_once())
+      return done();
+  return done();
+}
+
+} // namespace
+
+TEST_F(SupervisorRefTest, EveryCallIsAnsweredBetweenAttemptsOfARestartLoop) {
+  // b fails before it is up, again and again, and nothing delays its
+  // restarts: each attempt counts, none ends the loop.
+  constexpr size_t failing_starts = 5'000;
+  plan["b"] = {start_mode::up};
+  plan["b"].insert(plan["b"].end(), failing_starts, start_mode::fail);
+  start({.intensity = 1'000'000, .period = 1h},
+        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
+         planned_spec({.name = "c"})});
+  auto ref = sup_ref();
+  auto attempts = [&] { return log.count("failed-to-start:b"); };
+  caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
+  ASSERT_TRUE(step_until(sched, [&] { return attempts() >= 20; }));
+  auto before = attempts();
+  // Every kind of call, made while it loops.
+  auto which = ref.which_children();
+  auto counted = ref.count_children();
+  auto one = ref.which_child("b");
+  auto spec = ref.get_childspec("a");
+  auto checked = ref.check_childspecs({planned_spec({.name = "d"})});
+  auto terminated = ref.terminate_child("a");
+  auto restarted = ref.restart_child("a");
+  auto deleted = ref.delete_child("b");
+  auto started = ref.start_child(planned_spec({.name = "d"}));
+  auto all_ready = [&] {
+    return which.ready() && counted.ready() && one.ready() && spec.ready() &&
+           checked.ready() && terminated.ready() && restarted.ready() &&
+           deleted.ready() && started.ready();
+  };
+  ASSERT_TRUE(step_until(sched, all_ready));
+  // Answered within a few attempts, while the loop goes on.
+  EXPECT_LT(attempts() - before, 10u);
+  EXPECT_LT(attempts(), failing_starts);
+  auto children = which.get();
+  ASSERT_TRUE(children);
+  auto& listed = *children;
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[1].name, "b");
+  EXPECT_EQ(listed[1].state, child_state::restarting);
+  EXPECT_EQ(counted.get()->specs, 3u);
+  EXPECT_EQ(one.get()->state, child_state::restarting);
+  EXPECT_EQ(spec.get()->options.name, "a");
+  EXPECT_TRUE(checked.get()) << render(checked.get().error());
+  EXPECT_TRUE(terminated.get());
+  ASSERT_TRUE(restarted.get());
+  EXPECT_TRUE(*restarted.get());
+  EXPECT_EQ(code_of_result(deleted.get().error()), "child_restarting");
+  ASSERT_TRUE(started.get());
+  EXPECT_TRUE(*started.get());
+  // Terminating the looping child ends the loop.
+  auto stop_b = ref.terminate_child("b");
+  ASSERT_TRUE(step_until(sched, [&] { return stop_b.ready(); }));
+  EXPECT_TRUE(stop_b.get());
+  auto at_stop = attempts();
+  run();
+  EXPECT_EQ(attempts(), at_stop);
+  EXPECT_EQ(states(),
+            (strings{"a:running", "b:stopped", "c:running", "d:running"}));
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, GroupRestartLoopAnswersCallsBetweenAttempts) {
+  constexpr size_t failing_starts = 5'000;
+  plan["b"] = {start_mode::up};
+  plan["b"].insert(plan["b"].end(), failing_starts, start_mode::fail);
+  start({.strategy = restart_strategy::rest_for_one,
+         .intensity = 1'000'000,
+         .period = 1h},
+        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
+         planned_spec({.name = "c"})});
+  auto ref = sup_ref();
+  auto attempts = [&] { return log.count("failed-to-start:b"); };
+  caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
+  ASSERT_TRUE(step_until(sched, [&] { return attempts() >= 20; }));
+  auto before = attempts();
+  auto which = ref.which_children();
+  auto counted = ref.count_children();
+  ASSERT_TRUE(
+    step_until(sched, [&] { return which.ready() && counted.ready(); }));
+  EXPECT_LT(attempts() - before, 10u);
+  auto children = which.get();
+  ASSERT_TRUE(children);
+  std::vector<std::string> seen;
+  for (auto& x : *children)
+    seen.push_back(x.name + ":" + to_string(x.state));
+  // c was stopped for b's restart and waits for it (OTP: undefined).
+  EXPECT_EQ(seen, (strings{"a:running", "b:restarting", "c:stopped"}));
+  EXPECT_EQ(counted.get()->active, 1u);
+  // Stopping b ends the loop; c, stopped only for b's restart, comes back.
+  auto stop_b = ref.terminate_child("b");
+  ASSERT_TRUE(step_until(sched, [&] { return stop_b.ready(); }));
+  auto at_stop = attempts();
+  run();
+  EXPECT_EQ(attempts(), at_stop);
+  EXPECT_EQ(states(), (strings{"a:running", "b:stopped", "c:running"}));
+  stop_all();
+}
+
+// -- the rest of OTP's calls --------------------------------------------------
+
+TEST_F(SupervisorRefTest, GetChildspecWhichChildAndCheckChildspecs) {
+  start({}, {member_spec(&log, &live, {.name = "a", .shutdown = 2s}),
+             member_spec(&log, &live,
+                         {.name = "t", .restart = restart_type::temporary})});
+  auto ref = sup_ref();
+  // get_childspec: the spec as given, and it starts a copy of the child.
+  auto a = done(ref.get_childspec("a"));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->options.name, "a");
+  EXPECT_EQ(a->shutdown(), caf::timespan{2s});
+  ASSERT_TRUE(a->start);
+  auto copy = *a;
+  copy.options.name = "a2";
+  auto first_a = live.at("a");
+  EXPECT_TRUE(done(ref.start_child(copy)));
+  EXPECT_TRUE(logged("at:root/sup/a2"));
+  live["a"] = first_a; // (the copy registered itself under a's name)
+  // A running temporary child's arguments are dropped (OTP too): its spec
+  // has no start any more.
+  auto t = done(ref.get_childspec("t"));
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(t->start);
+  EXPECT_EQ(code_of_result(done(ref.get_childspec("nope")).error()),
+            "no_such_child");
+  // which_child: one entry of which_children.
+  auto one = done(ref.which_child("a"));
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->name, "a");
+  EXPECT_EQ(one->state, child_state::running);
+  EXPECT_EQ(one->actor, live.at("a"));
+  EXPECT_EQ(code_of_result(done(ref.which_child("nope")).error()),
+            "no_such_child");
+  // check_childspecs: as start_child would check them; nothing starts.
+  EXPECT_TRUE(
+    done(ref.check_childspecs({member_spec(&log, &live, {.name = "x"}),
+                               member_spec(&log, &live, {.name = "y"})})));
+  EXPECT_EQ(code_of_result(done(ref.check_childspecs(
+                                  {member_spec(&log, &live, {.name = "a"})}))
+                             .error()),
+            "child_exists");
+  EXPECT_EQ(
+    render(done(ref.check_childspecs({member_spec(&log, &live, {.name = "x"}),
+                                      member_spec(&log, &live, {.name = "x"})}))
+             .error()),
+    "scaf::invalid_argument(root/sup: two children are named 'x')");
+  EXPECT_EQ(code_of_result(done(ref.check_childspecs(
+                                  {child({.name = "z"}, child_factory{})}))
+                             .error()),
+            "invalid_argument");
+  EXPECT_FALSE(logged("start:x"));
+  EXPECT_EQ(states(), (strings{"a:running", "t:running", "a2:running"}));
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, CheckChildspecsNeedsNoSupervisor) {
+  auto spec = [&](child_options opts) {
+    return member_spec(&log, &live, std::move(opts));
+  };
+  EXPECT_FALSE(check_childspecs({spec({.name = "a"}), spec({.name = "b"})}));
+  EXPECT_EQ(
+    render(check_childspecs({spec({.name = "a"}), spec({.name = "a"})})),
+    "scaf::invalid_argument(two children are named 'a')");
+  EXPECT_TRUE(is(check_childspecs({spec({.name = "a", .shutdown = -1s})}),
+                 errc::invalid_argument));
+  // Significant children need a supervisor that shuts down by itself.
+  auto significant = spec(
+    {.name = "s", .restart = restart_type::transient, .significant = true});
+  EXPECT_TRUE(is(check_childspecs({significant}), errc::invalid_argument));
+  EXPECT_FALSE(check_childspecs({significant}, auto_shutdown::any_significant));
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorRefTest, StartReturnsWhatTheChildSaidWhenItCameUp) {
+  start({}, {});
+  auto ref = sup_ref();
+  auto greeter = [](task_actor* self, int port) -> caf::behavior {
+    self->defer_started();
+    self->send(self, port);
+    return {[self](int x) {
+      self->signal_started(caf::make_message(std::string{"listening"}, x));
+    }};
+  };
+  auto started =
+    done(ref.start_child_with_info(child({.name = "srv"}, greeter, 8080)));
+  ASSERT_TRUE(started) << render(started.error());
+  EXPECT_TRUE(started->actor);
+  EXPECT_EQ(started->name, "srv");
+  ASSERT_TRUE((started->info.match_elements<std::string, int>()));
+  EXPECT_EQ(started->info.get_as<std::string>(0), "listening");
+  EXPECT_EQ(started->info.get_as<int>(1), 8080);
+  // A child that says nothing: empty information.
+  auto quiet = done(
+    ref.start_child_with_info(member_spec(&log, &live, {.name = "quiet"})));
+  ASSERT_TRUE(quiet);
+  EXPECT_TRUE(quiet->info.empty());
+  stop_all();
+}
+
+// -- where scaf followed OTP more closely -------------------------------------
+
+TEST_F(SupervisorRefTest, OnlyTheSupervisorsOwnRestartsCount) {
+  start({.intensity = 5}, {member_spec(&log, &live, {.name = "a"})});
+  auto ref = sup_ref();
+  ASSERT_TRUE(done(ref.terminate_child("a")));
+  ASSERT_TRUE(done(ref.restart_child("a")));
+  EXPECT_EQ(done(ref.which_child("a"))->restarts, 0u);
+  fail("a");
+  EXPECT_EQ(done(ref.which_child("a"))->restarts, 1u);
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, AlreadyStartedCarriesTheRunningChild) {
+  start({}, {member_spec(&log, &live, {.name = "a"}),
+             member_spec(&log, &live, {.name = "b"})});
+  auto ref = sup_ref();
+  auto running = done(ref.start_child(member_spec(&log, &live, {.name = "a"})));
+  ASSERT_FALSE(running);
+  EXPECT_EQ(render(running.error()),
+            "scaf::child_exists(root/sup: child 'a' is already started)");
+  EXPECT_EQ(already_started(running.error()), live.at("a"));
+  ASSERT_TRUE(done(ref.terminate_child("b")));
+  auto present = done(ref.start_child(member_spec(&log, &live, {.name = "b"})));
+  ASSERT_FALSE(present);
+  EXPECT_TRUE(is(present.error(), errc::child_exists));
+  EXPECT_FALSE(already_started(present.error()));
+  EXPECT_FALSE(already_started(make_error(errc::no_such_child)));
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, ChildThatDeclinesExplicitlyIsStoppedNotRestarted) {
+  start({.intensity = 5}, {});
+  auto ref = sup_ref();
+  auto decliner = [](task_actor* self) -> caf::behavior {
+    self->decline_start();
+    return {[](int) {}};
+  };
+  auto declined = done(ref.start_child(child({.name = "d"}, decliner)));
+  ASSERT_TRUE(declined) << render(declined.error());
+  EXPECT_FALSE(*declined);
+  EXPECT_EQ(states(), strings{"d:stopped"});
+  // Once up there is nothing to decline: a failure, restarted as one.
+  auto late = [](task_actor* self, event_log* events) -> caf::behavior {
+    events->add("late:up");
+    return {[self](int) { self->decline_start(); }};
+  };
+  auto up = done(ref.start_child(child({.name = "late"}, late, &log)));
+  ASSERT_TRUE(up && *up);
+  caf::anon_send(*up, 1);
+  run();
+  EXPECT_EQ(log.count("late:up"), 2u);
+  EXPECT_EQ(done(ref.which_child("late"))->restarts, 1u);
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, SupervisorChildrenWaitForTheirChildrenByDefault) {
+  // OTP: shutdown defaults to infinity for a supervisor child, 5 s for a
+  // worker.
+  auto inner = child(
+    {.name = "inner"},
+    supervisor({}, {member_spec(&log, &live, {.name = "slow", .shutdown = 8s},
+                                on_cancel_mode::stubborn)}));
+  EXPECT_EQ(inner.shutdown(), caf::timespan::max());
+  EXPECT_EQ(member_spec(&log, &live, {.name = "w"}).shutdown(),
+            caf::timespan{5s});
+  start({}, {inner});
+  caf::anon_send(sup, cancel_atom::value, "stop");
+  run();
+  // 6 s on, the inner supervisor still waits for its stubborn child (a
+  // 5 s default would have killed it, and the child with it).
+  advance(6s);
+  EXPECT_FALSE(sup_exit);
+  EXPECT_EQ(states(), strings{"inner:running"});
+  advance(3s); // the child's own 8 s end it
+  ASSERT_TRUE(sup_exit);
+  EXPECT_TRUE(is(*sup_exit, errc::cancelled)) << render(*sup_exit);
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest,
+       ReferenceComesWithoutBlockingAndPlainActorsHearNothing) {
+  start({}, {member_spec(&log, &live, {.name = "a"})});
+  // From an actor: a handle and a continuation.
+  std::vector<std::string> seen;
+  size_t plain_received = 0;
+  auto plain = sys.spawn([&](caf::event_based_actor* self) -> caf::behavior {
+    self->set_default_handler(
+      [&](caf::scheduled_actor*,
+          caf::message_view&) -> caf::result<caf::message> {
+        ++plain_received;
+        return caf::sec::unexpected_message;
+      });
+    return {[](int) {}};
+  });
+  auto asker = sys.spawn([&](caf::event_based_actor* self) -> caf::behavior {
+    supervisor_ref::request(sys, sup).then(
+      self, [&, self](const caf::expected<supervisor_ref>& ref) {
+        if (!ref) {
+          seen.push_back(render(ref.error()));
+          return;
+        }
+        ref->which_children().then(
+          self, [&](const caf::expected<std::vector<child_info>>& xs) {
+            seen.push_back(xs ? "children " + std::to_string(xs->size())
+                              : render(xs.error()));
+          });
+      });
+    supervisor_ref::request(sys, plain)
+      .then(self, [&](const caf::expected<supervisor_ref>& ref) {
+        seen.push_back(ref ? "a reference?" : render(ref.error()));
+      });
+    supervisor_ref::request(sys, root).then(
+      self, [&](const caf::expected<supervisor_ref>& ref) {
+        seen.push_back(ref ? "a reference?" : render(ref.error()));
+      });
+    return {continuation_handler()};
+  });
+  run();
+  caf::anon_send_exit(asker, caf::exit_reason::user_shutdown);
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (strings{"children 1",
+                           "scaf::invalid_argument(the actor is a scope but "
+                           "no supervisor)",
+                           "scaf::invalid_argument(the actor is no scaf "
+                           "supervisor (a local actor that is no scope))"}));
+  // Nothing was sent to the plain actor: CAF had nothing to print.
+  EXPECT_EQ(plain_received, 0u);
+  caf::anon_send_exit(plain, caf::exit_reason::user_shutdown);
+  stop_all();
+}
+
 // -- by message, for CAF actors -----------------------------------------------
 
 TEST_F(SupervisorRefTest, CafActorManagesChildrenByMessage) {
@@ -374,6 +726,37 @@ TEST_F(SupervisorRefTest, CafActorManagesChildrenByMessage) {
   run();
   EXPECT_EQ(seen, (strings{"started b", "a:running", "b:running",
                            "terminated a", "active 1"}));
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, TheNewCallsAreMessagesToo) {
+  start({}, {member_spec(&log, &live, {.name = "a"})});
+  std::vector<std::string> seen;
+  auto on_error = [&](caf::error& err) { seen.push_back(render(err)); };
+  sys.spawn([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, which_child_atom::value, std::string{"a"})
+      .then([&](child_info& x) { seen.push_back("which " + x.name); },
+            on_error);
+    self
+      ->request(sup, caf::infinite, get_childspec_atom::value, std::string{"a"})
+      .then([&](child_spec& x) { seen.push_back("spec " + x.options.name); },
+            on_error);
+    self
+      ->request(
+        sup, caf::infinite, check_childspecs_atom::value,
+        std::vector<child_spec>{member_spec(&log, &live, {.name = "a"})})
+      .then([&] { seen.push_back("checked"); }, on_error);
+    self
+      ->request(sup, caf::infinite, start_child_with_info_atom::value,
+                member_spec(&log, &live, {.name = "b"}))
+      .then([&](started_child& x) { seen.push_back("started " + x.name); },
+            on_error);
+  });
+  run();
+  EXPECT_EQ(seen, (strings{"which a", "spec a",
+                           "scaf::child_exists(root/sup: child 'a' is already "
+                           "started)",
+                           "started b"}));
   stop_all();
 }
 
@@ -484,4 +867,68 @@ TEST_F(ThreadedSupervisorRefTest, ThreadsManageChildrenAtOnceAndACancelEndsIt) {
   EXPECT_EQ(unexpected.load(), 0);
   owner.ref().cancel("the test is over");
   EXPECT_TRUE(owner.join().wait());
+}
+
+namespace {
+
+/// Fails in its behavior function, before it is up, every time after its
+/// first start: a child caught in a restart loop.
+caf::behavior looping_child(task_actor* self,
+                            std::shared_ptr<std::atomic<int>> starts) {
+  if (starts->fetch_add(1) > 0)
+    self->quit(make_error(errc::invalid_argument, self->path(), "no config"));
+  return {[self](int) { self->quit(make_error(errc::timeout)); }};
+}
+
+} // namespace
+
+// OTP: hanging_restart_loop, on the real scheduler: while a child fails
+// before it is up with no backoff, calls from a thread are answered.
+TEST_F(ThreadedSupervisorRefTest, CallsAreAnsweredWhileAChildLoopsInRestarts) {
+  auto owner = make_scope(sys, {.name = "svc"});
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  auto spawned = owner.ref().spawn(
+    {.name = "sup"},
+    supervisor({.intensity = 100'000'000, .period = std::chrono::hours{1}},
+               {child({.name = "base"}, idle_child),
+                child({.name = "loop"}, looping_child, starts)}));
+  caf::actor actor;
+  for (int i = 0; i < 1000 && !actor; ++i) {
+    actor = spawned.task();
+    if (!actor)
+      std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(actor);
+  auto ref = supervisor_ref::of(sys, actor);
+  ASSERT_TRUE(ref) << render(ref.error());
+  auto first = ref->which_child("loop").wait();
+  ASSERT_TRUE(first && first->actor);
+  caf::anon_send(first->actor, 1); // its first start ends: the loop begins
+  while (starts->load() < 100)
+    std::this_thread::sleep_for(1ms);
+  // A bound that only a starved call reaches (the loop runs thousands of
+  // attempts a second).
+  constexpr auto bound = std::chrono::seconds{30};
+  for (int round = 0; round < 20; ++round) {
+    auto listed = ref->which_children().wait_for(bound);
+    ASSERT_TRUE(listed && *listed) << "which_children starved";
+    auto counted = ref->count_children().wait_for(bound);
+    ASSERT_TRUE(counted && *counted) << "count_children starved";
+    EXPECT_EQ((*counted)->specs, 2u);
+    auto added =
+      ref->start_child(child({.name = "x"}, idle_child)).wait_for(bound);
+    ASSERT_TRUE(added && *added) << "start_child starved";
+    auto removed = ref->terminate_child("x").wait_for(bound);
+    ASSERT_TRUE(removed && *removed) << "terminate_child starved";
+    ASSERT_TRUE(ref->delete_child("x").wait_for(bound));
+  }
+  auto looping = starts->load();
+  EXPECT_GT(looping, 100);
+  // Stopping the looping child ends the loop.
+  ASSERT_TRUE(ref->terminate_child("loop").wait_for(bound));
+  auto at_stop = starts->load();
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(starts->load(), at_stop);
+  owner.ref().cancel("the test is over");
+  EXPECT_TRUE(owner.join().wait_for(bound));
 }

@@ -139,10 +139,14 @@ TEST_F(SupervisorTest,
     {.strategy = restart_strategy::one_for_one, .intensity = 5, .period = 5s},
     specs);
   // a was up; it is stopped, b and c never start, and the supervisor fails
-  // with the bomb's error (OTP: failed_to_start_child), with no restart.
+  // naming the bomb and its error (OTP: failed_to_start_child), with no
+  // restart.
   EXPECT_EQ(lifecycle(log.events()), (strings{"start:a", "cancel:a", "~a"}));
   ASSERT_TRUE(sup_exit);
   EXPECT_EQ(render(*sup_exit),
+            "scaf::start_failed(root/sup: child 'bomb' failed to start: "
+            "scaf::task_exception(root/sup/bomb: copy threw))");
+  EXPECT_EQ(render(cause_of(*sup_exit)),
             "scaf::task_exception(root/sup/bomb: copy threw)");
   stop_all();
 }
@@ -178,7 +182,8 @@ TEST_F(SupervisorTest,
   EXPECT_EQ(log.count("failed-to-start:c"), 1u); // never retried
   EXPECT_EQ(log.count("at:root/sup/d"), 0u);
   ASSERT_TRUE(sup_exit);
-  EXPECT_EQ(render(*sup_exit), render(app_error(9, "c could not start")));
+  EXPECT_TRUE(is(*sup_exit, errc::start_failed)) << render(*sup_exit);
+  EXPECT_EQ(cause_of(*sup_exit), app_error(9, "c could not start"));
   stop_all();
 }
 
@@ -474,7 +479,8 @@ TEST_F(SupervisorTest, SupervisorWhoseInitFailsFailsItsParentsStart) {
                            child({.name = "inner"}, fails)});
   ASSERT_TRUE(sup_exit);
   EXPECT_EQ(render(*sup_exit),
-            "scaf::invalid_argument(root/sup/inner: no config)");
+            "scaf::start_failed(root/sup: child 'inner' failed to start: "
+            "scaf::invalid_argument(root/sup/inner: no config))");
   EXPECT_EQ(lifecycle(log.events()), (strings{"start:a", "cancel:a", "~a"}));
   stop_all();
 }

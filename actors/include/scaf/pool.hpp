@@ -121,6 +121,11 @@ protected:
   start_worker(const supervisor_ref& sup,
                const std::function<child_factory()>& make);
 
+  /// `start_worker`, answering with the worker's name and start information.
+  static handle<started_child>
+  start_worker_with_info(const supervisor_ref& sup,
+                         const std::function<child_factory()>& make);
+
   static caf::error wrong_arguments(const supervisor_ref& sup);
 };
 
@@ -174,11 +179,26 @@ public:
     return start_worker(sup_, [&] { return start_(std::move(args)...); });
   }
 
+  /// `start_child`, resolving with the worker's actor, its name (the id
+  /// that finds it across its restarts) and what it passed to
+  /// `signal_started(info)` (OTP's `{ok, Child, Info}`).
+  handle<started_child> start_child_with_info(Args... args) const {
+    return start_worker_with_info(sup_,
+                                  [&] { return start_(std::move(args)...); });
+  }
+
   /// Stops `worker` with the template's shutdown policy; resolves once it
   /// has stopped, at once if it is a worker that already ended (OTP's
-  /// `terminate_child(Sup, Pid)`).
+  /// `terminate_child(Sup, Pid)`). `worker` is the actor its start returned
+  /// or its current one: a worker caught in a restart loop is stopped too.
   handle<void> terminate_child(caf::actor worker) const {
     return sup_.terminate_child(std::move(worker));
+  }
+
+  /// Stops the worker named `name` (`worker-N`, from `which_children` or
+  /// `start_child_with_info`), which stays its name across its restarts.
+  handle<void> terminate_child(std::string name) const {
+    return sup_.terminate_child(std::move(name));
   }
 
   /// Lists the workers in start order, named `prefix-N`.

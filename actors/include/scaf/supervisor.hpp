@@ -59,8 +59,11 @@ struct child_options {
   restart_type restart = restart_type::permanent;
   /// When the supervisor stops the child: how long the child may take after
   /// its cancel before it is killed (its `spawn_options::grace`). Zero kills
-  /// it at once without a cancel (OTP's `brutal_kill`).
-  caf::timespan shutdown = std::chrono::seconds{5};
+  /// it at once without a cancel (OTP's `brutal_kill`);
+  /// `caf::timespan::max()` waits as long as it takes (OTP's `infinity`).
+  /// Unset: as OTP's defaults, `infinity` for a child that is a scope (a
+  /// supervisor, say), 5 s for a task (and for a pool's workers).
+  std::optional<caf::timespan> shutdown = std::nullopt;
   /// Whether the child's end can end the supervisor (`auto_shutdown`): only
   /// for a transient or temporary child of a supervisor whose
   /// `auto_shutdown` is not `never`.
@@ -74,6 +77,15 @@ struct child_spec {
   child_options options;
   /// How to start it, again at every restart.
   child_factory start;
+
+  /// The child's shutdown time: `options.shutdown`, or its default for the
+  /// kind of child `start` makes.
+  caf::timespan shutdown() const noexcept {
+    if (options.shutdown)
+      return *options.shutdown;
+    return start.spawns_scope() ? caf::timespan::max()
+                                : caf::timespan{std::chrono::seconds{5}};
+  }
 };
 
 /// Makes the spec of a child that runs the task `fun(self, xs...)`, a task
@@ -175,6 +187,14 @@ struct supervisor_options {
 ///   starts.
 child_factory supervisor(supervisor_options opts,
                          std::vector<child_spec> children);
+
+/// Checks `children` as `supervisor` would before it starts anything, for a
+/// supervisor whose `shutdown_when` is `when`: names present and unique,
+/// times not negative, a task in each, significant children allowed
+/// (OTP's `check_childspecs/2`). `errc::invalid_argument` naming the
+/// first problem; nothing runs.
+caf::error check_childspecs(const std::vector<child_spec>& children,
+                            auto_shutdown when = auto_shutdown::never);
 
 /// What a supervisor's own initialisation decides: its options and its
 /// children (OTP's `init/1` result).

@@ -12,8 +12,9 @@ namespace scaf {
 /// Error codes of scaf, one category (`scaf`) registered with CAF by
 /// `scaf::init`, so that `actor_system::render` and `scaf::render` print them
 /// by name. The context of a scaf error holds the path of the node it concerns
-/// followed by a human-readable detail, both as strings; a cancel error may
-/// carry the error that caused it as a third element (see `cancel_cause`).
+/// followed by a human-readable detail, both as strings; a third element may
+/// travel with them: the error that caused a cancel or a failed start (see
+/// `cancel_cause`), the actor of a child that is already started.
 enum class errc : unsigned char {
   /// Not an error.
   none = 0,
@@ -59,6 +60,11 @@ enum class errc : unsigned char {
   child_running,
   /// The child is waiting to be restarted (OTP's `restarting`).
   child_restarting,
+  /// A supervisor's child failed before it was up while the supervisor
+  /// started, which fails the supervisor's start (OTP's
+  /// `{shutdown, {failed_to_start_child, Id, Reason}}`): the detail names
+  /// the child, and `cause_of` returns the child's own error.
+  start_failed,
   /// The node a remote child ran on was lost (its process ended, or its
   /// connection went silent past the connection timeout); the detail names
   /// the node and the child.
@@ -87,6 +93,17 @@ caf::error make_error(errc x);
 /// Creates an error of the `scaf` category for the node at `path` with a
 /// human-readable `detail`.
 caf::error make_error(errc x, std::string path, std::string detail);
+
+/// Creates an error of the `scaf` category for the node at `path` with a
+/// human-readable `detail` and the error behind it, which `cause_of`
+/// returns.
+caf::error make_error(errc x, std::string path, std::string detail,
+                      caf::error cause);
+
+/// Returns the error that `err` carries as its cause (`make_error` with a
+/// cause: a cancel's cause, the child error of an `errc::start_failed`), or
+/// `err` itself if it carries none.
+caf::error cause_of(const caf::error& err);
 
 /// Creates the `errc::cancelled` error that a cancel carries down the tree:
 /// `detail` says why in words, `cause` is the error behind it (a deadline's

@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
+#include <caf/message.hpp>
 #include <caf/message_handler.hpp>
 #include <caf/timespan.hpp>
 
@@ -90,6 +91,12 @@ public:
   /// failing it (likewise). A child that ends first: as for `start<V>`.
   /// OTP's supervisors start their children one after another with this.
   handle<void> start(const spawn_options& opts, const child_factory& factory);
+
+  /// `start`, whose handle resolves with what the child passed to
+  /// `signal_started(info)` once it is up (an empty message if it came up
+  /// without one): OTP's `{ok, Pid, Info}`.
+  handle<caf::message> start_with_info(const spawn_options& opts,
+                                       const child_factory& factory);
 
   /// Opens a nested scope as a child of this one and runs `body(scope&)` in
   /// it. How the child scope ends is how that child ended: a failure is a
@@ -231,6 +238,14 @@ public:
   /// (`caf::sec::unexpected_message`); if it throws, the scope fails.
   void on_message(caf::message_handler handler);
 
+  /// From now on, a message that neither the scope nor the `on_message`
+  /// handler understands is refused with what `refuse(msg)` returns (a
+  /// clear error for a request of the right kind but the wrong shape); an
+  /// empty error refuses it as before (`caf::sec::unexpected_message`).
+  /// Needs an `on_message` handler.
+  void
+  on_unmatched_message(std::function<caf::error(const caf::message&)> refuse);
+
   /// Runs `f` in the scope's context once `delay` has passed, unless the
   /// scope has finished by then. A negative delay or an empty `f` fails
   /// with `errc::invalid_argument` and runs nothing. If `f` throws, the
@@ -241,9 +256,10 @@ public:
   /// waits for) not when its body returns, but at `signal_started()`.
   void defer_started();
 
-  /// Tells whoever started this scope that it is up (see `defer_started`);
-  /// calls after the first do nothing.
-  void signal_started();
+  /// Tells whoever started this scope that it is up (see `defer_started`),
+  /// with `info` for a `start_with_info` (OTP's `{ok, Pid, Info}`); calls
+  /// after the first do nothing.
+  void signal_started(caf::message info = {});
 
   // -- properties -------------------------------------------------------------
 

@@ -47,6 +47,12 @@ struct call_value<handle<T>> {
 
 } // namespace detail
 
+/// Returns whether `x` is a scope actor of this process. False for an actor
+/// of another node, which only a message can tell: scaf asks those, and
+/// refuses a local actor that is no scope without sending it anything (a
+/// plain CAF actor would print "unexpected message").
+bool is_local_scope(const caf::actor& x);
+
 /// A reference to a scope that any thread and any actor may hold and use: a
 /// plain thread, another actor, a task of the scope or of another one.
 ///

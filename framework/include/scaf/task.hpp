@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/message.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "scaf/detail/body.hpp"
@@ -101,9 +102,17 @@ public:
   /// (a nested `scaf::supervisor` is up once all its children are).
   void defer_started();
 
-  /// Tells whoever started this task that it is up (see `defer_started`);
+  /// Tells whoever started this task that it is up (see `defer_started`),
+  /// with `info` for a `scope::start_with_info` (OTP's `{ok, Pid, Info}`);
   /// calls after the first do nothing.
-  void signal_started();
+  void signal_started(caf::message info = {});
+
+  /// Ends the task at once, without an error, before it is up: it declines
+  /// to start (OTP's `ignore`). A supervisor records the child as stopped
+  /// and does not restart it (a pool forgets the worker); a start call
+  /// resolves with an empty actor. Once the task is up there is nothing to
+  /// decline: it fails with `errc::invalid_argument`.
+  void decline_start();
 
   /// Installs a handler for down messages of actors the task monitors itself
   /// (scaf consumes those of the scopes the task opened).

@@ -61,9 +61,9 @@ struct node_context {
   class runtime* sys_runtime = nullptr;
   /// If set, the node calls it once it is up: a task when its behavior
   /// function has returned (or at `signal_started` after `defer_started`),
-  /// a scope when its body has returned (likewise). What `scope::start`
-  /// waits for.
-  std::function<void()> on_started;
+  /// a scope when its body has returned (likewise), with what it passed to
+  /// `signal_started`. What `scope::start` waits for.
+  std::function<void(caf::message)> on_started;
 };
 
 /// How a scope reaches a function task while it runs: busy in its call, the

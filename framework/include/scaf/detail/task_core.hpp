@@ -72,13 +72,15 @@ private:
   caf::error cancel_reason_;
   std::optional<caf::error> pending_quit_;
   /// See node_context::on_started; empty once called.
-  std::unique_ptr<std::function<void()>> on_started_;
+  std::unique_ptr<std::function<void(caf::message)>> on_started_;
   /// Set for a function running in this actor: how its scope reaches it
   /// while it runs (owned by the function task's state).
   const stop_signal* stop_ = nullptr;
   bool cancelled_ = false;
   bool start_cancelled_ = false;
   bool defer_started_ = false;
+  /// It signalled that it is up (or came up by returning its behavior).
+  bool up_ = false;
 };
 
 /// State without user data.
