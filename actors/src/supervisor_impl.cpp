@@ -246,11 +246,12 @@ void supervisor_impl::stop_next() {
     return;
   }
   auto& c = children_.at(stopping_.front());
-  settle_up_waiters(
-    c, shutting_down_
-         ? closed_error()
-         : make_error(errc::cancelled, s_.path(),
-                      c.spec.options.name + " was stopped before it was up"));
+  if (!c.up_waiters.empty())
+    settle_up_waiters(
+      c, shutting_down_
+           ? closed_error()
+           : make_error(errc::cancelled, path_,
+                        c.spec.options.name + " was stopped before it was up"));
   if (c.shutdown == caf::timespan{0}) {
     s_.abort_child(c.actor);
     return;
@@ -286,14 +287,25 @@ bool supervisor_impl::from_self() const {
   return s_.self()->current_sender() == s_.self()->ctrl();
 }
 
-caf::error supervisor_impl::stop_reason(const child_entry& c) const {
-  if (shutting_down_)
-    return is(final_reason_, errc::cancelled)
-             ? final_reason_
-             : make_error(errc::cancelled, s_.path(), render(final_reason_));
-  if (c.terminated)
-    return make_error(errc::cancelled, s_.path(), "terminate_child");
-  return make_error(errc::cancelled, s_.path(), "restarting its children");
+const caf::error& supervisor_impl::stop_reason(const child_entry& c) {
+  // Made once each: a pool may stop thousands of workers for one reason.
+  if (shutting_down_) {
+    if (!shutdown_reason_)
+      shutdown_reason_ =
+        is(final_reason_, errc::cancelled)
+          ? final_reason_
+          : make_error(errc::cancelled, path_, render(final_reason_));
+    return shutdown_reason_;
+  }
+  if (c.terminated) {
+    if (!terminate_reason_)
+      terminate_reason_ = make_error(errc::cancelled, path_, "terminate_child");
+    return terminate_reason_;
+  }
+  if (!restart_reason_)
+    restart_reason_ =
+      make_error(errc::cancelled, path_, "restarting its children");
+  return restart_reason_;
 }
 
 void supervisor_impl::shut_down(caf::error reason, final_action action) {
@@ -336,7 +348,8 @@ void supervisor_impl::stop_all_at_once() {
   }
   for (auto key : to_stop) {
     auto& c = children_.at(key);
-    settle_up_waiters(c, closed_error());
+    if (!c.up_waiters.empty())
+      settle_up_waiters(c, closed_error());
     if (c.shutdown == caf::timespan{0})
       s_.abort_child(c.actor);
     else

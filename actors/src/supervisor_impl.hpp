@@ -284,7 +284,9 @@ private:
   /// A pool's shutdown: every worker told at once.
   void stop_all_at_once();
 
-  caf::error stop_reason(const child_entry& c) const;
+  /// Why `c` is told to stop: the supervisor's shutdown, `terminate_child`
+  /// or a sibling's restart.
+  const caf::error& stop_reason(const child_entry& c);
 
   /// Stops every child in reverse start order, then ends the supervisor as
   /// `action` says: cancelled (it was cancelled), failed with `reason`, or
@@ -432,6 +434,10 @@ private:
   bool shutting_down_ = false;
   final_action final_action_ = final_action::cancelled;
   caf::error final_reason_;
+  /// The cancel reasons of `stop_reason`, each made when first needed.
+  caf::error shutdown_reason_;
+  caf::error terminate_reason_;
+  caf::error restart_reason_;
 };
 
 } // namespace scaf::supervision

@@ -21,6 +21,16 @@
 
 namespace scaf::detail {
 
+namespace {
+
+/// Orders a heap of grace entries earliest first.
+bool later(const scope_impl::grace_entry& x,
+           const scope_impl::grace_entry& y) noexcept {
+  return x.deadline > y.deadline;
+}
+
+} // namespace
+
 caf::error scope_impl::cancel_reason_for(caf::error cause) const {
   if (is(cause, errc::cancelled))
     return cause;
@@ -65,8 +75,24 @@ void scope_impl::cancel_one(child_record& c, const caf::error& reason,
     force(c, force_cause::no_grace);
     return;
   }
-  deliver_cancel(c, reason, deadline_after(grace), alone);
-  send_after(grace, scope_event{child_grace_event{c.id}});
+  auto deadline = deadline_after(grace);
+  deliver_cancel(c, reason, deadline, alone);
+  if (deadline == time_point::max())
+    return; // never forced
+  grace_heap_.push_back({deadline, c.id});
+  std::push_heap(grace_heap_.begin(), grace_heap_.end(), later);
+  arm_grace();
+}
+
+void scope_impl::arm_grace() {
+  if (grace_heap_.empty())
+    return;
+  auto at = grace_heap_.front().deadline;
+  if (at >= grace_armed_at_)
+    return; // a timer fires by then
+  grace_armed_at_ = at;
+  auto delay = std::max(at - now(), caf::actor_clock::duration_type{0});
+  self_->delayed_send(self_, delay, scope_event{child_grace_event{}});
 }
 
 void scope_impl::control_child(child_record& c, const cancel_request& x) {
@@ -227,9 +253,17 @@ void scope_impl::on_event(watchdog_event&) {
     arm_watchdog();
 }
 
-void scope_impl::on_event(child_grace_event& x) {
-  if (auto c = children_.find(x.id))
-    force(*c, force_cause::own_grace);
+void scope_impl::on_event(child_grace_event&) {
+  grace_armed_at_ = time_point::max();
+  auto t = now();
+  while (!grace_heap_.empty() && grace_heap_.front().deadline <= t) {
+    auto id = grace_heap_.front().id;
+    std::pop_heap(grace_heap_.begin(), grace_heap_.end(), later);
+    grace_heap_.pop_back();
+    if (auto c = children_.find(id))
+      force(*c, force_cause::own_grace);
+  }
+  arm_grace();
 }
 
 void scope_impl::force_all() {

@@ -85,11 +85,9 @@ struct report_event {
 /// The children cancelled together are due to be forced (sent to itself).
 struct sweep_event {};
 
-/// The grace period of the child `id`, cancelled on its own, ended (sent to
-/// itself).
-struct child_grace_event {
-  caf::actor_id id;
-};
+/// The earliest grace period of the children cancelled on their own has
+/// ended (sent to itself).
+struct child_grace_event {};
 
 /// A deadline passed (sent to itself): `fail_after` if `fail`, else
 /// `move_on_after`.

@@ -300,6 +300,10 @@ public:
 
   void arm_sweep();
 
+  /// Arms the one timer of the children cancelled on their own for the
+  /// earliest of their deadlines, unless one is armed for it already.
+  void arm_grace();
+
   /// Names the forced children still alive after `scaf.watchdog-interval`,
   /// and again every interval while there are any.
   void arm_watchdog();
@@ -401,6 +405,19 @@ public:
   time_point last_deadline_{};
   /// The first child the cancel of all children has yet to force.
   child_record* sweep_cursor_ = nullptr;
+  /// A child cancelled on its own, and when its grace period ends.
+  struct grace_entry {
+    time_point deadline;
+    caf::actor_id id;
+  };
+  /// The children cancelled on their own, earliest deadline first (a heap):
+  /// one timer at a time forces them all, where a timer each would make a
+  /// round trip through CAF's clock thread for every child (a pool whose
+  /// workers are stopped one by one). Entries of children that ended are
+  /// dropped when their deadline comes.
+  std::vector<grace_entry> grace_heap_;
+  /// When the armed timer of `grace_heap_` fires; `max()` if none is.
+  time_point grace_armed_at_ = time_point::max();
   /// When the scope started (its age in the live tree).
   time_point started_at_{};
   uint64_t next_seq_ = 0;
