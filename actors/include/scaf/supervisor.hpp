@@ -157,10 +157,12 @@ struct supervisor_options {
 ///   killed. Its parent's grace period should cover the sum as well (past
 ///   it, the parent aborts the supervisor, which kills all at once).
 /// - Starting: a child that fails before it is up (ends with an error) fails
-///   the supervisor's start at once with that error, after the children
-///   already started are stopped in reverse order. A child that ends without
-///   an error before it is up declines to start (OTP's `ignore`): it is
-///   recorded as stopped (a temporary one is forgotten) and not restarted.
+///   the supervisor's start at once with `errc::start_failed`, which names
+///   the child and carries its error (`cause_of`), after the children
+///   already started are stopped in reverse order. A child that calls
+///   `decline_start()`, or ends without an error before it is up, declines
+///   to start (OTP's `ignore`): it is recorded as stopped (a temporary one
+///   is forgotten) and not restarted.
 /// - More restarts than the intensity allows within the period: the
 ///   supervisor stops its children the same way and fails with
 ///   `errc::restart_limit`, naming the child and its last error. For a
@@ -174,7 +176,9 @@ struct supervisor_options {
 /// - Children that end while the supervisor restarts others are handled, in
 ///   order, once that restart is done. A child that fails before it is up
 ///   holds back the children after it under `rest_for_one` and `one_for_all`
-///   (restarting it restarts them); each attempt counts toward the intensity.
+///   (restarting it restarts them); each attempt counts toward the intensity,
+///   and the next attempt comes after the calls that arrived meanwhile (OTP's
+///   `try_again_restart`), so a restart loop never starves them.
 /// - With no restart due, the supervisor keeps running (with fewer children)
 ///   until it is cancelled, as OTP's does.
 /// - Children can be started, stopped, restarted, deleted and listed while
