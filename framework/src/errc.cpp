@@ -38,8 +38,6 @@ const char* to_string(errc x) {
     return "child_running";
   case errc::child_restarting:
     return "child_restarting";
-  case errc::start_failed:
-    return "start_failed";
   case errc::node_down:
     return "node_down";
   case errc::unknown_task:
@@ -48,6 +46,8 @@ const char* to_string(errc x) {
     return "type_mismatch";
   case errc::protocol_mismatch:
     return "protocol_mismatch";
+  case errc::start_failed:
+    return "start_failed";
   }
   return "<unknown scaf::errc>";
 }

@@ -221,12 +221,16 @@ TEST_F(RemoteTest, RemoteFailureIsTheScopesFirstFailureAndCancelsSiblings) {
   auto n = connect_to(w);
   handle<int32_t> local;
   auto result = run(sys, [&](scope& s) {
-    local = s.spawn_fn([](std::stop_token stop) {
+    // The remote task is spawned once the local function runs: a function
+    // that a cancel reaches before it starts never runs (and has no value).
+    local = s.spawn_fn([&n, ref = s.ref()](std::stop_token stop) {
+      ref.call([&n](scope& self) {
+        spawn_remote<void>(self, n, {}, "fail", "disk full");
+      });
       while (!stop.stop_requested())
         std::this_thread::sleep_for(1ms);
       return int32_t{0};
     });
-    spawn_remote<void>(s, n, {}, "fail", "disk full");
   });
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error(), caf::sec::runtime_error) << render(result.error());

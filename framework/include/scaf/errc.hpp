@@ -60,11 +60,6 @@ enum class errc : unsigned char {
   child_running,
   /// The child is waiting to be restarted (OTP's `restarting`).
   child_restarting,
-  /// A supervisor's child failed before it was up while the supervisor
-  /// started, which fails the supervisor's start (OTP's
-  /// `{shutdown, {failed_to_start_child, Id, Reason}}`): the detail names
-  /// the child, and `cause_of` returns the child's own error.
-  start_failed,
   /// The node a remote child ran on was lost (its process ended, or its
   /// connection went silent past the connection timeout); the detail names
   /// the node and the child.
@@ -79,6 +74,12 @@ enum class errc : unsigned char {
   /// The peer runs another version of scaf's node protocol, or other
   /// heartbeat and connection-timeout settings; the detail gives both.
   protocol_mismatch,
+  /// A supervisor's child failed before it was up while the supervisor
+  /// started, which fails the supervisor's start (OTP's
+  /// `{shutdown, {failed_to_start_child, Id, Reason}}`): the detail names
+  /// the child, and `cause_of` returns the child's own error.
+  /// (Last: the codes before it keep their values on the wire.)
+  start_failed,
 };
 
 /// The CAF error category of `errc`.
