@@ -77,6 +77,8 @@ void supervisor_impl::start_worker(caf::expected<child_factory> worker,
         return false; // the restart the backoff waits for comes first
       auto opts = pool_->options;
       opts.name = worker_name(opts, ++workers_started_);
+      // The pool's one shutdown time, whatever the worker spawns.
+      opts.shutdown = child_spec{pool_->options, {}}.shutdown();
       auto key = add({std::move(opts), *worker});
       children_.at(key).fresh = true;
       start_by_call(key, std::move(done));

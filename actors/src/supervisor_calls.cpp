@@ -104,9 +104,12 @@ void supervisor_impl::delete_child(const std::string& name,
 void supervisor_impl::get_childspec(const std::string& name,
                                     reply<child_spec> reply_to) {
   enqueue_call(std::move(reply_to), [this, name](auto& done) {
-    if (auto key = find(name))
-      done(children_.at(*key).spec);
-    else
+    if (auto key = find(name)) {
+      auto& c = children_.at(*key);
+      auto spec = c.spec;
+      spec.options.shutdown = c.shutdown; // resolved: `start` may be gone
+      done(std::move(spec));
+    } else
       done(no_such_child(name));
     return true;
   });
@@ -392,10 +395,10 @@ caf::message_handler supervisor_impl::admin_handler() {
       });
     },
     [self](supervisor_ref_atom) { return self->ref(); },
-    [self](retry_child_atom, uint64_t key, uint64_t backoff) {
+    [self](retry_child_atom, uint64_t key, uint64_t backoff_gen) {
       if (!self->from_self())
         return;
-      self->due_.push_back({key, backoff});
+      self->due_.push_back({key, backoff_gen});
       self->after_sequence();
     },
     [self](resume_starts_atom, uint64_t gen) {

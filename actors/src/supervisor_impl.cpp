@@ -238,7 +238,8 @@ void supervisor_impl::stop_next() {
       return;
     }
     auto delay = std::exchange(backoff_, caf::timespan{0});
-    if (delay > caf::timespan{0} || std::exchange(retry_later_, false)) {
+    auto retry = std::exchange(retry_later_, false);
+    if (delay > caf::timespan{0} || retry) {
       wait_before_starts(delay);
       return;
     }
@@ -280,6 +281,10 @@ void supervisor_impl::wait_over(uint64_t gen) {
   if (gen != generation_ || !waiting_backoff_)
     return;
   waiting_backoff_ = false;
+  // A call stopped a child meanwhile: the starts wait for that stop (its
+  // end calls stop_next, which starts them).
+  if (!stopping_.empty())
+    return;
   start_next();
 }
 
@@ -377,18 +382,26 @@ bool supervisor_impl::busy() const noexcept {
 }
 
 void supervisor_impl::run_calls() {
+  // A call's body can finish a sequence and get here again: the loop below
+  // goes on with the calls after it.
+  if (running_calls_)
+    return;
+  running_calls_ = true;
   // In order: a call sees what the calls before it did. During a shutdown
-  // each runs at once (and refuses, or waits for its child's stop).
-  while (!calls_.empty()) {
+  // each runs at once (and refuses, or waits for its child's stop). A call
+  // that must wait (a start during a group restart's wait) keeps its place,
+  // and the calls after it that start nothing are answered meanwhile.
+  for (auto i = calls_.begin(); i != calls_.end();) {
     auto stepping = !stopping_.empty() || starting_ ||
                     (!to_start_.empty() && !waiting_backoff_);
     if (stepping && !shutting_down_)
-      return;
-    // A call that must wait (a start during a backoff) keeps its place.
-    if (!calls_.front().run())
-      return;
-    calls_.pop_front();
+      break;
+    if (i->run())
+      i = calls_.erase(i);
+    else
+      ++i;
   }
+  running_calls_ = false;
 }
 
 void supervisor_impl::after_sequence() {

@@ -46,8 +46,9 @@
 
 namespace scaf::supervision {
 
-/// `(retry_child_atom, key, backoff)`: a supervisor's message to itself,
-/// the retry of a one_for_one child that failed before it was up.
+/// `(retry_child_atom, key, backoff_gen)`: a supervisor's message to
+/// itself, the retry of a one_for_one child that failed before it was up
+/// (`backoff_gen`: which of the child's waits it ends).
 using retry_child_atom = caf::atom_constant<caf::atom("suptry")>;
 
 /// `(resume_starts_atom, generation)`: a supervisor's message to itself,
@@ -302,9 +303,9 @@ private:
 
   /// Queues an admin call that answers through `done`. Calls run in order,
   /// between the steps of start and stop sequences: `body(done)`; one that
-  /// returns false must wait (a start during a backoff) and keeps its
-  /// place. A call still queued when the supervisor is gone is answered
-  /// with `errc::scope_closed`.
+  /// returns false must wait (a start during a group restart's wait) and
+  /// keeps its place while the calls after it run. A call still queued when
+  /// the supervisor is gone is answered with `errc::scope_closed`.
   template <class T, class F>
   void enqueue_call(reply<T> done, F body) {
     auto answer = std::make_shared<reply<T>>(std::move(done));
@@ -418,6 +419,8 @@ private:
 
   /// Admin calls, in the order they came.
   std::deque<queued_call> calls_;
+  /// `run_calls` is running (a call's body may reach it again).
+  bool running_calls_ = false;
   /// The backoff before the starts of the restart under way.
   caf::timespan backoff_{0};
   /// The restart under way retries a child that failed before it was up:

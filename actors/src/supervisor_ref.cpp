@@ -41,10 +41,7 @@ supervisor_ref::supervisor_ref(std::shared_ptr<supervisor_ref::link> x)
 caf::expected<supervisor_ref> supervisor_ref::of(caf::actor_system& sys,
                                                  const caf::actor& supervisor,
                                                  caf::timespan timeout) {
-  // The checks (scheduler thread, gone, no scope) are those of a scope.
-  auto scope = scope_ref::of(sys, supervisor, timeout);
-  if (!scope)
-    return std::move(scope.error());
+  // (`wait` refuses on a scheduler thread, as every blocking call does.)
   return request(sys, supervisor, timeout).wait();
 }
 
@@ -74,8 +71,9 @@ handle<supervisor_ref> supervisor_ref::request(caf::actor_system& sys,
               else if (err == caf::sec::unexpected_message ||
                        err == caf::sec::unexpected_response)
                 p.resolve(make_error(errc::invalid_argument, "",
-                                     "the actor is a scope but no "
-                                     "supervisor"));
+                                     "the actor is no scaf supervisor (it "
+                                     "does not understand "
+                                     "supervisor_ref_atom)"));
               else if (err == caf::sec::request_timeout)
                 p.resolve(make_error(errc::invalid_argument, "",
                                      "the actor is no scaf supervisor (no "

@@ -92,7 +92,7 @@ void scope_impl::arm_grace() {
     return; // a timer fires by then
   grace_armed_at_ = at;
   auto delay = std::max(at - now(), caf::actor_clock::duration_type{0});
-  self_->delayed_send(self_, delay, scope_event{child_grace_event{}});
+  self_->delayed_send(self_, delay, scope_event{child_grace_event{at}});
 }
 
 void scope_impl::control_child(child_record& c, const cancel_request& x) {
@@ -253,8 +253,7 @@ void scope_impl::on_event(watchdog_event&) {
     arm_watchdog();
 }
 
-void scope_impl::on_event(child_grace_event&) {
-  grace_armed_at_ = time_point::max();
+void scope_impl::on_event(child_grace_event& x) {
   auto t = now();
   while (!grace_heap_.empty() && grace_heap_.front().deadline <= t) {
     auto id = grace_heap_.front().id;
@@ -263,6 +262,11 @@ void scope_impl::on_event(child_grace_event&) {
     if (auto c = children_.find(id))
       force(*c, force_cause::own_grace);
   }
+  // A timer that an earlier deadline overtook dies here; the armed one arms
+  // the next.
+  if (x.at != grace_armed_at_)
+    return;
+  grace_armed_at_ = time_point::max();
   arm_grace();
 }
 

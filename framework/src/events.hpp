@@ -86,8 +86,10 @@ struct report_event {
 struct sweep_event {};
 
 /// The earliest grace period of the children cancelled on their own has
-/// ended (sent to itself).
-struct child_grace_event {};
+/// ended (sent to itself): the one that ends at `at`.
+struct child_grace_event {
+  caf::actor_clock::time_point at;
+};
 
 /// A deadline passed (sent to itself): `fail_after` if `fail`, else
 /// `move_on_after`.

@@ -323,6 +323,10 @@ TEST_F(PoolTest, PoolOfScopesCountsItsWorkersAsSupervisors) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(done(ref->start_child(i)));
   EXPECT_EQ(counts(), "1/3/3/0");
+  // The pool's one shutdown time (5 s unset), though each worker is a scope.
+  auto spec = done(sup_ref().get_childspec("s-1"));
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->shutdown(), caf::timespan{5s});
   stop_all();
 }
 

@@ -463,6 +463,54 @@ TEST_F(SupervisorRefTest, GroupRestartLoopAnswersCallsBetweenAttempts) {
   stop_all();
 }
 
+TEST_F(SupervisorRefTest, StopByACallDuringAGroupRetryHoldsBackTheStarts) {
+  // b fails before it is up twice; "a" is terminated while the group
+  // restart waits for its next attempt: the starts wait for that stop, and
+  // then go in order (b up before c starts).
+  plan["b"] = {start_mode::up, start_mode::fail, start_mode::fail};
+  start({.strategy = restart_strategy::rest_for_one, .intensity = 10},
+        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
+         planned_spec({.name = "c"})});
+  auto ref = sup_ref();
+  caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
+  ASSERT_TRUE(
+    step_until(sched, [&] { return log.count("failed-to-start:b") == 1; }));
+  // Queued while the second attempt starts, run while the group waits.
+  auto stopped = ref.terminate_child("a");
+  run();
+  ASSERT_TRUE(stopped.ready() && stopped.get());
+  EXPECT_EQ(states(), (strings{"a:stopped", "b:running", "c:running"}));
+  auto after = events_after("failed-to-start:b");
+  auto b_up = std::find(after.begin(), after.end(), "at:root/sup/b");
+  auto c_up = std::find(after.begin(), after.end(), "at:root/sup/c");
+  EXPECT_LT(b_up, c_up);
+  EXPECT_EQ(std::count(after.begin(), after.end(), "at:root/sup/c"), 1);
+  stop_all();
+}
+
+TEST_F(SupervisorRefTest, CallsWhoseStartFailsAtOnceAreEachAnsweredOnce) {
+  bool armed = false;
+  start({}, {child({.name = "bomb"}, bomb_task, &log, copy_bomb{&armed})});
+  auto ref = sup_ref();
+  ASSERT_TRUE(done(ref.terminate_child("bomb")));
+  armed = true; // its arguments throw when copied: every spawn fails at once
+  auto first = ref.restart_child("bomb");
+  auto second = ref.restart_child("bomb");
+  auto listed = ref.which_children();
+  run();
+  ASSERT_TRUE(first.ready() && second.ready() && listed.ready());
+  for (auto& x : {first.get(), second.get()}) {
+    ASSERT_FALSE(x);
+    EXPECT_EQ(render(x.error()),
+              "scaf::task_exception(root/sup/bomb: copy threw)");
+  }
+  ASSERT_TRUE(listed.get());
+  EXPECT_EQ(states(), strings{"bomb:stopped"});
+  EXPECT_FALSE(sup_exit);
+  armed = false;
+  stop_all();
+}
+
 // -- the rest of OTP's calls --------------------------------------------------
 
 TEST_F(SupervisorRefTest, GetChildspecWhichChildAndCheckChildspecs) {
@@ -685,10 +733,11 @@ TEST_F(SupervisorRefTest,
   caf::anon_send_exit(asker, caf::exit_reason::user_shutdown);
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (strings{"children 1",
-                           "scaf::invalid_argument(the actor is a scope but "
-                           "no supervisor)",
                            "scaf::invalid_argument(the actor is no scaf "
-                           "supervisor (a local actor that is no scope))"}));
+                           "supervisor (a local actor that is no scope))",
+                           "scaf::invalid_argument(the actor is no scaf "
+                           "supervisor (it does not understand "
+                           "supervisor_ref_atom))"}));
   // Nothing was sent to the plain actor: CAF had nothing to print.
   EXPECT_EQ(plain_received, 0u);
   caf::anon_send_exit(plain, caf::exit_reason::user_shutdown);

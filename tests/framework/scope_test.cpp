@@ -1004,6 +1004,50 @@ TEST_F(ScopeTest, DetachedScopeKeepsItsRealPathInErrors) {
 
 // -- supervising children one by one ------------------------------------------
 
+TEST_F(ScopeTest, ChildrenCancelledOneByOneShareOneGraceTimer) {
+  std::vector<caf::actor> mules;
+  caf::actor quick;
+  scope_ref ref;
+  auto root = open([&](scope& s) {
+    ref = s.ref();
+    for (int i = 0; i < 100; ++i)
+      mules.push_back(*s.spawn({.grace = 1s}, worker_with, &log, "mule",
+                               on_cancel_mode::stubborn, caf::error{}));
+    quick = *s.spawn({.grace = 100ms}, worker_with, &log, "quick",
+                     on_cancel_mode::stubborn, caf::error{});
+  });
+  run();
+  auto timers = [&] { return sched.clock().schedule().size(); };
+  auto before = timers();
+  // A hundred children cancelled one by one with equal grace periods: one
+  // timer for all of them (CAF's clock is a thread: one round trip each
+  // made stopping a pool's workers one by one five times slower).
+  for (auto& m : mules)
+    ref.call([m](scope& s) {
+      s.cancel_child(m, make_error(errc::cancelled, "test", "one by one"));
+    });
+  run();
+  EXPECT_EQ(log.count_prefix("cancel:mule:"), 100u);
+  EXPECT_EQ(timers(), before + 1);
+  // One with a shorter grace period overtakes them: a second timer, forced
+  // at its own deadline; the one it overtook dies without re-arming.
+  ref.call([&](scope& s) {
+    s.cancel_child(quick, make_error(errc::cancelled, "test", "sooner"));
+  });
+  run();
+  EXPECT_EQ(timers(), before + 2);
+  advance(100ms);
+  EXPECT_EQ(log.count("~quick"), 1u);
+  EXPECT_EQ(log.count("~mule"), 0u);
+  advance(900ms);
+  EXPECT_EQ(log.count("~mule"), 100u);
+  EXPECT_EQ(report->killed.size(), 101u);
+  // No timer chain is left behind (the watchdog's last look included).
+  advance(10s);
+  EXPECT_EQ(timers(), before);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
 TEST_F(ScopeTest, CancelChildStopsOneTaskWithoutFailingTheScope) {
   caf::actor polite, mule, other;
   auto root = open([&](scope& s) {

@@ -97,8 +97,9 @@ struct supervisor_counts {
 /// `rest_for_one`) waits for its backoff or its next attempt, calls are
 /// answered, but a call that starts a child waits for that restart; under
 /// `one_for_one` a child waits for its backoff on its own and holds nothing
-/// back. Its handle resolves once the call is done (a started child is up,
-/// a terminated one has stopped).
+/// back; calls that start nothing are answered ahead of a start that waits.
+/// Its handle resolves once the call is done (a started child is up, a
+/// terminated one has stopped).
 ///
 /// Errors: `errc::no_such_child` (no child of that name, OTP's
 /// `not_found`), `errc::child_exists` (`start_child` with a name in use:
@@ -136,14 +137,17 @@ public:
 
   /// Asks the actor `supervisor` for a reference and waits for the answer,
   /// at most `timeout`; from a plain thread (an actor uses `request`).
-  /// Fails like `scope_ref::of`, and with `errc::invalid_argument` if
-  /// `supervisor` is a scope but no supervisor.
+  /// Fails as `request` does, and with `errc::would_deadlock` on a CAF
+  /// scheduler thread.
   static caf::expected<supervisor_ref>
   of(caf::actor_system& sys, const caf::actor& supervisor,
      caf::timespan timeout = std::chrono::seconds{10});
 
   /// Asks the actor `supervisor` for a reference without waiting: the
-  /// handle resolves with it, or fails as `of` does (`errc::timeout` after
+  /// handle resolves with it, or fails with `errc::scope_closed` if the
+  /// actor is gone, and `errc::invalid_argument` if it is no supervisor (a
+  /// local actor that is no scope is refused without being sent anything;
+  /// another does not understand the request, or does not answer within
   /// `timeout`). From an actor, continue with `handle::then(self, ...)`.
   static handle<supervisor_ref>
   request(caf::actor_system& sys, const caf::actor& supervisor,
