@@ -307,7 +307,7 @@ caf::expected<node> serve(caf::actor_system& sys, remote_tasks tasks,
     self
       ->request(rp::network_actor(sys), caf::infinite, caf::publish_atom::value,
                 opts.port, caf::actor_cast<caf::strong_actor_ptr>(st->entry),
-                sys.message_types(st->entry), opts.bind, false)
+                sys.message_types(st->entry), opts.bind, opts.reuse_address)
       .receive([&](uint16_t actual) { port = actual; },
                [&](caf::error& err) { port = std::move(err); });
   }

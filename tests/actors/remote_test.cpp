@@ -329,6 +329,36 @@ TEST_F(RemoteTest, ChildOverstayingItsGraceIsKilledOnItsNode) {
   EXPECT_TRUE(back_to_baseline(sys, baseline));
 }
 
+TEST_F(RemoteTest, NodeKilledAndStartedAgainOnItsPortServesAtOnce) {
+  // 20 times in a row: a node killed with a connection open (its side of
+  // the connection lingers in TIME-WAIT) is started again on the same port
+  // and serves a new scope at once.
+  uint16_t port = 0;
+  for (int it = 0; it <= 20; ++it) {
+    std::vector<std::string> args;
+    if (port != 0)
+      args.push_back("--port=" + std::to_string(port));
+    worker w{args};
+    ASSERT_NE(w.port, 0) << "start " << it << " could not bind port " << port;
+    if (port == 0) {
+      port = w.port;
+      // Reusing the address never lets a second node listen on the port.
+      worker twin{{"--port=" + std::to_string(port)}};
+      EXPECT_EQ(twin.port, 0);
+    }
+    ASSERT_EQ(w.port, port);
+    auto n = connect_to(w);
+    handle<int32_t> sum;
+    auto result = run(sys, [&](scope& s) {
+      sum = spawn_remote<int32_t>(s, n, {}, "add", int32_t{it}, int32_t{1});
+    });
+    ASSERT_TRUE(result) << "start " << it << ": " << render(result.error());
+    ASSERT_EQ(sum.wait(), it + 1);
+    w.proc.kill_now();
+  }
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
 TEST_F(RemoteTest, KilledNodeFailsTheScopeWithNodeDown) {
   // 100 times: a node process killed while it runs a child; the scope fails
   // with node_down naming the node, cancels its local children, and leaves

@@ -24,6 +24,11 @@ struct node_options {
   std::string bind = "127.0.0.1";
   /// The name of the node's top-level scope, the root of every path on it.
   std::string name = "node";
+  /// Whether the port may be bound while connections of an earlier node on
+  /// it linger in TIME-WAIT (`SO_REUSEADDR`), so that a node killed and
+  /// started again on its port serves at once. Safe on Linux: a port that
+  /// another socket listens on is refused either way.
+  bool reuse_address = true;
 };
 
 /// A process's scaf node (made by `serve`): a top-level scope that hosts
