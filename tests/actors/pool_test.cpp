@@ -491,12 +491,6 @@ TEST_F(PoolTest, LoopingWorkersAnswerCallsAndStopByFirstActorOrName) {
   };
   caf::anon_send(live.at("a"), fail_atom::value, app_error(1, "a broke"));
   caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
-  auto step_until = [&](auto done) {
-    for (int i = 0; i < 1'000'000 && !done(); ++i)
-      if (!sched.try_run_once())
-        break;
-    return done();
-  };
   ASSERT_TRUE(step_until([&] { return attempts() >= 40; }));
   auto before = attempts();
   auto counted = ref.count_children();
@@ -634,12 +628,7 @@ TEST_F(ThreadedPoolTest, TenThousandWorkersStartThenStopTogether) {
   auto spawned = owner.ref().spawn(
     {.name = "pool"},
     pool({}, worker<int>({.name = "w", .shutdown = 30s}, idle_worker)));
-  caf::actor actor;
-  for (int i = 0; i < 1000 && !actor; ++i) {
-    actor = spawned.task();
-    if (!actor)
-      std::this_thread::sleep_for(1ms);
-  }
+  auto actor = actor_of(spawned);
   ASSERT_TRUE(actor);
   auto ref = pool_ref<int>::of(sys, actor);
   ASSERT_TRUE(ref) << render(ref.error());
@@ -683,12 +672,7 @@ TEST_F(ThreadedPoolTest, LoopingWorkersStopByTheActorTheirStartReturned) {
     pool({.intensity = 100'000'000, .period = std::chrono::hours{1}},
          worker<std::shared_ptr<std::atomic<int>>, int>({.name = "w"},
                                                         looping_worker)));
-  caf::actor actor;
-  for (int i = 0; i < 1000 && !actor; ++i) {
-    actor = spawned.task();
-    if (!actor)
-      std::this_thread::sleep_for(1ms);
-  }
+  auto actor = actor_of(spawned);
   ASSERT_TRUE(actor);
   auto ref = pool_ref<std::shared_ptr<std::atomic<int>>, int>::of(sys, actor);
   ASSERT_TRUE(ref) << render(ref.error());

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scaf/atoms.hpp"
@@ -20,6 +21,18 @@
 namespace scaf::test {
 
 using namespace std::chrono_literals;
+
+/// The actor of the task `spawned` stands for, once its scope has spawned
+/// it (a handle from a `scope_ref` has none before); empty if that takes
+/// more than a second.
+inline caf::actor actor_of(const handle<void>& spawned) {
+  for (int i = 0; i < 1000; ++i) {
+    if (auto actor = spawned.task())
+      return actor;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  return {};
+}
 
 /// The current start of each supervised test child, by name.
 using live_map = std::map<std::string, caf::actor>;
@@ -158,6 +171,16 @@ protected:
     });
     run();
     return result;
+  }
+
+  /// Runs the deterministic scheduler one message at a time until `done()`
+  /// holds, at most `limit` messages; returns whether it held.
+  template <class Pred>
+  bool step_until(Pred done, int limit = 1'000'000) {
+    while (!done() && limit-- > 0)
+      if (!sched.try_run_once())
+        break;
+    return done();
   }
 
   /// The states of "sup"'s children, as "name:state" in start order.

@@ -37,6 +37,29 @@ protected:
   bool logged(const std::string& event) const {
     return log.index_of(event) >= 0;
   }
+
+  /// How often "b" failed before it was up.
+  size_t attempts() const {
+    return log.count("failed-to-start:b");
+  }
+
+  /// Runs "sup" with `opts` (no backoff, an intensity no loop reaches) over
+  /// a, b and c, and makes b fail once it is up and then before it is up
+  /// `failing_starts` times in a row: a restart loop, 20 attempts in.
+  supervisor_ref start_restart_loop(supervisor_options opts) {
+    plan["b"] = {start_mode::up};
+    plan["b"].insert(plan["b"].end(), failing_starts, start_mode::fail);
+    opts.intensity = 1'000'000;
+    opts.period = 1h;
+    start(opts, {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
+                 planned_spec({.name = "c"})});
+    auto ref = sup_ref();
+    caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
+    EXPECT_TRUE(step_until([&] { return attempts() >= 20; }));
+    return ref;
+  }
+
+  static constexpr size_t failing_starts = 5'000;
 };
 
 /// "w<i>" (built in steps: GCC 12 warns falsely on `"w" + to_string(i)`).
@@ -350,34 +373,10 @@ TEST_F(SupervisorRefTest, GracePeriodIsTheSumOfTheCurrentChildrensShutdowns) {
 
 // -- restart loops: calls between attempts (OTP's hanging_restart_loop) -------
 
-namespace {
-
-/// Steps the deterministic scheduler one message at a time until `done()`
-/// holds, at most `limit` steps; returns whether it held.
-template <class Pred>
-bool step_until(caf::scheduler::test_coordinator& sched, Pred done,
-                int limit = 1'000'000) {
-  while (!done() && limit-- > 0)
-    if (!sched.try_run_once())
-      return done();
-  return done();
-}
-
-} // namespace
-
 TEST_F(SupervisorRefTest, EveryCallIsAnsweredBetweenAttemptsOfARestartLoop) {
   // b fails before it is up, again and again, and nothing delays its
   // restarts: each attempt counts, none ends the loop.
-  constexpr size_t failing_starts = 5'000;
-  plan["b"] = {start_mode::up};
-  plan["b"].insert(plan["b"].end(), failing_starts, start_mode::fail);
-  start({.intensity = 1'000'000, .period = 1h},
-        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
-         planned_spec({.name = "c"})});
-  auto ref = sup_ref();
-  auto attempts = [&] { return log.count("failed-to-start:b"); };
-  caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
-  ASSERT_TRUE(step_until(sched, [&] { return attempts() >= 20; }));
+  auto ref = start_restart_loop({});
   auto before = attempts();
   // Every kind of call, made while it loops.
   auto which = ref.which_children();
@@ -394,7 +393,7 @@ TEST_F(SupervisorRefTest, EveryCallIsAnsweredBetweenAttemptsOfARestartLoop) {
            checked.ready() && terminated.ready() && restarted.ready() &&
            deleted.ready() && started.ready();
   };
-  ASSERT_TRUE(step_until(sched, all_ready));
+  ASSERT_TRUE(step_until(all_ready));
   // Answered within a few attempts, while the loop goes on.
   EXPECT_LT(attempts() - before, 10u);
   EXPECT_LT(attempts(), failing_starts);
@@ -416,7 +415,7 @@ TEST_F(SupervisorRefTest, EveryCallIsAnsweredBetweenAttemptsOfARestartLoop) {
   EXPECT_TRUE(*started.get());
   // Terminating the looping child ends the loop.
   auto stop_b = ref.terminate_child("b");
-  ASSERT_TRUE(step_until(sched, [&] { return stop_b.ready(); }));
+  ASSERT_TRUE(step_until([&] { return stop_b.ready(); }));
   EXPECT_TRUE(stop_b.get());
   auto at_stop = attempts();
   run();
@@ -427,23 +426,11 @@ TEST_F(SupervisorRefTest, EveryCallIsAnsweredBetweenAttemptsOfARestartLoop) {
 }
 
 TEST_F(SupervisorRefTest, GroupRestartLoopAnswersCallsBetweenAttempts) {
-  constexpr size_t failing_starts = 5'000;
-  plan["b"] = {start_mode::up};
-  plan["b"].insert(plan["b"].end(), failing_starts, start_mode::fail);
-  start({.strategy = restart_strategy::rest_for_one,
-         .intensity = 1'000'000,
-         .period = 1h},
-        {planned_spec({.name = "a"}), planned_spec({.name = "b"}),
-         planned_spec({.name = "c"})});
-  auto ref = sup_ref();
-  auto attempts = [&] { return log.count("failed-to-start:b"); };
-  caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
-  ASSERT_TRUE(step_until(sched, [&] { return attempts() >= 20; }));
+  auto ref = start_restart_loop({.strategy = restart_strategy::rest_for_one});
   auto before = attempts();
   auto which = ref.which_children();
   auto counted = ref.count_children();
-  ASSERT_TRUE(
-    step_until(sched, [&] { return which.ready() && counted.ready(); }));
+  ASSERT_TRUE(step_until([&] { return which.ready() && counted.ready(); }));
   EXPECT_LT(attempts() - before, 10u);
   auto children = which.get();
   ASSERT_TRUE(children);
@@ -455,7 +442,7 @@ TEST_F(SupervisorRefTest, GroupRestartLoopAnswersCallsBetweenAttempts) {
   EXPECT_EQ(counted.get()->active, 1u);
   // Stopping b ends the loop; c, stopped only for b's restart, comes back.
   auto stop_b = ref.terminate_child("b");
-  ASSERT_TRUE(step_until(sched, [&] { return stop_b.ready(); }));
+  ASSERT_TRUE(step_until([&] { return stop_b.ready(); }));
   auto at_stop = attempts();
   run();
   EXPECT_EQ(attempts(), at_stop);
@@ -473,8 +460,7 @@ TEST_F(SupervisorRefTest, StopByACallDuringAGroupRetryHoldsBackTheStarts) {
          planned_spec({.name = "c"})});
   auto ref = sup_ref();
   caf::anon_send(live.at("b"), fail_atom::value, app_error(1, "b broke"));
-  ASSERT_TRUE(
-    step_until(sched, [&] { return log.count("failed-to-start:b") == 1; }));
+  ASSERT_TRUE(step_until([&] { return log.count("failed-to-start:b") == 1; }));
   // Queued while the second attempt starts, run while the group waits.
   auto stopped = ref.terminate_child("a");
   run();
@@ -826,12 +812,7 @@ TEST_F(ThreadedSupervisorRefTest, ThreadFindsASupervisorAndManagesItsChildren) {
   auto sup = owner.ref().spawn(
     {.name = "sup"}, supervisor({}, {child({.name = "a"}, idle_child)}));
   // The behavior task's handle has its actor once the scope spawned it.
-  caf::actor actor;
-  for (int i = 0; i < 1000 && !actor; ++i) {
-    actor = sup.task();
-    if (!actor)
-      std::this_thread::sleep_for(1ms);
-  }
+  auto actor = actor_of(sup);
   ASSERT_TRUE(actor);
   auto ref = supervisor_ref::of(sys, actor);
   ASSERT_TRUE(ref) << render(ref.error());
@@ -855,12 +836,7 @@ TEST_F(ThreadedSupervisorRefTest, ThreadsManageChildrenAtOnceAndACancelEndsIt) {
   auto owner = make_scope(sys, {.name = "svc"});
   auto sup = owner.ref().spawn(
     {.name = "sup"}, supervisor({}, {child({.name = "base"}, idle_child)}));
-  caf::actor actor;
-  for (int i = 0; i < 1000 && !actor; ++i) {
-    actor = sup.task();
-    if (!actor)
-      std::this_thread::sleep_for(1ms);
-  }
+  auto actor = actor_of(sup);
   ASSERT_TRUE(actor);
   auto ref = supervisor_ref::of(sys, actor);
   ASSERT_TRUE(ref) << render(ref.error());
@@ -941,12 +917,7 @@ TEST_F(ThreadedSupervisorRefTest, CallsAreAnsweredWhileAChildLoopsInRestarts) {
     supervisor({.intensity = 100'000'000, .period = std::chrono::hours{1}},
                {child({.name = "base"}, idle_child),
                 child({.name = "loop"}, looping_child, starts)}));
-  caf::actor actor;
-  for (int i = 0; i < 1000 && !actor; ++i) {
-    actor = spawned.task();
-    if (!actor)
-      std::this_thread::sleep_for(1ms);
-  }
+  auto actor = actor_of(spawned);
   ASSERT_TRUE(actor);
   auto ref = supervisor_ref::of(sys, actor);
   ASSERT_TRUE(ref) << render(ref.error());
