@@ -192,6 +192,9 @@ struct child_record {
   bool kill_pending : 1 = false;
   /// A scope whose owner task died abnormally: its failure is this scope's.
   bool orphaned : 1 = false;
+  /// A behavior task standing in for work elsewhere
+  /// (`spawn_options::stand_in`): told when it is forced, asked for its tree.
+  bool stand_in : 1 = false;
   /// A child scope that does not join itself after its body (opened with
   /// `open_child`, or its body kept it open): this scope's join reaches it.
   bool stays_open : 1 = false;

@@ -152,6 +152,7 @@ void scope_impl::admit(child_record& c, const spawn_options& opts,
   if (!opts.kind.empty())
     c.ext().label = opts.kind;
   c.background = opts.background;
+  c.stand_in = opts.stand_in;
   if (opts.grace)
     c.grace = *opts.grace;
   if (!c.background)

@@ -80,8 +80,14 @@ void detail::continuation_target::post() {
 task_base::task_base(caf::actor_config& cfg) : super(cfg) {
   set_exit_handler([this](caf::exit_msg& msg) {
     // A normal exit notification (reason none) from a link is not a cancel.
-    if (msg.reason)
-      cancel(std::move(msg.reason));
+    if (!msg.reason)
+      return;
+    // A stand-in's scope forces it with a message (spawn_options::stand_in).
+    if (is(msg.reason, errc::killed) && msg.source == core_->parent_) {
+      force(std::move(msg.reason));
+      return;
+    }
+    cancel(std::move(msg.reason));
   });
   set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
   // Continuations of handles (handle::then) arrive as messages that no user
@@ -109,6 +115,22 @@ task_base::~task_base() {
 
 void task_base::on_cancel(std::function<void(const caf::error&)> handler) {
   core_->on_cancel_ = std::move(handler);
+}
+
+void task_base::on_force(std::function<void(const caf::error&)> handler) {
+  core_->extra().on_force = std::move(handler);
+}
+
+void task_base::force(caf::error reason) {
+  auto& core = *core_;
+  if (!core.extra_ || !core.extra_->on_force) {
+    quit(std::move(reason));
+    return;
+  }
+  // Once: a later force finds no handler and ends the task.
+  auto handler = std::move(core.extra_->on_force);
+  core.extra_->on_force = nullptr;
+  handler(reason);
 }
 
 bool task_base::is_cancelled() const noexcept {

@@ -56,6 +56,10 @@ void text(const tree_node& x, int depth, std::string& out) {
     out += human(*x.busy);
     out += " on a scheduler thread";
   }
+  if (!x.node.empty()) {
+    out += "  on node ";
+    out += x.node;
+  }
   if (x.unanswered)
     out += "  (did not answer)";
   out += '\n';
@@ -75,6 +79,8 @@ nlohmann::json json(const tree_node& x) {
     result["overdue_ms"] = ms(*x.overdue);
   if (x.busy)
     result["busy_ms"] = ms(*x.busy);
+  if (!x.node.empty())
+    result["node"] = x.node;
   if (x.unanswered)
     result["unanswered"] = true;
   auto children = nlohmann::json::array();

@@ -1642,3 +1642,94 @@ TEST_F(ScopeTest, KilledIsToldApartFromCancelledByHandleReportTreeAndLog) {
     << text;
   EXPECT_EQ(text.find("root/polite: killing"), std::string::npos) << text;
 }
+
+TEST_F(ScopeTest, BehaviorTaskWithAResultResolvesItsHandleOnceItEnded) {
+  handle<int> valued, kept, none, killed;
+  open([&](scope& s) {
+    valued = s.spawn_with_result<int>(
+      {.name = "valued"},
+      [](task_actor* self, task_result<int> result) -> caf::behavior {
+        result(42);
+        self->quit();
+        return {};
+      });
+    // Its value comes before its cancel: the cancel does not discard it.
+    kept = s.spawn_with_result<int>(
+      {.name = "kept"},
+      [](task_actor* self, task_result<int> result) -> caf::behavior {
+        result(7);
+        self->on_cancel([self](const caf::error& why) { self->quit(why); });
+        return {[](finish_atom) {}};
+      });
+    none = s.spawn_with_result<int>(
+      {.name = "none"},
+      [](task_actor* self, task_result<int>) -> caf::behavior {
+        self->quit();
+        return {};
+      });
+    killed = s.spawn_with_result<int>(
+      {.name = "killed", .grace = 0s},
+      [](task_actor* self, task_result<int>) -> caf::behavior {
+        self->on_cancel([](const caf::error&) {});
+        return {[](finish_atom) {}};
+      });
+  });
+  run();
+  EXPECT_EQ(valued.get(), 42);
+  EXPECT_EQ(none.get().error(), make_error(errc::cancelled));
+  EXPECT_NE(render(none.get().error()).find("ended without a result"),
+            std::string::npos);
+  EXPECT_FALSE(kept.ready());
+  kept.cancel();
+  killed.cancel();
+  run();
+  EXPECT_EQ(kept.get(), 7);
+  ASSERT_FALSE(killed.get());
+  EXPECT_TRUE(is(killed.get().error(), errc::killed))
+    << render(killed.get().error());
+  EXPECT_EQ(report->status, scope_status::succeeded)
+    << render(report->reason());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(ScopeTest, StandInIsToldWhenForcedAndItsScopeWaitsForIt) {
+  caf::actor told_one;
+  handle<void> told, untold;
+  std::vector<std::string> forces;
+  open([&](scope& s) {
+    told_one =
+      *s.spawn({.name = "told", .stand_in = true}, [&forces](task_actor* self) {
+        self->on_force([self, &forces](const caf::error& why) {
+          forces.push_back(render(why));
+        });
+        return caf::behavior{[self](finish_atom) {
+          self->quit(make_error(errc::killed, self->path(), "gone there"));
+        }};
+      });
+    told = *s.handle_of(told_one);
+    // Without a force handler: it ends at once, killed.
+    untold = *s.handle_of(
+      *s.spawn({.name = "untold", .stand_in = true},
+               [](task_actor*) { return caf::behavior{[](finish_atom) {}}; }));
+  });
+  run();
+  told.abort();
+  untold.abort();
+  run();
+  ASSERT_EQ(forces.size(), 1u);
+  EXPECT_NE(forces[0].find("scaf::killed(root/told"), std::string::npos)
+    << forces[0];
+  // Not killed: its scope waits until the work it stands for is gone.
+  EXPECT_FALSE(told.ready());
+  ASSERT_TRUE(untold.ready());
+  EXPECT_TRUE(is(untold.get().error(), errc::killed));
+  caf::anon_send(told_one, finish_atom::value);
+  run();
+  ASSERT_TRUE(told.ready());
+  EXPECT_TRUE(is(told.get().error(), errc::killed));
+  EXPECT_EQ(report->killed,
+            (std::vector<std::string>{"root/untold", "root/told"}));
+  EXPECT_EQ(report->status, scope_status::succeeded)
+    << render(report->reason());
+  EXPECT_EQ(sys.registry().running(), baseline);
+}

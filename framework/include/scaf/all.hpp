@@ -24,5 +24,6 @@
 #include "scaf/spawner.hpp"
 #include "scaf/task.hpp"
 #include "scaf/task_context.hpp"
+#include "scaf/trace_merge.hpp"
 #include "scaf/tree.hpp"
 #include "scaf/tree_dump.hpp"

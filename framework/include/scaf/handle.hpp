@@ -176,4 +176,31 @@ private:
   std::shared_ptr<detail::handle_state<V>> state_;
 };
 
+/// What a behavior task spawned with `scope::spawn_with_result<R>` calls with
+/// its value: `result(value)` keeps it, and the task's handle resolves with
+/// it once the task has ended and its scope no longer counts it, however
+/// the task ends (a value produced is never discarded by a cancel). A task
+/// that ends without one resolves its handle as it ended: with its failure,
+/// its cancel reason, `errc::killed`, or `errc::cancelled` ("ended without a
+/// result") when it quit normally. Calls after the first are ignored.
+template <class R>
+class task_result {
+public:
+  /// Keeps `R(value...)` as the task's value.
+  template <class... Us>
+  void operator()(Us&&... value) const {
+    state_->stage(R(std::forward<Us>(value)...));
+  }
+
+private:
+  friend struct detail::handle_access;
+
+  explicit task_result(std::shared_ptr<detail::handle_state<R>> state)
+    : state_(std::move(state)) {
+    // nop
+  }
+
+  std::shared_ptr<detail::handle_state<R>> state_;
+};
+
 } // namespace scaf

@@ -85,6 +85,16 @@ public:
   template <class V, class F, class... Ts>
   handle<V> start(const spawn_options& opts, F fun, Ts&&... xs);
 
+  /// Spawns the task `fun(self, result, xs...)`, a behavior task with a
+  /// value of type `R` (not `void`): it hands its value to `result` (a
+  /// `scaf::task_result<R>`) whenever it has it, and the returned handle
+  /// resolves with that value once the task has ended, after the scope
+  /// stopped counting it; without one, with how it ended (see
+  /// `task_result`). The handle cancels and aborts the task like any other.
+  /// A refused spawn resolves it with the refusal.
+  template <class R, class F, class... Ts>
+  handle<R> spawn_with_result(const spawn_options& opts, F fun, Ts&&... xs);
+
   /// Spawns a child from `factory`; the handle resolves once it is up: a
   /// task when its behavior function returned (after `defer_started()`: at
   /// `signal_started()`), a nested scope when its body returned without

@@ -73,6 +73,18 @@ struct spawn_options {
   /// (`"task"`, `"function"`, `"blocking"`, `"scope"`). `scaf::spawn_remote`
   /// says `"remote"`.
   std::string kind{};
+
+  /// The task stands in for work elsewhere, as `scaf::spawn_remote`'s
+  /// children do for theirs on another node. Its scope does not kill it when
+  /// it forces it (an abort, its grace period over) but tells it, with an
+  /// `errc::killed` error, through its `task_base::on_force` handler, and
+  /// waits for it to end: it passes the force on and quits with
+  /// `errc::killed` (or what the work ended with) once that work is gone.
+  /// Without a handler it quits with the `errc::killed` error at once. The
+  /// live tree asks it for its subtree with a `tree_atom` request, as it
+  /// asks a scope (one that does not answer shows as `unanswered`).
+  /// Behavior tasks only.
+  bool stand_in = false;
 };
 
 /// Counts of a scope's limited tasks (see `scope::set_limit`).

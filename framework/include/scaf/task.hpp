@@ -61,6 +61,15 @@ public:
   /// period is killed.
   void on_cancel(std::function<void(const caf::error&)> handler);
 
+  /// Installs the handler that runs when the task's scope forces it, for a
+  /// task spawned with `spawn_options::stand_in` (others are killed, and
+  /// never see it). It receives an `errc::killed` error naming why (an
+  /// abort, the grace period over); the task passes the force on to the work
+  /// it stands for and quits once that is gone, with the error or with how
+  /// the work ended. Its scope waits for it. Runs once; a second force ends
+  /// the task with the error.
+  void on_force(std::function<void(const caf::error&)> handler);
+
   /// Returns whether the task has been cancelled. A cheap check for long
   /// computations; inside `f(task_base*)` it turns true while `f` runs.
   bool is_cancelled() const noexcept;
@@ -179,6 +188,9 @@ private:
                              std::function<void(const caf::error&)> on_done);
 
   void cancel(caf::error reason);
+
+  /// Runs the force handler of a stand-in, or quits with `reason`.
+  void force(caf::error reason);
 
   void handle_down(caf::down_msg& msg);
 

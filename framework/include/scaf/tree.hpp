@@ -65,6 +65,10 @@ struct tree_node {
   /// Its children, in spawn order (scopes that a task opened sit under that
   /// task).
   std::vector<tree_node> children;
+  /// For a remote child (a stand-in, `spawn_options::stand_in`): the node
+  /// its work runs on; its `children` are its subtree there, with the
+  /// node's paths. Empty for everything of this process.
+  std::string node;
   /// Set when this scope did not answer in time (or was done before it
   /// could): `state`, `age` and `children` are then its parent's view.
   bool unanswered = false;

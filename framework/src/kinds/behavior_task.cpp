@@ -35,6 +35,15 @@ public:
   }
 
   void force(scope_impl& s, child_record& c) const override {
+    if (c.stand_in) {
+      // It passes the force on to the work it stands for, and ends once
+      // that is gone.
+      send_urgent(s.self(), c.handle,
+                  caf::exit_msg{s.self()->address(),
+                                make_error(errc::killed, s.child_path(c).str(),
+                                           to_text(c.forced_by))});
+      return;
+    }
     if (c.nested == 0) {
       s.kill(c);
       return;
@@ -55,7 +64,8 @@ public:
   caf::actor describe(const scope_impl& s, const child_record& c,
                       tree_node& x) const override {
     x.busy = s.busy_for(c.handle);
-    return {};
+    // A stand-in answers with the subtree of the work it stands for.
+    return c.stand_in ? c.handle : caf::actor{};
   }
 
   const char* why_still_running() const noexcept override {

@@ -72,6 +72,27 @@ handle<V> scope::start(const spawn_options& opts, F fun, Ts&&... xs) {
   return detail::handle_access::make<handle<V>>(std::move(state));
 }
 
+template <class R, class F, class... Ts>
+handle<R> scope::spawn_with_result(const spawn_options& opts, F fun,
+                                   Ts&&... xs) {
+  static_assert(!std::is_void_v<R>,
+                "a task without a value is spawned with scope::spawn");
+  auto state = std::make_shared<detail::handle_state<R>>();
+  detail::spawn_extras extras;
+  extras.result = state;
+  auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
+    return detail::spawn_task(
+      parent, std::move(ctx), std::move(fun),
+      detail::handle_access::make<task_result<R>>(state),
+      std::forward<Ts>(xs)...);
+  };
+  auto hdl =
+    spawn_actor(opts, detail::actor_kind::behavior, make, std::move(extras));
+  if (!hdl)
+    state->resolve(hdl.error());
+  return detail::handle_access::make<handle<R>>(std::move(state));
+}
+
 template <class F>
 caf::expected<caf::actor> scope::spawn_scope(scope_options opts, F body,
                                              bool background) {

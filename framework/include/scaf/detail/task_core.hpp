@@ -34,6 +34,8 @@ struct nested_scope {
 /// What few tasks need: kept out of line so that a task stays small.
 struct task_extra {
   std::function<void(caf::down_msg&)> on_down;
+  /// A stand-in's force handler (`task_base::on_force`).
+  std::function<void(const caf::error&)> on_force;
   /// The scopes the task opened that are still alive.
   std::vector<nested_scope> nested;
 };
