@@ -35,6 +35,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "scaf/all.hpp"
+#include "scaf/cluster.hpp"
 #include "scaf/network.hpp"
 #include "scaf/node.hpp"
 #include "scaf/pool.hpp"
@@ -636,12 +637,138 @@ double remote_raw(caf::actor_system& sys, long n, bool cancel) {
   return seconds_since(start);
 }
 
+// -- spread: a scope's children over k nodes (a cluster)
+// -------------------------
+
+/// `n` remote children spread round robin over `k` node processes, all
+/// children of one scope: spawned and awaited (or, with `cancel`, spawned,
+/// then, once all run, the scope cancelled and awaited: only that is
+/// timed).
+double spread_scaf(caf::actor_system& sys, long n, int k, bool cancel) {
+  std::vector<std::unique_ptr<node_process>> procs;
+  std::vector<std::string> addresses;
+  for (int i = 0; i < k; ++i) {
+    procs.push_back(std::make_unique<node_process>());
+    addresses.push_back("127.0.0.1:" + std::to_string(procs.back()->port));
+  }
+  auto cl = scaf::connect_cluster(sys, addresses);
+  if (!cl)
+    return -1;
+  auto task = cancel ? "sleeper" : "quick";
+  if (!cancel) {
+    auto start = clock_type::now();
+    auto result = scaf::run(sys, [&](scaf::scope& s) {
+      for (long i = 0; i < n; ++i)
+        scaf::spawn_remote<void>(s, *cl, {}, task);
+    });
+    if (!result)
+      std::fprintf(stderr, "%s\n", scaf::render(result.error()).c_str());
+    return result ? seconds_since(start) : -1;
+  }
+  auto owner = scaf::make_scope(sys, {.name = "spread"});
+  owner.ref()
+    .call([&](scaf::scope& s) {
+      for (long i = 0; i < n; ++i)
+        scaf::spawn_remote<void>(s, *cl, {}, task);
+    })
+    .wait();
+  // Every child runs on its node.
+  for (auto deadline = clock_type::now() + std::chrono::minutes{2};;) {
+    size_t hosted = 0;
+    for (auto& node : cl->nodes())
+      if (auto x = node.hosted())
+        hosted += *x;
+    if (hosted == static_cast<size_t>(n))
+      break;
+    if (clock_type::now() > deadline)
+      return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  auto start = clock_type::now();
+  owner.cancel("bench");
+  if (!owner.done().wait())
+    return -1;
+  return seconds_since(start);
+}
+
+/// The same with CAF's remote spawn through the middleman actor (every
+/// request in flight at once), a monitor on each child and (with `cancel`)
+/// an exit message to each once all run.
+double spread_raw(caf::actor_system& sys, long n, int k, bool cancel) {
+  std::vector<std::unique_ptr<node_process>> procs;
+  std::vector<caf::node_id> nids;
+  auto& mm = sys.middleman();
+  for (int i = 0; i < k; ++i) {
+    procs.push_back(std::make_unique<node_process>());
+    auto entry = mm.remote_actor("127.0.0.1", procs.back()->port);
+    if (!entry)
+      return -1;
+    nids.push_back(entry->node());
+  }
+  std::string task = cancel ? "bench_sleeper" : "bench_quick";
+  // A driver actor: spawns all, monitors each, and answers once all are
+  // up (`go`) and once all are down (`idle`).
+  auto driver = sys.spawn([=, &mm](caf::event_based_actor* self) {
+    auto children = std::make_shared<std::vector<caf::actor>>();
+    auto up = std::make_shared<long>(0);
+    auto down = std::make_shared<long>(0);
+    auto on_up = std::make_shared<caf::response_promise>();
+    auto on_down = std::make_shared<caf::response_promise>();
+    self->set_down_handler([=](caf::down_msg&) {
+      if (++*down == n)
+        on_down->deliver(caf::unit);
+    });
+    for (long i = 0; i < n; ++i)
+      self
+        ->request(mm.actor_handle(), caf::infinite, caf::spawn_atom::value,
+                  nids[static_cast<size_t>(i % k)], task, caf::make_message(),
+                  std::set<std::string>{})
+        .then([=](caf::strong_actor_ptr& ptr) {
+          auto child = caf::actor_cast<caf::actor>(ptr);
+          self->monitor(child);
+          children->push_back(child);
+          if (++*up == n)
+            on_up->deliver(caf::unit);
+        });
+    return caf::behavior{
+      [=](go_atom) {
+        *on_up = self->make_response_promise();
+        if (*up == n)
+          on_up->deliver(caf::unit);
+        return *on_up;
+      },
+      [=](idle_atom) {
+        for (auto& child : *children)
+          self->send_exit(child, caf::exit_reason::user_shutdown);
+        *on_down = self->make_response_promise();
+        if (*down == n)
+          on_down->deliver(caf::unit);
+        return *on_down;
+      },
+    };
+  });
+  caf::scoped_actor self{sys};
+  auto start = clock_type::now();
+  bool ok = true;
+  self->request(driver, caf::infinite, go_atom::value)
+    .receive([] {}, [&](caf::error&) { ok = false; });
+  if (cancel)
+    start = clock_type::now();
+  self->request(driver, caf::infinite, idle_atom::value)
+    .receive([] {}, [&](caf::error&) { ok = false; });
+  auto seconds = seconds_since(start);
+  self->send_exit(driver, caf::exit_reason::user_shutdown);
+  return ok ? seconds : -1;
+}
+
 // -- one measurement (child process)
 // ------------------------------------------------
 
 int run_one(const std::string& workload, const std::string& variant, long n) {
   // Only the remote workloads load CAF's network layer.
-  auto remote = workload == "remote" || workload == "rcancel";
+  auto spread =
+    workload.rfind("spread", 0) == 0 || workload.rfind("scancel", 0) == 0;
+  auto remote = workload == "remote" || workload == "rcancel" || spread;
   std::unique_ptr<config> cfg_ptr;
   if (remote)
     cfg_ptr = std::make_unique<bench_node_config>();
@@ -672,7 +799,18 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
       seconds = scaf_variant ? w2_scaf(sys, n) : w2_raw(sys, n);
     else if (workload == "restart")
       seconds = scaf_variant ? restart_scaf(sys, n) : restart_raw(sys, n);
-    else if (workload == "remote" || workload == "rcancel") {
+    else if (spread) {
+      // spreadK, scancelK: over K nodes.
+      auto cancel = workload.rfind("scancel", 0) == 0;
+      auto k = std::atoi(workload.c_str() + (cancel ? 7 : 6));
+      seconds = k < 1 ? -1
+                      : (scaf_variant ? spread_scaf(sys, n, k, cancel)
+                                      : spread_raw(sys, n, k, cancel));
+      if (seconds < 0) {
+        std::fprintf(stderr, "a node failed\n");
+        return 1;
+      }
+    } else if (workload == "remote" || workload == "rcancel") {
       auto cancel = workload == "rcancel";
       seconds =
         scaf_variant ? remote_scaf(sys, n, cancel) : remote_raw(sys, n, cancel);
@@ -797,6 +935,8 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"restart", 1'000, true, false},
              {"remote", 200, false, false},
              {"rcancel", 200, false, false},
+             {"spread2", 2'000, false, false},
+             {"scancel2", 2'000, false, false},
              {"w1traced", 10'000, false, false, traced},
              {"tree", 10, false, false, {"scaf"}},
              {"poolterm", 1'000, false, false},
@@ -816,6 +956,16 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"restart", 100'000, false, false},
              {"remote", 1'000, false, false},
              {"rcancel", 1'000, false, false},
+             {"spread1", 20'000, false, false},
+             {"spread2", 20'000, false, false},
+             {"spread4", 20'000, false, false},
+             {"spread8", 20'000, false, false},
+             {"scancel1", 20'000, false, false},
+             {"scancel2", 20'000, false, false},
+             {"scancel4", 20'000, false, false},
+             {"scancel8", 20'000, false, false},
+             {"spread8", 100'000, false, false},
+             {"scancel8", 100'000, false, false},
              {"w1traced", 10'000, false, false, traced},
              {"tree", 100, false, false, {"scaf"}},
              {"poolterm", 1'000, false, false},
@@ -902,13 +1052,30 @@ int drive(int runs, bool quick, const std::string& erlang,
                     "1000 cost (linear: 10x, 100x)\n",
                     w.c_str(), v.c_str(), mid / small, large / small);
     }
+  // How a spread scope scales with its nodes: the cost over 2, 4 and 8
+  // nodes over the cost over one.
+  for (std::string w : {"spread", "scancel"})
+    for (std::string v : {"scaf", "raw"}) {
+      auto one = median_of[w + "1/" + v + "/20000"];
+      if (one <= 0)
+        continue;
+      std::printf("%s %s over 1, 2, 4, 8 nodes: 1.00x", w.c_str(), v.c_str());
+      for (std::string k : {"2", "4", "8"})
+        std::printf(", %.2fx", median_of[w + k + "/" + v + "/20000"] / one);
+      std::printf(" (20,000 children)\n");
+    }
   std::printf("\n%d runs each, alternating; n is tasks (w1*, shutdown), tree "
               "depth (w2, w3), restarts (restart), scopes of 99 tasks (tree: "
               "one live snapshot of them all) or pool workers stopped one "
               "by one (poolterm) or together (poolstop), remote children "
               "spawned and awaited one after another on a node in another "
               "process on 127.0.0.1 (remote; rcancel: each cancelled at "
-              "once; raw: CAF's remote_spawn); vs base = median / "
+              "once; raw: CAF's remote_spawn), remote children of one scope "
+              "spread round robin over K node processes (spreadK: spawned "
+              "and awaited; scancelK: all running, then the scope cancelled, "
+              "timed from the cancel to the last done; raw: CAF's remote "
+              "spawn through the middleman actor, all in flight, a monitor "
+              "each, an exit message each); vs base = median / "
               "median of the baseline in this run: raw CAF; for shutdown the "
               "same tasks spawned before the cancel; for w1traced the same "
               "without a trace file\n",

@@ -17,6 +17,12 @@ install(TARGETS scaf_framework scaf_actors
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+if(TARGET scaf_node)
+  # A node that serves other processes' scopes, out of the box, and the
+  # tool that merges its trace with its callers'.
+  install(TARGETS scaf_node scaf_merge_traces
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/framework/include/
                   ${PROJECT_SOURCE_DIR}/actors/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}

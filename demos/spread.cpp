@@ -1,17 +1,20 @@
-// Spreads work over scaf nodes in other processes: starts two worker_node
-// processes on 127.0.0.1, connects to them, and hashes files there, each
-// node one file at a time, all of it as the children of one scope. With
-// --kill-one it SIGKILLs the second node halfway through: the scope fails
-// with node_down (naming the node and the child), cancels the rest, and
-// everything still stops cleanly. docs/distributed.md walks through it.
+// Spreads work over a cluster of scaf nodes in other processes: starts
+// three scaf-node processes on 127.0.0.1, connects to them as one cluster
+// (least-loaded placement), and runs 60 jobs there (the node's `sleep`
+// task, 50 to 150 ms each), two at a time a node, all of them children of
+// one scope; halfway it prints the live tree, which reaches into the nodes.
+// With --kill-one it SIGKILLs the third node then: the scope fails with
+// node_down (naming the node and the child), cancels the rest, and
+// everything still stops cleanly; with --retry as well, the jobs are
+// idempotent, and the ones the lost node ran run again on the others, so
+// the scope succeeds. docs/distributed.md walks through it.
 //
-//   spread [--kill-one] [--smoke] [FOLDER]   (default FOLDER: /usr/include/caf)
+//   spread [--kill-one] [--retry] [--smoke]
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -22,10 +25,12 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "scaf/cluster.hpp"
 #include "scaf/init.hpp"
 #include "scaf/network.hpp"
 #include "scaf/remote.hpp"
 #include "scaf/run.hpp"
+#include "scaf/tree.hpp"
 
 #include "say.hpp"
 
@@ -35,7 +40,7 @@ namespace {
 
 using demo::say;
 
-/// A worker_node process, started from the folder of this program.
+/// A scaf-node process, started from the folder of this program.
 struct worker_process {
   pid_t pid = -1;
   uint16_t port = 0;
@@ -84,48 +89,53 @@ struct worker_process {
   }
 };
 
-/// The files under `folder`, sorted, at most `max`.
-std::vector<std::string> files_under(const std::string& folder, size_t max) {
-  std::vector<std::string> result;
-  std::error_code ec;
-  for (auto& e : std::filesystem::recursive_directory_iterator{folder, ec})
-    if (e.is_regular_file(ec))
-      result.push_back(e.path().string());
-  std::sort(result.begin(), result.end());
-  if (result.size() > max)
-    result.resize(max);
-  return result;
-}
-
-/// What the nodes share: the files left to hash and the counts.
+/// What the children share: the jobs and the counts.
 struct work {
-  std::vector<std::string> files;
-  size_t next = 0;
-  int hashed = 0;
+  int jobs = 60;
+  int next = 0;
+  int finished = 0;
   std::vector<worker_process>* workers = nullptr;
   bool kill_one = false;
+  bool retry = false;
 };
 
-/// Hashes the next file on `node`, then the one after, until none is left.
-void feed(scaf::scope& s, const scaf::remote_node& node,
-          const std::shared_ptr<work>& w) {
-  if (w->next == w->files.size() || s.is_cancelled())
-    return;
-  auto file = w->files[w->next++];
-  //! [spawn]
-  auto digest = scaf::spawn_remote<std::string>(s, node, {}, "hash", file);
-  digest.then(s.self(), [&s, node, w, file](caf::expected<std::string> x) {
-    if (!x)
-      return;
-    auto short_name = std::filesystem::path{file}.filename().string();
-    say("on " + node.name(), *x + "  " + short_name);
-    if (++w->hashed == static_cast<int>(w->files.size()) / 2 && w->kill_one) {
+/// Prints the live tree, across the nodes, while the jobs go on; with
+/// --kill-one, then kills the third node. A blocking task of the scope does
+/// it: it may wait, and the scope waits for it.
+void halfway(scaf::scope& s, const std::shared_ptr<work>& w) {
+  s.spawn_blocking({.name = "halfway"}, [ref = s.ref(), w](std::stop_token) {
+    if (auto tree = ref.tree().wait())
+      std::printf("%s", scaf::to_text(*tree).c_str());
+    if (w->kill_one) {
       auto& victim = w->workers->back();
       say("main",
           "SIGKILL to the node on 127.0.0.1:" + std::to_string(victim.port) +
             " (" + victim.stop(SIGKILL) + ")");
     }
-    feed(s, node, w);
+  });
+}
+
+/// Runs the next job somewhere in the cluster, then the one after, until
+/// none is left.
+void feed(scaf::scope& s, const scaf::cluster& c,
+          const std::shared_ptr<work>& w) {
+  if (w->next == w->jobs || s.is_cancelled())
+    return;
+  auto job = w->next++;
+  auto ms = int32_t{50 + (job * 37) % 101};
+  //! [spawn]
+  auto slept = scaf::spawn_remote<int32_t>(
+    s, c,
+    {.child = {.name = "job" + std::to_string(job)}, .idempotent = w->retry},
+    "sleep", ms);
+  slept.then(s.self(), [&s, c, w, job](caf::expected<int32_t> x) {
+    if (!x)
+      return;
+    say("main", "job " + std::to_string(job) + " done after " +
+                  std::to_string(*x) + " ms");
+    if (++w->finished == w->jobs / 2)
+      halfway(s, w);
+    feed(s, c, w);
   });
   //! [spawn]
 }
@@ -143,52 +153,59 @@ struct config : caf::actor_system_config {
 
 int main(int argc, char** argv) {
   bool kill_one = false;
+  bool retry = false;
   bool smoke = false;
-  std::string folder = "/usr/include/caf";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--kill-one")
       kill_one = true;
+    else if (arg == "--retry")
+      retry = true;
     else if (arg == "--smoke")
       smoke = true;
-    else
-      folder = arg;
+    else {
+      std::fprintf(stderr, "usage: spread [--kill-one] [--retry] [--smoke]\n");
+      return 1;
+    }
   }
   auto exe =
-    std::filesystem::canonical("/proc/self/exe").parent_path() / "worker_node";
-  std::vector<worker_process> workers(2);
-  for (auto& w : workers)
+    std::filesystem::canonical("/proc/self/exe").parent_path() / "scaf-node";
+  std::vector<worker_process> workers(3);
+  std::vector<std::string> addresses;
+  for (auto& w : workers) {
     if (!w.start(exe.string())) {
       std::fprintf(stderr, "spread: cannot start %s\n", exe.c_str());
       return 1;
     }
+    addresses.push_back("127.0.0.1:" + std::to_string(w.port));
+  }
   config cfg;
   caf::actor_system sys{cfg};
-  std::vector<scaf::remote_node> nodes;
-  for (auto& w : workers) {
-    //! [connect]
-    auto n = scaf::connect(sys, "127.0.0.1", w.port);
-    if (!n) {
-      std::fprintf(stderr, "spread: %s\n", sys.render(n.error()).c_str());
-      return 1;
-    }
-    say("main", "connected to " + n->name() + ", which offers " +
-                  std::to_string(n->offers().size()) + " tasks");
-    nodes.push_back(*n);
-    //! [connect]
+  //! [connect]
+  auto c = scaf::connect_cluster(sys, addresses,
+                                 {.policy = scaf::placement::least_loaded});
+  if (!c) {
+    std::fprintf(stderr, "spread: %s\n", sys.render(c.error()).c_str());
+    return 1;
   }
+  //! [connect]
+  for (auto& n : c->nodes())
+    say("main", "connected to node " + n.name() + ", which offers " +
+                  std::to_string(n.offers().size()) + " tasks");
   auto w = std::make_shared<work>();
-  w->files = files_under(folder, 40);
   w->workers = &workers;
   w->kill_one = kill_one;
-  say("main", "hashing " + std::to_string(w->files.size()) + " files of " +
-                folder + " on " + std::to_string(nodes.size()) + " nodes");
+  w->retry = retry;
+  say("main", "running " + std::to_string(w->jobs) + " jobs on " +
+                std::to_string(c->nodes().size()) + " nodes" +
+                (retry ? ", idempotent" : ""));
   auto result = scaf::run(sys, [&](scaf::scope& s) {
-    for (auto& n : nodes)
-      feed(s, n, w);
+    // Two jobs in flight a node.
+    for (size_t i = 0; i < 2 * c->nodes().size(); ++i)
+      feed(s, *c, w);
   });
   if (result)
-    say("main", "done: " + std::to_string(w->hashed) + " files hashed");
+    say("main", "done: " + std::to_string(w->finished) + " jobs");
   else
     say("main", "the scope failed: " + scaf::render(result.error()));
   // Whatever is left of the nodes stops its children and exits.
@@ -198,12 +215,11 @@ int main(int argc, char** argv) {
                     wp.stop(SIGTERM));
   if (!smoke)
     return result ? 0 : 1;
-  // The smoke checks: every file hashed, or node_down after half of them.
-  auto all = static_cast<int>(w->files.size());
-  bool ok = kill_one
+  // The smoke checks: every job done, or node_down after half of them.
+  bool ok = kill_one && !retry
               ? !result && scaf::is(result.error(), scaf::errc::node_down) &&
-                  w->hashed >= all / 2 && w->hashed < all
-              : result && w->hashed == all;
+                  w->finished >= w->jobs / 2 && w->finished < w->jobs
+              : result && w->finished == w->jobs;
   std::printf("smoke checks: %s\n", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

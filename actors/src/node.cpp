@@ -2,6 +2,8 @@
 // requests, and the host tasks that run remote children in the node's scope.
 #include "scaf/node.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -16,8 +18,8 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/blocking.hpp"
-#include "scaf/child_exit.hpp"
 #include "scaf/logger.hpp"
+#include "scaf/names.hpp"
 #include "scaf/scope_owner.hpp"
 
 #include "remote_protocol.hpp"
@@ -28,13 +30,16 @@ namespace rp = remote_protocol;
 
 namespace {
 
-/// What the entry actor and the host tasks share.
+/// What the entry actor and the host tasks share. `name` and `scope` are
+/// written before the entry actor hears `init_atom`, and only read after.
 struct node_shared {
   remote_tasks tasks;
   std::string name;
   scope_ref scope;
   std::atomic<size_t> hosted{0};
 };
+
+using init_atom = caf::atom_constant<caf::atom("scafninit")>;
 
 /// One remote child to run: what the entry actor checked.
 struct host_job {
@@ -49,16 +54,47 @@ struct host_job {
 struct host_state {
   caf::actor nested;
   std::mutex mtx;
-  /// The child's value (or error), handed over before its task ends.
-  caf::expected<caf::message> value{caf::message{}};
-  /// How the child ended; its cancel reason, if it was cancelled.
-  std::optional<child_exit> exit;
+  /// Reads how the child ended (set by the nested scope's body).
+  remote_outcome outcome;
+  /// The caller cancelled or forced the child (its own scope, or its
+  /// handle).
+  bool caller_stopped = false;
+  /// The node cancelled the child (it stops) before its caller did.
+  bool node_stopping = false;
   /// The child's end went to the proxy: the host waits for its receipt
   /// (its own end could overtake that message on the way).
   bool reported = false;
   /// The proxy is gone: nobody waits for the child's end any more.
   bool proxy_gone = false;
 };
+
+/// What the child's caller learns of its end: its value; else the nested
+/// scope's failure (the child's error, an exception's text); else, if the
+/// node stopping ended it, nothing (the caller hears `stopped_atom`: it did
+/// not earn the early value of a function that saw its token); else how its
+/// handle resolved (its cancel reason, `errc::killed`).
+std::optional<std::pair<caf::error, caf::message>>
+child_end(task_actor* self, host_state& st, const caf::expected<void>& result) {
+  std::optional<caf::expected<caf::message>> out;
+  {
+    std::lock_guard<std::mutex> guard{st.mtx};
+    if (st.outcome)
+      out = st.outcome();
+  }
+  using end = std::pair<caf::error, caf::message>;
+  if (!result && !is_stopped(result.error()))
+    return end{result.error(), {}};
+  if (st.node_stopping)
+    return std::nullopt;
+  if (!out)
+    return end{result ? make_error(errc::cancelled, self->path(),
+                                   "the child ended without a result")
+                      : result.error(),
+               {}};
+  if (!*out)
+    return end{std::move(out->error()), {}};
+  return end{caf::error{}, std::move(**out)};
+}
 
 /// Runs one remote child in a nested scope, reports its end to the proxy,
 /// and stops it if the proxy goes away first (its node died, or its scope
@@ -84,52 +120,41 @@ caf::behavior host(task_actor* self, std::shared_ptr<const host_job> job) {
                                 "the node of the scope that spawned this "
                                 "child was lost"));
     } else {
-      // The caller's scope killed its stand-in past the grace period.
+      // The caller's scope forced its stand-in (an abort, or the grace
+      // period over): the child is forced here.
       caf::anon_send(st->nested, abort_atom::value);
     }
   });
-  // The nested scope is cancelled with this task; its end ends this task.
-  self->on_cancel([](const caf::error&) {});
+  // The node's own cancel (it stops): the nested scope is cancelled with
+  // this task, and its end ends this task.
+  self->on_cancel([st](const caf::error&) {
+    if (!st->caller_stopped)
+      st->node_stopping = true;
+  });
   auto opts = scope_options{};
   opts.name = job->task->signature.name;
   opts.grace = job->grace;
   st->nested = self->open_scope(
     std::move(opts),
     [job, st](scope& s) {
-      s.on_child_done([st](const child_exit& x) {
-        std::lock_guard<std::mutex> guard{st->mtx};
-        st->exit = x;
-      });
-      auto sink = [st](caf::expected<caf::message> x) {
-        std::lock_guard<std::mutex> guard{st->mtx};
-        st->value = std::move(x);
-      };
       spawn_options child;
       child.name = "task";
-      if (auto err = job->task->spawn(s, child, job->args, std::move(sink)))
-        s.fail(std::move(err));
+      auto outcome = job->task->spawn(s, child, job->args);
+      if (!outcome) {
+        s.fail(std::move(outcome.error()));
+        return;
+      }
+      std::lock_guard<std::mutex> guard{st->mtx};
+      st->outcome = std::move(*outcome);
     },
     [self, st, proxy](const caf::expected<void>& result) {
-      caf::error err;
-      caf::message value;
-      std::lock_guard<std::mutex> guard{st->mtx};
-      auto ended = st->exit ? st->exit->status : node_status::done;
-      if (!result) {
-        err = result.error();
-      } else if (ended == node_status::cancelled ||
-                 ended == node_status::killed) {
-        // As its caller's handle of a local child would say.
-        err = st->exit->reason ? st->exit->reason : make_error(errc::cancelled);
-      } else {
-        if (!st->value)
-          err = st->value.error();
-        else
-          value = *st->value;
-      }
-      // Cleaned: a context of a type the caller does not know would be
-      // dropped on the way, and the proxy would wait for nothing.
-      self->send(proxy, rp::done_atom::value, rp::sanitize(err),
-                 std::move(value));
+      if (auto end = child_end(self, *st, result))
+        // Cleaned: a context of a type the caller does not know would be
+        // dropped on the way, and the proxy would wait for nothing.
+        self->send(proxy, rp::done_atom::value, rp::sanitize(end->first),
+                   std::move(end->second));
+      else
+        self->send(proxy, rp::stopped_atom::value);
       if (st->proxy_gone)
         self->quit();
       else
@@ -141,7 +166,31 @@ caf::behavior host(task_actor* self, std::shared_ptr<const host_job> job) {
       if (self->current_sender() !=
           caf::actor_cast<caf::strong_actor_ptr>(proxy))
         return;
+      if (!st->node_stopping)
+        st->caller_stopped = true;
       caf::anon_send(st->nested, cancel_atom::value, rp::sanitize(reason));
+    },
+    [self, st, proxy](rp::force_atom) {
+      if (self->current_sender() !=
+          caf::actor_cast<caf::strong_actor_ptr>(proxy))
+        return;
+      if (!st->node_stopping)
+        st->caller_stopped = true;
+      caf::anon_send(st->nested, abort_atom::value);
+    },
+    [self, st, proxy](rp::tree_atom) -> caf::result<std::vector<std::string>> {
+      if (self->current_sender() !=
+          caf::actor_cast<caf::strong_actor_ptr>(proxy))
+        return make_error(errc::invalid_argument, self->path(),
+                          "only the child's caller asks for its tree");
+      auto promise = self->make_response_promise<std::vector<std::string>>();
+      // Less than the caller waits, so that a slow subtree still arrives as
+      // one that did not answer.
+      self->request(st->nested, rp::tree_timeout / 2, tree_atom::value)
+        .then([promise](
+                tree_node& x) mutable { promise.deliver(rp::encode_tree(x)); },
+              [promise](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
     },
     [self, proxy](rp::done_atom) {
       // The proxy's receipt of the child's end.
@@ -153,26 +202,28 @@ caf::behavior host(task_actor* self, std::shared_ptr<const host_job> job) {
 }
 
 /// The published actor: answers handshakes, checks spawn requests and
-/// hands them to host tasks.
+/// hands them to host tasks. It holds every message back until `init_atom`
+/// says the node's scope and name are there.
 caf::behavior entry(caf::event_based_actor* self,
                     std::shared_ptr<node_shared> shared) {
-  return {
+  caf::behavior serving{
     [self, shared](rp::hello_atom, uint32_t version, caf::timespan heartbeat,
                    caf::timespan timeout)
       -> caf::result<uint32_t, caf::timespan, caf::timespan,
-                     std::vector<std::string>> {
+                     std::vector<std::string>, std::string> {
       auto ours = rp::settings_of(self->system());
-      if (auto err = rp::check_version(version))
+      if (auto err = rp::check_version(shared->name, version))
         return err;
       if (heartbeat != ours.heartbeat || timeout != ours.timeout)
-        return make_error(errc::protocol_mismatch, "node",
+        return make_error(errc::protocol_mismatch, shared->name,
                           "this node has " + rp::render(ours) + ", the peer " +
                             rp::render({heartbeat, timeout}));
       std::vector<std::string> offers;
       for (auto& [name, e] : shared->tasks.entries())
         offers.push_back(rp::render_signature(
           name, rp::type_names(self->system(), e.signature)));
-      return {version, ours.heartbeat, ours.timeout, std::move(offers)};
+      return {version, ours.heartbeat, ours.timeout, std::move(offers),
+              shared->name};
     },
     [shared](rp::hosted_atom) {
       return static_cast<uint64_t>(shared->hosted.load());
@@ -183,11 +234,11 @@ caf::behavior entry(caf::event_based_actor* self,
                    caf::message& args) -> caf::result<void> {
       auto proxy = caf::actor_cast<caf::actor>(self->current_sender());
       if (!proxy)
-        return make_error(errc::invalid_argument, "node",
+        return make_error(errc::invalid_argument, shared->name,
                           "a spawn request needs a sender to report to");
       auto checked =
-        rp::check_spawn_request(self->system(), shared->tasks, version, task,
-                                types, caller, grace, args);
+        rp::check_spawn_request(self->system(), shared->name, shared->tasks,
+                                version, task, types, caller, grace, args);
       if (!checked)
         return std::move(checked.error());
       auto job = std::make_shared<host_job>();
@@ -206,15 +257,22 @@ caf::behavior entry(caf::event_based_actor* self,
                           : job->grace + std::chrono::seconds{1};
       auto hosted = shared->scope.spawn(host_opts, host,
                                         std::shared_ptr<const host_job>{job});
-      hosted.then(self, [shared, proxy](const caf::expected<void>& x) {
+      hosted.then(self, [self, shared, proxy](const caf::expected<void>& x) {
         --shared->hosted;
+        // Refused: the node stops.
         if (!x && is(x.error(), errc::scope_closed))
-          caf::anon_send(proxy, rp::done_atom::value, x.error(),
-                         caf::message{});
+          self->send(proxy, rp::stopped_atom::value);
       });
       return caf::unit;
     },
     continuation_handler(),
+  };
+  self->set_default_handler(caf::skip);
+  return {
+    [self, serving](init_atom) {
+      self->set_default_handler(caf::drop);
+      self->become(serving);
+    },
   };
 }
 
@@ -240,6 +298,11 @@ node& node::operator=(node&& other) noexcept {
 
 node::~node() {
   stop();
+}
+
+const std::string& node::name() const noexcept {
+  static const std::string none;
+  return state_ ? state_->shared->name : none;
 }
 
 uint16_t node::port() const noexcept {
@@ -275,14 +338,32 @@ caf::error node::stop() {
   return {};
 }
 
+namespace {
+
+/// `host:port`, the host being the address the node listens on, or the
+/// machine's name if it listens on every address.
+std::string default_name(const std::string& bind, uint16_t port) {
+  auto host = bind;
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    char buf[256] = {};
+    host = gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "localhost";
+  }
+  return host + ":" + std::to_string(port);
+}
+
+} // namespace
+
 caf::expected<node> serve(caf::actor_system& sys, remote_tasks tasks,
                           node_options opts) {
   if (auto err = check_may_block("scaf::serve"))
     return err;
+  if (!opts.name.empty())
+    if (auto err = check_name(opts.name, "scaf::serve"))
+      return err;
   for (auto& [name, e] : tasks.entries()) {
     auto types = rp::type_names(sys, e.signature);
     if (!rp::all_registered(types))
-      return make_error(errc::type_mismatch, "node",
+      return make_error(errc::type_mismatch, "scaf::serve",
                         "task " + rp::render_signature(name, types) +
                           " uses a type not registered with this actor "
                           "system (cfg.add_message_type)");
@@ -291,13 +372,6 @@ caf::expected<node> serve(caf::actor_system& sys, remote_tasks tasks,
   st->sys = &sys;
   st->shared = std::make_shared<node_shared>();
   st->shared->tasks = std::move(tasks);
-  st->shared->name = opts.name;
-  scope_options scope_opts;
-  scope_opts.name = opts.name;
-  // One caller's failing child is no reason to stop another's.
-  scope_opts.policy = failure_policy::isolate;
-  st->owner = make_scope(sys, std::move(scope_opts));
-  st->shared->scope = st->owner.ref();
   st->entry = sys.spawn(entry, st->shared);
   // Through the OpenSSL module's actor when TLS is on, else the
   // middleman's: one request either way.
@@ -313,12 +387,21 @@ caf::expected<node> serve(caf::actor_system& sys, remote_tasks tasks,
   }
   if (!port) {
     caf::anon_send_exit(st->entry, caf::exit_reason::user_shutdown);
-    st->owner.cancel("the node could not publish");
-    st->owner.done().wait();
     return std::move(port.error());
   }
   st->port = *port;
-  logger().info("{}: serving {} task types on {}:{}", opts.name,
+  // Named once the port is known; requests that came meanwhile wait in the
+  // entry actor's mailbox.
+  auto name = opts.name.empty() ? default_name(opts.bind, st->port) : opts.name;
+  scope_options scope_opts;
+  scope_opts.name = name;
+  // One caller's failing child is no reason to stop another's.
+  scope_opts.policy = failure_policy::isolate;
+  st->owner = make_scope(sys, std::move(scope_opts));
+  st->shared->name = name;
+  st->shared->scope = st->owner.ref();
+  caf::anon_send(st->entry, init_atom::value);
+  logger().info("{}: serving {} task types on {}:{}", name,
                 st->shared->tasks.entries().size(), opts.bind, st->port);
   return node{std::move(st)};
 }

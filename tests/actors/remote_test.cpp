@@ -1,5 +1,5 @@
 // Tests of scopes' children on other nodes (scaf/remote.hpp, scaf/node.hpp,
-// scaf/remote_tasks.hpp, scaf/network.hpp): real worker_node processes on
+// scaf/remote_tasks.hpp, scaf/network.hpp): real scaf-node processes on
 // 127.0.0.1, started and killed by the tests; every wait is bounded.
 #include <fcntl.h>
 #include <poll.h>
@@ -11,16 +11,21 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <caf/sec.hpp>
 
 #include "scaf/all.hpp"
+#include "scaf/cluster.hpp"
 #include "scaf/network.hpp"
 #include "scaf/node.hpp"
 #include "scaf/remote.hpp"
@@ -34,7 +39,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A worker_node process: started with `args`, killed (SIGKILL) and reaped
+/// A scaf-node process: started with `args`, killed (SIGKILL) and reaped
 /// when destroyed. `line()` reads what it prints, a line at a time.
 class process {
 public:
@@ -51,12 +56,12 @@ public:
     posix_spawn_file_actions_addclose(&actions, out[0]);
     // A crashed test leaves no node behind.
     args.insert(args.begin(), "--exit-with-parent");
-    args.insert(args.begin(), SCAF_WORKER_NODE);
+    args.insert(args.begin(), SCAF_NODE);
     std::vector<char*> argv;
     for (auto& x : args)
       argv.push_back(x.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, SCAF_WORKER_NODE, &actions, nullptr, argv.data(),
+    if (posix_spawn(&pid_, SCAF_NODE, &actions, nullptr, argv.data(),
                     environ) != 0)
       pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
@@ -113,6 +118,13 @@ public:
     kill(pid_, sig);
   }
 
+  /// Stops it as SIGTERM does and waits until it is gone.
+  void stop_now() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
   /// Kills it and waits until it is gone.
   void kill_now() {
     kill(pid_, SIGKILL);
@@ -166,6 +178,75 @@ protected:
     }
     return false;
   }
+};
+
+// -- the end x kind matrix
+// -----------------------------------------------------
+
+/// A probe task of one kind on the worker node (demos/scaf_node.cpp).
+struct probe_kind {
+  const char* task;
+  /// Whether it has a value (`std::string`), or is `void`.
+  bool has_value;
+};
+
+constexpr probe_kind probe_kinds[] = {
+  {"probe_behavior", false}, {"probe_behavior_value", true},
+  {"probe_function", true},  {"probe_context", true},
+  {"probe_blocking", true},
+};
+
+/// The handle of a probe, whatever its type.
+struct probe_handle {
+  std::function<caf::expected<std::string>()> wait;
+  std::function<void(caf::error)> cancel;
+  std::function<void()> abort;
+};
+
+probe_handle spawn_probe(scope& s, const remote_node& n, const probe_kind& k,
+                         const std::string& how, spawn_options opts = {}) {
+  if (k.has_value) {
+    auto h = spawn_remote<std::string>(s, n, std::move(opts), k.task, how);
+    return {[h] { return h.wait(); }, [h](caf::error e) { h.cancel(e); },
+            [h] { h.abort(); }};
+  }
+  auto h = spawn_remote<void>(s, n, std::move(opts), k.task, how);
+  return {[h]() -> caf::expected<std::string> {
+            auto x = h.wait();
+            if (!x)
+              return std::move(x.error());
+            return std::string{"ok"};
+          },
+          [h](caf::error e) { h.cancel(e); }, [h] { h.abort(); }};
+}
+
+/// A short name for how something ended: "value", "ok" or the error's code.
+std::string code_name(const caf::expected<std::string>& x) {
+  if (x)
+    return *x == "ok" ? "ok" : "value";
+  auto& err = x.error();
+  if (code_of(err) != errc::none)
+    return to_string(code_of(err));
+  if (err.category() == caf::atom("system"))
+    return caf::to_string(static_cast<caf::sec>(err.code()));
+  return render(err);
+}
+
+std::string scope_name(const scope_report& r) {
+  switch (r.status) {
+  case scope_status::succeeded:
+    return "ok";
+  case scope_status::cancelled:
+    return "cancelled";
+  default:
+    return code_name(caf::expected<std::string>{r.failure});
+  }
+}
+
+/// What the caller saw of one probe: its handle and its scope.
+struct probe_seen {
+  caf::expected<std::string> handle{std::string{}};
+  scope_report report;
 };
 
 TEST_F(RemoteTest, ValuesComeBackFromTheNode) {
@@ -577,6 +658,592 @@ TEST_F(RemoteTest, NothingListensThere) {
   auto n = scaf::connect(sys, "127.0.0.1", 1);
   ASSERT_FALSE(n);
   EXPECT_TRUE(is(n.error(), errc::node_down)) << render(n.error());
+}
+
+// Every way a remote child can end, for every kind of task, against a real
+// node process: what its caller's handle and scope see, as a local child of
+// its kind would give, or `node_down`; never a success it did not earn.
+TEST_F(RemoteTest, EveryEndOfEveryKindReachesTheCallerAsALocalChildsWould) {
+  worker w;
+  ASSERT_NE(w.port, 0);
+  auto n = connect_to(w);
+  // One probe in a scope of its own; `act` does to it what the end needs.
+  auto probe = [&](const probe_kind& k, const std::string& how,
+                   const std::function<void(scope_owner&, probe_handle&)>& act,
+                   spawn_options opts = {}) {
+    auto owner = make_scope(sys, {.name = "probe"});
+    probe_handle h;
+    owner.ref()
+      .call([&](scope& s) { h = spawn_probe(s, n, k, how, opts); })
+      .wait();
+    if (how == "wait" || how == "stubborn") {
+      EXPECT_TRUE(w.proc.line_starting("probe started:")) << k.task;
+    }
+    act(owner, h);
+    probe_seen seen;
+    seen.handle = h.wait();
+    auto report = owner.join().wait();
+    EXPECT_TRUE(report);
+    if (report)
+      seen.report = *report;
+    return seen;
+  };
+  auto nothing = [](scope_owner&, probe_handle&) {};
+  auto cancel_scope = [](scope_owner& o, probe_handle&) {
+    o.cancel("probe reason");
+  };
+  auto cancel_handle = [](scope_owner&, probe_handle& h) {
+    h.cancel(make_error(errc::cancelled, "", "probe reason"));
+  };
+  auto abort_handle = [](scope_owner&, probe_handle& h) { h.abort(); };
+  struct end {
+    const char* name;
+    const char* how;
+    std::function<void(scope_owner&, probe_handle&)> act;
+    spawn_options opts;
+  };
+  std::vector<end> ends{
+    {"value", "value", nothing, {}},
+    {"error", "error", nothing, {}},
+    {"exception", "throw", nothing, {}},
+    {"scope cancelled", "wait", cancel_scope, {}},
+    {"handle cancelled", "wait", cancel_handle, {}},
+    {"grace overstayed",
+     "stubborn",
+     cancel_scope,
+     {.grace = std::chrono::milliseconds{100}}},
+    {"handle aborted", "wait", abort_handle, {}},
+  };
+  // kind -> end -> "handle / scope", as a local child of the kind ends.
+  std::map<std::string, std::map<std::string, std::string>> want{
+    {"probe_behavior",
+     {{"value", "ok / ok"},
+      {"error", "runtime_error / runtime_error"},
+      {"exception", "task_exception / task_exception"},
+      {"scope cancelled", "cancelled / cancelled"},
+      {"handle cancelled", "cancelled / ok"},
+      {"grace overstayed", "killed / cancelled"},
+      {"handle aborted", "killed / ok"}}},
+    {"probe_behavior_value",
+     {{"value", "value / ok"},
+      {"error", "runtime_error / runtime_error"},
+      {"exception", "task_exception / task_exception"},
+      {"scope cancelled", "cancelled / cancelled"},
+      {"handle cancelled", "cancelled / ok"},
+      {"grace overstayed", "killed / cancelled"},
+      {"handle aborted", "killed / ok"}}},
+    // f() is deaf once it runs: it returns its value, which no cancel
+    // discards.
+    {"probe_function",
+     {{"value", "value / ok"},
+      {"error", "runtime_error / runtime_error"},
+      {"exception", "task_exception / task_exception"},
+      {"scope cancelled", "value / cancelled"},
+      {"handle cancelled", "value / ok"},
+      {"grace overstayed", "value / cancelled"},
+      {"handle aborted", "value / ok"}}},
+    // A function that sees its token ends with the cancel's reason; one past
+    // its grace period cannot be killed: it is waited for, with its value.
+    {"probe_context",
+     {{"value", "value / ok"},
+      {"error", "runtime_error / runtime_error"},
+      {"exception", "task_exception / task_exception"},
+      {"scope cancelled", "cancelled / cancelled"},
+      {"handle cancelled", "cancelled / ok"},
+      {"grace overstayed", "value / cancelled"},
+      {"handle aborted", "cancelled / ok"}}},
+    {"probe_blocking",
+     {{"value", "value / ok"},
+      {"error", "runtime_error / runtime_error"},
+      {"exception", "task_exception / task_exception"},
+      {"scope cancelled", "cancelled / cancelled"},
+      {"handle cancelled", "cancelled / ok"},
+      {"grace overstayed", "value / cancelled"},
+      {"handle aborted", "cancelled / ok"}}},
+  };
+  std::string table;
+  for (auto& k : probe_kinds) {
+    for (auto& e : ends) {
+      auto seen = probe(k, e.how, e.act, e.opts);
+      auto got = code_name(seen.handle) + " / " + scope_name(seen.report);
+      table += std::string{k.task} + " | " + e.name + " | " + got + "\n";
+      EXPECT_EQ(got, want[k.task][e.name])
+        << k.task << ", " << e.name << ": "
+        << (seen.handle ? *seen.handle : render(seen.handle.error()));
+      // Errors name the node they came from; cancels carry their reason.
+      if (seen.handle)
+        continue;
+      auto text = render(seen.handle.error());
+      if (!is_stopped(seen.handle.error())) {
+        EXPECT_NE(text.find(n.name()), std::string::npos) << text;
+      }
+      if (std::string{e.how} == "throw") {
+        EXPECT_NE(text.find("thrown on purpose"), std::string::npos) << text;
+      }
+      if (is(seen.handle.error(), errc::cancelled) &&
+          std::string{e.name}.find("cancelled") != std::string::npos) {
+        EXPECT_NE(text.find("probe reason"), std::string::npos)
+          << k.task << ", " << e.name << ": " << text;
+      }
+    }
+  }
+  std::printf("%s", table.c_str());
+  EXPECT_TRUE(hosts(n, 0));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+// The node's own end, while a probe of every kind runs on it: killed,
+// frozen, or stopped (SIGTERM, which cancels its children): each caller
+// sees `node_down` naming the node, never the value a function returned on
+// its way out.
+TEST_F(RemoteTest, EveryKindSeesTheLossOfItsNodeAsNodeDown) {
+  struct loss {
+    const char* name;
+    int sig;
+  };
+  for (auto [name, sig] : {loss{"killed", SIGKILL}, loss{"frozen", SIGSTOP},
+                           loss{"stopped", SIGTERM}}) {
+    worker w;
+    ASSERT_NE(w.port, 0);
+    auto n = connect_to(w);
+    std::vector<scope_owner> owners;
+    std::vector<probe_handle> hs;
+    for (auto& k : probe_kinds) {
+      owners.push_back(make_scope(sys, {.name = "probe"}));
+      owners.back()
+        .ref()
+        .call([&](scope& s) { hs.push_back(spawn_probe(s, n, k, "wait")); })
+        .wait();
+    }
+    for (size_t i = 0; i < std::size(probe_kinds); ++i)
+      ASSERT_TRUE(w.proc.line_starting("probe started:")) << name;
+    w.proc.signal(sig);
+    for (size_t i = 0; i < std::size(probe_kinds); ++i) {
+      auto seen = hs[i].wait();
+      auto report = owners[i].join().wait();
+      ASSERT_TRUE(report);
+      std::printf("%s | node %s | %s / %s\n", probe_kinds[i].task, name,
+                  code_name(seen).c_str(), scope_name(*report).c_str());
+      ASSERT_FALSE(seen) << probe_kinds[i].task << ", node " << name << ": "
+                         << *seen;
+      EXPECT_TRUE(is(seen.error(), errc::node_down))
+        << probe_kinds[i].task << ", node " << name << ": "
+        << render(seen.error());
+      EXPECT_NE(render(seen.error()).find(n.name()), std::string::npos)
+        << render(seen.error());
+      EXPECT_TRUE(is(report->failure, errc::node_down))
+        << render(report->failure);
+    }
+    // A node known lost answers at once, not after its timeout.
+    if (sig != SIGTERM) {
+      auto hosted = n.hosted();
+      ASSERT_FALSE(hosted);
+      EXPECT_TRUE(is(hosted.error(), errc::node_down));
+      EXPECT_NE(render(hosted.error()).find("is gone"), std::string::npos)
+        << render(hosted.error());
+    }
+    w.proc.kill_now();
+  }
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+/// The first node of `tree` (depth first) whose name is `name`.
+const tree_node* find_node(const tree_node& tree, const std::string& name) {
+  if (tree.name == name)
+    return &tree;
+  for (auto& child : tree.children)
+    if (auto x = find_node(child, name))
+      return x;
+  return nullptr;
+}
+
+TEST_F(RemoteTest, TheLiveTreeReachesIntoTheNodesOfRemoteChildren) {
+  worker w;
+  ASSERT_NE(w.port, 0);
+  auto n = connect_to(w);
+  auto owner = make_scope(sys, {.name = "svc"});
+  probe_handle h;
+  owner.ref()
+    .call([&](scope& s) {
+      h = spawn_probe(s, n, probe_kinds[3], "wait", {.name = "probe"});
+    })
+    .wait();
+  ASSERT_TRUE(w.proc.line_starting("probe started:"));
+  auto tree = owner.ref().tree().wait();
+  ASSERT_TRUE(tree);
+  auto probe = find_node(*tree, "probe");
+  ASSERT_NE(probe, nullptr) << to_text(*tree);
+  EXPECT_EQ(probe->kind, "remote");
+  EXPECT_EQ(probe->node, n.name());
+  EXPECT_FALSE(probe->unanswered) << to_text(*tree);
+  // Its subtree there: the nested scope that runs it, the task, the scope
+  // the task opened, and the function in that.
+  ASSERT_EQ(probe->children.size(), 1u) << to_text(*tree);
+  auto& there = probe->children.front();
+  EXPECT_EQ(there.name, "probe_context");
+  EXPECT_EQ(there.path.rfind(n.name() + "/", 0), 0u) << there.path;
+  auto waiter = find_node(there, "waiter");
+  ASSERT_NE(waiter, nullptr) << to_text(*tree);
+  EXPECT_EQ(waiter->kind, "function");
+  EXPECT_NE(to_text(*tree).find("on node " + n.name()), std::string::npos)
+    << to_text(*tree);
+  // A node that is gone leaves its children's subtrees unanswered, within
+  // the tree's timeout.
+  w.proc.signal(SIGSTOP);
+  auto late = owner.ref().tree().wait();
+  ASSERT_TRUE(late);
+  if (auto p = find_node(*late, "probe")) {
+    EXPECT_TRUE(p->unanswered) << to_text(*late);
+  }
+  w.proc.kill_now();
+  owner.cancel();
+  auto report = owner.done().wait();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(is(h.wait().error(), errc::node_down));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+// A caller and its node each trace to a file of their own; merged, they are
+// one trace on one time line: the child's span on its node lies inside its
+// stand-in's span in its caller's trace.
+TEST_F(RemoteTest, TheTracesOfACallerAndItsNodeMergeIntoOne) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("scaf_traces_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto node_file = (dir / "node.json").string();
+  auto caller_file = (dir / "caller.json").string();
+  auto merged_file = (dir / "merged.json").string();
+  std::string node_name;
+  {
+    worker w{{"--scaf.trace-file=" + node_file}};
+    ASSERT_NE(w.port, 0);
+    // A caller with a trace of its own (the trace belongs to one system).
+    config traced_cfg;
+    traced_cfg.set("scaf.trace-file", caller_file);
+    caf::actor_system traced{traced_cfg};
+    auto n = scaf::connect(traced, "127.0.0.1", w.port);
+    ASSERT_TRUE(n) << render(n.error());
+    node_name = n->name();
+    handle<int32_t> sum;
+    auto ran = run(traced, [&](scope& s) {
+      sum = spawn_remote<int32_t>(s, *n, {.name = "sum"}, "add", 20, 22);
+    });
+    ASSERT_TRUE(ran) << render(ran.error());
+    EXPECT_EQ(sum.get(), 42);
+    // The node writes the rest of its trace as it stops.
+    w.proc.stop_now();
+  }
+  ASSERT_FALSE(merge_traces({caller_file, node_file}, merged_file));
+  std::ifstream in{merged_file};
+  auto events = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(events.is_array());
+  std::map<int, std::string> processes;
+  const nlohmann::json* stand_in = nullptr;
+  const nlohmann::json* child = nullptr;
+  for (auto& e : events) {
+    if (e["ph"] == "M" && e["name"] == "process_name")
+      processes[e["pid"].get<int>()] = e["args"]["name"].get<std::string>();
+    if (e["ph"] != "X")
+      continue;
+    auto path = e["args"]["path"].get<std::string>();
+    if (path == "root/sum")
+      stand_in = &e;
+    else if (path.rfind(node_name + "/", 0) == 0 && path.size() > 8 &&
+             path.substr(path.size() - 8) == "add/task")
+      child = &e;
+  }
+  ASSERT_EQ(processes.size(), 2u);
+  EXPECT_EQ(processes[1].rfind("root (", 0), 0u) << processes[1];
+  EXPECT_EQ(processes[2].rfind(node_name + " (", 0), 0u) << processes[2];
+  ASSERT_NE(stand_in, nullptr);
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ((*stand_in)["pid"], 1);
+  EXPECT_EQ((*child)["pid"], 2);
+  auto begin = (*stand_in)["ts"].get<int64_t>();
+  auto end = begin + (*stand_in)["dur"].get<int64_t>();
+  EXPECT_LE(begin, (*child)["ts"].get<int64_t>());
+  EXPECT_LE((*child)["ts"].get<int64_t>() + (*child)["dur"].get<int64_t>(),
+            end);
+  // A file that is not a trace is refused by name, and nothing is written.
+  auto bad =
+    merge_traces({caller_file, merged_file + ".missing"}, merged_file + ".out");
+  ASSERT_TRUE(bad);
+  EXPECT_TRUE(is(bad, errc::invalid_argument));
+  EXPECT_NE(render(bad).find(".missing"), std::string::npos) << render(bad);
+  EXPECT_FALSE(std::filesystem::exists(merged_file + ".out"));
+  std::filesystem::remove_all(dir);
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+// -- clusters -----------------------------------------------------------------
+
+class ClusterTest : public RemoteTest {
+protected:
+  /// A cluster of the workers `ws`.
+  cluster cluster_of(const std::vector<worker*>& ws,
+                     placement policy = placement::round_robin) {
+    std::vector<std::string> addresses;
+    for (auto w : ws)
+      addresses.push_back("127.0.0.1:" + std::to_string(w->port));
+    auto c = connect_cluster(sys, addresses, {.policy = policy});
+    EXPECT_TRUE(c) << (c ? "" : render(c.error()));
+    return c ? *c : cluster{};
+  }
+
+  /// Waits (bounded) until `c`'s load is `want`.
+  static bool load_is(const cluster& c, const std::vector<size_t>& want) {
+    for (int i = 0; i < 500; ++i) {
+      if (c.load() == want)
+        return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+};
+
+TEST_F(ClusterTest, RoundRobinSpreadsChildrenOverTheNodes) {
+  worker a, b, c;
+  ASSERT_TRUE(a.port && b.port && c.port);
+  auto cl = cluster_of({&a, &b, &c});
+  ASSERT_EQ(cl.nodes().size(), 3u);
+  std::vector<std::string> names;
+  auto result = run(sys, [&](scope& s) {
+    s.on_child_done([&](const child_exit& x) { names.push_back(x.name); });
+    for (int i = 0; i < 9; ++i)
+      spawn_remote<std::string>(s, cl, {}, "echo", "x");
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  // Three children on each node, named after it.
+  std::map<std::string, int> per_node;
+  for (auto& x : names)
+    ++per_node[x.substr(x.find('@') + 1, x.find('#') - x.find('@') - 1)];
+  EXPECT_EQ(per_node.size(), 3u);
+  for (auto& n : cl.nodes())
+    EXPECT_EQ(per_node[n.name()], 3) << n.name();
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{0, 0, 0}));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(ClusterTest, LeastLoadedPicksTheNodeWithTheFewestChildren) {
+  worker a, b, c;
+  ASSERT_TRUE(a.port && b.port && c.port);
+  auto cl = cluster_of({&a, &b, &c}, placement::least_loaded);
+  auto owner = make_scope(sys, {.name = "svc"});
+  std::map<std::string, handle<void>> hs;
+  auto spawn_watch = [&](const std::string& name) {
+    owner.ref()
+      .call([&](scope& s) {
+        hs[name] =
+          spawn_remote<void>(s, cl, {.child = {.name = name}}, "watch");
+      })
+      .wait();
+  };
+  for (int i = 0; i < 6; ++i)
+    spawn_watch("w" + std::to_string(i));
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{2, 2, 2}));
+  // Where each child runs, as the live tree says.
+  auto tree = owner.ref().tree().wait();
+  ASSERT_TRUE(tree);
+  auto second = cl.nodes()[1].name();
+  size_t cancelled = 0;
+  for (auto& child : tree->children)
+    if (child.node == second) {
+      hs[child.name].cancel();
+      ASSERT_FALSE(hs[child.name].wait());
+      ++cancelled;
+    }
+  ASSERT_EQ(cancelled, 2u) << to_text(*tree);
+  EXPECT_TRUE(load_is(cl, {2, 0, 2}));
+  // The next two go to the node that has room.
+  spawn_watch("w6");
+  spawn_watch("w7");
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{2, 2, 2}));
+  owner.cancel();
+  ASSERT_TRUE(owner.done().wait());
+  EXPECT_TRUE(load_is(cl, {0, 0, 0}));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(ClusterTest, ALostNodeFailsTheScopeUnlessTheChildIsIdempotent) {
+  worker a, b;
+  ASSERT_TRUE(a.port && b.port);
+  auto cl = cluster_of({&a, &b});
+  auto first = cl.nodes()[0].name();
+  // Two sleeps, one a node: the first node dies under them.
+  auto owner = make_scope(sys, {.name = "svc"});
+  handle<int32_t> plain, retried;
+  owner.ref()
+    .call([&](scope& s) {
+      plain = spawn_remote<int32_t>(s, cl, {}, "sleep", int32_t{300});
+      retried = spawn_remote<int32_t>(s, cl, {.idempotent = true}, "sleep",
+                                      int32_t{300});
+    })
+    .wait();
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{1, 1}));
+  a.proc.kill_now();
+  // The plain child fails its scope with node_down, naming the node; the
+  // idempotent one would have run again elsewhere had its node died.
+  auto x = plain.wait();
+  ASSERT_FALSE(x);
+  EXPECT_TRUE(is(x.error(), errc::node_down)) << render(x.error());
+  EXPECT_NE(render(x.error()).find(first), std::string::npos);
+  auto report = owner.done().wait();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(is(report->failure, errc::node_down));
+  EXPECT_EQ(cl.lost(), (std::vector<bool>{true, false}));
+  // Placement skips the lost node from now on.
+  handle<std::string> again;
+  auto ran = run(sys, [&](scope& s) {
+    again = spawn_remote<std::string>(s, cl, {}, "echo", "still here");
+  });
+  ASSERT_TRUE(ran) << render(ran.error());
+  EXPECT_EQ(again.get(), "still here");
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(ClusterTest, AChildsOwnNodeDownErrorIsItsFailureNotItsNodesLoss) {
+  worker a, b;
+  ASSERT_TRUE(a.port && b.port);
+  auto cl = cluster_of({&a, &b});
+  handle<std::string> h;
+  auto ran = run(sys, [&](scope& s) {
+    h = spawn_remote<std::string>(s, cl, {.idempotent = true}, "probe_context",
+                                  "node_down");
+  });
+  ASSERT_FALSE(ran);
+  // Its own error, from its node: not run again, no node marked lost.
+  auto x = h.get();
+  ASSERT_FALSE(x);
+  EXPECT_TRUE(is(x.error(), errc::node_down));
+  EXPECT_NE(render(x.error()).find("a node this task used was lost"),
+            std::string::npos)
+    << render(x.error());
+  EXPECT_EQ(cl.lost(), (std::vector<bool>{false, false}));
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{0, 0}));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(ClusterTest, AStoppedChildWhoseNodeIsLostIsNotRunAgain) {
+  worker a, b;
+  ASSERT_TRUE(a.port && b.port);
+  auto cl = cluster_of({&a, &b});
+  // Aborted while its node is frozen, then the node dies: killed, as its
+  // scope asked, and not run again on the other node.
+  auto owner = make_scope(sys, {.name = "svc"});
+  handle<void> h;
+  owner.ref()
+    .call([&](scope& s) {
+      h = spawn_remote<void>(s, cl, {.idempotent = true}, "watch");
+    })
+    .wait();
+  ASSERT_TRUE(hosts(cl.nodes()[0], 1));
+  a.proc.signal(SIGSTOP);
+  h.abort();
+  a.proc.kill_now();
+  auto x = h.wait();
+  ASSERT_FALSE(x);
+  EXPECT_TRUE(is(x.error(), errc::killed)) << render(x.error());
+  EXPECT_TRUE(hosts(cl.nodes()[1], 0));
+  auto report = owner.join().wait();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->status, scope_status::succeeded) << render(report->failure);
+  // Cancelled while its node is frozen, then the node dies: cancelled, and
+  // its scope is cancelled, not failed.
+  auto owner2 = make_scope(sys, {.name = "svc2"});
+  owner2.ref()
+    .call([&](scope& s) {
+      h = spawn_remote<void>(s, cl, {.idempotent = true}, "watch");
+    })
+    .wait();
+  ASSERT_TRUE(hosts(cl.nodes()[1], 1));
+  b.proc.signal(SIGSTOP);
+  owner2.cancel("done here");
+  b.proc.kill_now();
+  auto y = h.wait();
+  ASSERT_FALSE(y);
+  EXPECT_TRUE(is(y.error(), errc::cancelled)) << render(y.error());
+  auto report2 = owner2.done().wait();
+  ASSERT_TRUE(report2);
+  EXPECT_EQ(report2->status, scope_status::cancelled)
+    << render(report2->failure);
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{0, 0}));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(ClusterTest, AnIdempotentChildRunsAgainOnAnotherNode) {
+  worker a, b, c;
+  ASSERT_TRUE(a.port && b.port && c.port);
+  auto cl = cluster_of({&a, &b, &c});
+  auto owner = make_scope(sys, {.name = "svc"});
+  handle<int32_t> h;
+  owner.ref()
+    .call([&](scope& s) {
+      h = spawn_remote<int32_t>(s, cl, {.idempotent = true, .max_attempts = 2},
+                                "sleep", int32_t{400});
+    })
+    .wait();
+  // It went to the first node; kill it there: it runs again on another.
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{1, 0, 0}));
+  a.proc.kill_now();
+  auto x = h.wait();
+  ASSERT_TRUE(x) << render(x.error());
+  EXPECT_GE(*x, 400);
+  auto report = owner.join().wait();
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->failure) << render(report->failure);
+  EXPECT_EQ(cl.lost(), (std::vector<bool>{true, false, false}));
+  // Out of runs: the second loss is the scope's.
+  auto owner2 = make_scope(sys, {.name = "svc2"});
+  owner2.ref()
+    .call([&](scope& s) {
+      h = spawn_remote<int32_t>(s, cl, {.idempotent = true, .max_attempts = 2},
+                                "sleep", int32_t{60000});
+    })
+    .wait();
+  std::vector<size_t> load;
+  for (int i = 0; i < 500 && (load = cl.load()) == std::vector<size_t>{0, 0, 0};
+       ++i)
+    std::this_thread::sleep_for(10ms);
+  auto on_b = load[1] == 1;
+  (on_b ? b : c).proc.kill_now();
+  EXPECT_TRUE(load_is(cl, on_b ? std::vector<size_t>{0, 0, 1}
+                               : std::vector<size_t>{0, 1, 0}));
+  (on_b ? c : b).proc.kill_now();
+  auto y = h.wait();
+  ASSERT_FALSE(y);
+  EXPECT_TRUE(is(y.error(), errc::node_down)) << render(y.error());
+  auto report2 = owner2.done().wait();
+  ASSERT_TRUE(report2);
+  EXPECT_TRUE(is(report2->failure, errc::node_down));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(ClusterTest, BadClustersAndTasksNoNodeOffersAreRefused) {
+  worker a;
+  ASSERT_NE(a.port, 0);
+  auto none = make_cluster({});
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(is(none.error(), errc::invalid_argument));
+  auto n = connect_to(a);
+  auto twice = make_cluster({n, n});
+  ASSERT_FALSE(twice);
+  EXPECT_TRUE(is(twice.error(), errc::invalid_argument))
+    << render(twice.error());
+  auto bad = connect_cluster(sys, {"127.0.0.1"});
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(is(bad.error(), errc::invalid_argument)) << render(bad.error());
+  auto cl = cluster_of({&a});
+  handle<int32_t> h;
+  auto ran = run(sys, [&](scope& s) {
+    h = spawn_remote<int32_t>(s, cl, {}, "no_such_task", int32_t{1});
+  });
+  // Refused before anything runs: the scope has nothing to fail with.
+  ASSERT_TRUE(ran) << render(ran.error());
+  auto x = h.get();
+  ASSERT_FALSE(x);
+  EXPECT_TRUE(is(x.error(), errc::unknown_task)) << render(x.error());
+  EXPECT_EQ(cl.load(), (std::vector<size_t>{0}));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
 }
 
 } // namespace

@@ -2,8 +2,10 @@
 // (actors/src/remote_protocol.hpp), fed with malformed messages. Each input
 // is read as a message of scaf's node protocol with arbitrary fields: a
 // spawn request (any version, task, type list, caller path, grace period and
-// arguments of mixed types), a child's done (any error, any value) or a
-// cancel (any reason). Each goes to the code that takes it from the wire:
+// arguments of mixed types), a child's done (any error, any value), a
+// cancel (any reason), the name a node gives itself in its handshake, or a
+// remote child's subtree of the live tree.
+// Each goes to the code that takes it from the wire:
 // the node's check of a spawn request (and, if it passes, the arguments
 // unpacked as the registered task unpacks them), the caller's decoding of a
 // value for three result types, and the cleaning and rendering of errors.
@@ -29,7 +31,9 @@
 #include <caf/message_builder.hpp>
 
 #include "scaf/init.hpp"
+#include "scaf/names.hpp"
 #include "scaf/remote.hpp"
+#include "scaf/tree.hpp"
 
 #include "remote_protocol.hpp"
 
@@ -174,7 +178,7 @@ size_t unpack(const std::string& task, const caf::message& args) {
 void run(const uint8_t* data, size_t size) {
   auto& f = the_fixture();
   reader in{data, size};
-  switch (in.byte() % 3) {
+  switch (in.byte() % 5) {
   case 0: {
     // A spawn request, as the node's entry actor takes it.
     auto version = in.byte() % 2 == 0 ? rp::version : in.u32();
@@ -185,8 +189,9 @@ void run(const uint8_t* data, size_t size) {
     auto caller = in.str();
     auto grace = caf::timespan{in.i64()};
     auto args = in.message();
-    auto checked = rp::check_spawn_request(f.sys, f.tasks, version, task, types,
-                                           caller, grace, args);
+    auto checked =
+      rp::check_spawn_request(f.sys, "127.0.0.1:4242", f.tasks, version, task,
+                              types, caller, grace, args);
     if (checked)
       unpack(task, args);
     else
@@ -194,17 +199,38 @@ void run(const uint8_t* data, size_t size) {
     break;
   }
   case 1: {
-    // A child's done, as the caller's stand-in takes it.
-    scaf::render(rp::sanitize(in.error()));
+    // A child's done, as the caller's stand-in takes it: cleaned, then
+    // said to come from its node.
+    scaf::render(rp::on_node(rp::sanitize(in.error()), "127.0.0.1:4242"));
     auto value = in.message();
     (void)scaf::decode_remote_value<int32_t>(value);
     (void)scaf::decode_remote_value<std::string>(value);
     (void)scaf::decode_remote_value<void>(value);
     break;
   }
-  default:
+  case 2:
     // A cancel's reason, as the node's host takes it.
     scaf::render(rp::sanitize(in.error()));
+    break;
+  case 3:
+    // The name a node gives itself in its handshake, as a caller checks it.
+    (void)scaf::check_name(in.str(), "127.0.0.1:4242");
+    break;
+  default: {
+    // A remote child's subtree of the live tree, as its stand-in decodes
+    // it: small numbers often, so that well-formed trees come up. What
+    // decodes encodes back to the same strings.
+    std::vector<std::string> xs;
+    for (auto n = in.byte(); n > 0; --n) {
+      auto b = in.byte();
+      xs.push_back(b < 128 ? std::to_string(b % 16) : in.str());
+    }
+    if (auto tree = rp::decode_tree(xs)) {
+      scaf::to_text(*tree);
+      if (rp::encode_tree(*tree) != xs)
+        std::abort();
+    }
+  }
   }
 }
 
@@ -221,6 +247,11 @@ void write_corpus(const std::string& dir) {
     {"done_value", {1, 0, 1, 0, 0, 0, 0, 42}},
     {"done_error", {1, 1, 1, 2, 2, 0, 4, 'p', 'a', 't', 'h', 3, 1, 2, 0}},
     {"cancel_duration", {2, 1, 1, 1, 4, 200, 0, 0, 0, 0, 0, 0, 0, 7}},
+    // One node: "x", "x", "x", "", then state 0, age 5, three unset
+    // optionals, 0 live children, answered, no children.
+    {"tree_one_node",
+     {4, 12, 200, 0,   1, 'x', 200, 0, 1, 'x', 200, 0, 1, 'x', 200, 0,
+      0, 0,  5,   200, 0, 0,   200, 0, 0, 200, 0,   0, 0, 0,   0}},
   };
   for (auto& [name, bytes] : seeds) {
     std::ofstream out{dir + "/" + name, std::ios::binary};

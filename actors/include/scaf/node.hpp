@@ -22,8 +22,12 @@ struct node_options {
   /// address (e.g. `"0.0.0.0"`) exposes the node's registered tasks to
   /// whoever reaches it: only ever on a trusted network.
   std::string bind = "127.0.0.1";
-  /// The name of the node's top-level scope, the root of every path on it.
-  std::string name = "node";
+  /// The node's name: the name of its top-level scope (the root of every
+  /// path on it) and the name its callers know it by (`remote_node::name`,
+  /// their children's names, their errors). Empty: `host:port`, the host
+  /// being `bind` (the machine's name if that is every address). Otherwise
+  /// a child name (`scaf/names.hpp`), unique among the nodes a caller uses.
+  std::string name;
   /// Whether the port may be bound while connections of an earlier node on
   /// it linger in TIME-WAIT (`SO_REUSEADDR`), so that a node killed and
   /// started again on its port serves at once. Safe on Linux: a port that
@@ -40,6 +44,8 @@ struct node_options {
 /// silent), the child is cancelled and, past its grace period, killed (a
 /// function task cannot be killed: it runs until it sees its stop token).
 /// Failures are isolated: one caller's failing child stops nobody else's.
+/// A child that the node's own stop ends is reported to its caller as
+/// `errc::node_down`, never with what it returned on its way out.
 /// Through scaf's messages a peer can only spawn registered tasks and only
 /// cancel the children it spawned (see docs/distributed.md for what CAF
 /// itself lets a connected peer do). Move-only; destroying a running node
@@ -60,6 +66,9 @@ public:
   /// Stops the node (see `stop`).
   ~node();
 
+  /// The node's name (see `node_options::name`).
+  const std::string& name() const noexcept;
+
   /// The port the node listens on.
   uint16_t port() const noexcept;
 
@@ -70,7 +79,8 @@ public:
   size_t hosted() const noexcept;
 
   /// Stops serving: closes the port, cancels every hosted child (each gets
-  /// its grace period, then is killed) and waits until all are gone.
+  /// its grace period, then is killed; each caller sees `errc::node_down`)
+  /// and waits until all are gone.
   /// Blocking (`errc::would_deadlock` on a scheduler thread, nothing
   /// stopped then); calls after the first do nothing.
   caf::error stop();
@@ -96,7 +106,8 @@ private:
 /// on other nodes (`scaf/remote.hpp`): publishes its entry actor on
 /// `opts.port` at `opts.bind` through CAF's middleman. `sys` must have been
 /// configured with `scaf::init` and `scaf::init_network`. Blocking (it
-/// waits for the port); fails with `errc::type_mismatch` if a task's
+/// waits for the port); fails with `errc::invalid_argument` for a name that
+/// breaks the rules of child names, with `errc::type_mismatch` if a task's
 /// argument or result type is not registered with `sys` (naming it), with
 /// CAF's error if the port cannot be opened, and with
 /// `errc::would_deadlock` on a scheduler thread.
