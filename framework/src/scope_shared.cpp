@@ -31,25 +31,50 @@ std::optional<cancel_request> handle_control::bind(caf::actor_addr scope,
 void handle_control::request_cancel(cancel_request x) {
   caf::actor scope;
   caf::actor_id key = 0;
+  std::shared_ptr<handle_control> delegate;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    // Kept for the next bind: a task on its way through a scope_ref, or
-    // one that leaves the queue before this request reaches its scope (the
-    // request names its place in the queue), hears it when admitted.
-    if (!early_ || x.abort)
-      early_ = x;
-    if (key_ == 0)
-      return;
-    scope = caf::actor_cast<caf::actor>(scope_);
-    key = key_;
+    delegate = delegate_;
+    if (!delegate) {
+      // Kept for the next bind: a task on its way through a scope_ref, or
+      // one that leaves the queue before this request reaches its scope
+      // (the request names its place in the queue), hears it when
+      // admitted; or for `delegate_to`.
+      if (!early_ || x.abort)
+        early_ = x;
+      if (key_ == 0)
+        return;
+      scope = caf::actor_cast<caf::actor>(scope_);
+      key = key_;
+    }
   }
-  if (scope)
+  if (delegate)
+    delegate->request_cancel(std::move(x));
+  else if (scope)
     caf::anon_send(scope, scope_event{child_control_event{key, std::move(x)}});
 }
 
 caf::actor handle_control::task() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return caf::actor_cast<caf::actor>(task_);
+  std::shared_ptr<handle_control> delegate;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!delegate_)
+      return caf::actor_cast<caf::actor>(task_);
+    delegate = delegate_;
+  }
+  return delegate->task();
+}
+
+void handle_control::delegate_to(std::shared_ptr<handle_control> other) {
+  std::optional<cancel_request> early;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    delegate_ = other;
+    early.swap(early_);
+  }
+  // Asked for while the call was on its way to the scope.
+  if (early)
+    other->request_cancel(std::move(*early));
 }
 
 // -- calls through scope references -------------------------------------------

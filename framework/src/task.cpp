@@ -53,7 +53,7 @@ uint64_t detail::next_resolution() {
 // -- continuation_target ------------------------------------------------------
 
 detail::continuation_target
-detail::continuation_target::make(caf::actor_addr target,
+detail::continuation_target::make(caf::strong_actor_ptr target,
                                   std::function<void()> fn) {
   continuation_target result;
   result.target_ = std::move(target);
@@ -62,17 +62,20 @@ detail::continuation_target::make(caf::actor_addr target,
 }
 
 void detail::continuation_target::post_or_run(const caf::actor_addr& here) {
-  if (!target_ || (here && target_ == here))
+  if (!target_ || (here && caf::actor_cast<caf::actor_addr>(target_) == here))
     fn_();
   else
     post();
 }
 
 void detail::continuation_target::post() {
-  if (!target_)
+  if (!target_) {
     fn_();
-  else if (auto hdl = caf::actor_cast<caf::actor>(target_))
-    caf::anon_send(hdl, continuation{std::move(fn_)});
+    return;
+  }
+  // The message holds the target now; this reference goes.
+  caf::anon_send(caf::actor_cast<caf::actor>(std::move(target_)),
+                 continuation{std::move(fn_)});
 }
 
 // -- task_base ----------------------------------------------------------------

@@ -283,6 +283,19 @@ TEST_F(RemoteTest, ScopeReferencesSpawnRemoteChildrenFromAnyThread) {
   auto sum = spawn_remote<int32_t>(owner.ref(), n, {.name = "sum"}, "add",
                                    int32_t{20}, int32_t{22});
   EXPECT_EQ(sum.wait(), 42);
+  // The handle a reference returns cancels the child on its node, from
+  // another thread, with the reason.
+  auto watched =
+    spawn_remote<void>(owner.ref(), n, {.name = "watched"}, "watch");
+  ASSERT_TRUE(hosts(n, 1));
+  std::thread{[watched] {
+    watched.cancel(make_error(errc::cancelled, "", "from another thread"));
+  }}.join();
+  auto why = watched.wait();
+  ASSERT_FALSE(why);
+  EXPECT_TRUE(is(why.error(), errc::cancelled));
+  EXPECT_NE(render(why.error()).find("from another thread"), std::string::npos)
+    << render(why.error());
   auto report = owner.join().wait();
   ASSERT_TRUE(report);
   EXPECT_FALSE(report->failure) << render(report->failure);
@@ -895,11 +908,15 @@ TEST_F(RemoteTest, TheLiveTreeReachesIntoTheNodesOfRemoteChildren) {
   if (auto p = find_node(*late, "probe")) {
     EXPECT_TRUE(p->unanswered) << to_text(*late);
   }
+  // Lost while its scope does not stop it: node_down, which fails the
+  // scope.
   w.proc.kill_now();
-  owner.cancel();
+  auto lost = h.wait();
+  ASSERT_FALSE(lost);
+  EXPECT_TRUE(is(lost.error(), errc::node_down)) << render(lost.error());
   auto report = owner.done().wait();
   ASSERT_TRUE(report);
-  EXPECT_TRUE(is(h.wait().error(), errc::node_down));
+  EXPECT_TRUE(is(report->failure, errc::node_down));
   EXPECT_TRUE(back_to_baseline(sys, baseline));
 }
 

@@ -277,6 +277,34 @@ TEST_F(ScopeRefTest, CallRunsInTheScopeAndResolvesWithWhatItReturns) {
   run();
 }
 
+TEST_F(ScopeRefTest, AHandleThatACallReturnsControlsItsTask) {
+  auto owner = make_scope(sys, {"svc"});
+  auto ref = owner.ref();
+  auto waiter = [](task_actor* self, task_result<int>) -> caf::behavior {
+    self->on_cancel([self](const caf::error& why) { self->quit(why); });
+    return {[](int) {}};
+  };
+  // Cancelled while the call is on its way, and once the task runs.
+  auto early =
+    ref.call([&](scope& s) { return s.spawn_with_result<int>({}, waiter); });
+  early.cancel(make_error(errc::cancelled, "", "early reason"));
+  auto late =
+    ref.call([&](scope& s) { return s.spawn_with_result<int>({}, waiter); });
+  run();
+  ASSERT_FALSE(late.ready());
+  EXPECT_TRUE(late.task());
+  late.cancel(make_error(errc::cancelled, "", "late reason"));
+  run();
+  ASSERT_TRUE(early.ready() && late.ready());
+  EXPECT_NE(render(early.get().error()).find("early reason"), std::string::npos)
+    << render(early.get().error());
+  EXPECT_NE(render(late.get().error()).find("late reason"), std::string::npos)
+    << render(late.get().error());
+  owner.join();
+  run();
+  EXPECT_EQ(owner.done().get()->status, scope_status::succeeded);
+}
+
 TEST_F(ScopeRefTest, CallIntoAGoneScopeIsRefusedAndOneThatThrowsFailsIt) {
   auto owner = make_scope(sys, {"svc"});
   auto ref = owner.ref();
@@ -677,6 +705,25 @@ TEST_F(ThreadedScopeRefTest, AnotherActorHoldsTheReferenceAndUsesThen) {
   (void)client;
   ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(fut.get(), 42);
+}
+
+TEST_F(ThreadedScopeRefTest, AnActorNobodyHoldsStillRunsItsContinuation) {
+  auto owner = make_scope(sys, {"svc"});
+  auto result = std::make_shared<std::promise<int>>();
+  auto fut = result->get_future();
+  // Its handle is dropped at once: the pending continuation keeps it alive,
+  // as a pending request keeps its sender in CAF.
+  sys.spawn([ref = owner.ref(), result](caf::event_based_actor* self) {
+    ref.spawn_fn([] { return 21; })
+      .then(self, [self, result](caf::expected<int> x) {
+        result->set_value(x ? *x * 2 : -1);
+        self->quit();
+      });
+    return caf::behavior{continuation_handler()};
+  });
+  ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), 42);
+  ASSERT_TRUE(owner.join().wait());
 }
 
 TEST_F(ThreadedScopeRefTest, BlockingCallsInsideActorsFailFast) {

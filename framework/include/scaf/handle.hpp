@@ -85,13 +85,15 @@ public:
   /// Runs `f(caf::expected<T>)` in the context of `self` once the result is
   /// there, without blocking (a continuation). `self` is a scaf task or
   /// scope actor (`scope::self()`), or a plain CAF actor whose behavior
-  /// includes `scaf::continuation_handler()`. `f` runs at most once; not at
-  /// all if `self` is gone by then.
+  /// includes `scaf::continuation_handler()`. The handle keeps `self` alive
+  /// until then, as a pending CAF request keeps its sender: an actor that
+  /// nobody else holds still runs `f`. `f` runs at most once; not at all if
+  /// `self` has terminated by then.
   template <class F>
   void then(caf::local_actor* self, F f) const {
     auto state = state_;
     state_->on_resolved(detail::continuation_target::make(
-      self->address(),
+      caf::actor_cast<caf::strong_actor_ptr>(self),
       [state, f = std::move(f)]() mutable { f(state->get()); }));
   }
 

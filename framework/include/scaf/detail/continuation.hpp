@@ -22,10 +22,11 @@ struct continuation {
 class continuation_target {
 public:
   /// Binds `fn` to the actor `target`, which must handle `continuation`
-  /// messages (every scaf task and scope does). Without a target, `fn` runs
-  /// inline, on the thread that resolves the handle (forwarding one handle
-  /// to another).
-  static continuation_target make(caf::actor_addr target,
+  /// messages (every scaf task and scope does), and keeps it alive until
+  /// `fn` is posted to it (as a pending CAF request keeps its sender).
+  /// Without a target, `fn` runs inline, on the thread that resolves the
+  /// handle (forwarding one handle to another).
+  static continuation_target make(caf::strong_actor_ptr target,
                                   std::function<void()> fn);
 
   /// Sends the closure to the task; nothing if the task is gone.
@@ -37,7 +38,7 @@ public:
   void post_or_run(const caf::actor_addr& here);
 
 private:
-  caf::actor_addr target_;
+  caf::strong_actor_ptr target_;
   std::function<void()> fn_;
 };
 

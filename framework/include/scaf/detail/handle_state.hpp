@@ -64,10 +64,18 @@ public:
   /// yet started, or one that is gone.
   caf::actor task() const;
 
+  /// Makes this handle stand for `other`'s child (a handle that
+  /// `scope_ref::call` returns for one its function returned): cancels and
+  /// aborts asked of it, earlier ones included, go to `other`, and `task()`
+  /// is `other`'s.
+  void delegate_to(std::shared_ptr<handle_control> other);
+
 protected:
   mutable std::mutex mtx_;
 
 private:
+  /// Set by `delegate_to`.
+  std::shared_ptr<handle_control> delegate_;
   caf::actor_addr scope_;
   caf::actor_id key_ = 0;
   /// Weak: a handle kept after its task ended must not keep the actor (and,
@@ -248,10 +256,12 @@ struct handle_access {
 };
 
 /// Resolves `to` with the result of `from` once there, on the thread that
-/// resolves `from` (at once if it is resolved).
+/// resolves `from` (at once if it is resolved); cancels asked of `to` go to
+/// `from`'s child.
 template <class T>
 void forward(const std::shared_ptr<handle_state<T>>& from,
              std::shared_ptr<handle_state<T>> to) {
+  to->delegate_to(from);
   from->on_resolved(continuation_target::make(
     {}, [from, to = std::move(to)] { to->resolve(from->get()); }));
 }
