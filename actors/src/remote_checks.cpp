@@ -125,18 +125,19 @@ std::string opt_count(const std::optional<caf::timespan>& x) {
   return x ? std::to_string(x->count()) : std::string{};
 }
 
-/// Reads a decimal integer in [lo, hi] that fills `x`.
+/// Reads a decimal integer in [lo, hi] written as `encode` writes it: digits
+/// only, no sign, no space, no leading zero, so that what decodes encodes
+/// back the same (at most 18 digits: no overflow).
 std::optional<int64_t> read_int(const std::string& x, int64_t lo, int64_t hi) {
-  if (x.empty() || x.size() > 20)
+  if (x.empty() || x.size() > 18 || (x.size() > 1 && x[0] == '0'))
     return std::nullopt;
-  size_t used = 0;
   int64_t result = 0;
-  try {
-    result = std::stoll(x, &used);
-  } catch (...) {
-    return std::nullopt;
+  for (auto c : x) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    result = result * 10 + (c - '0');
   }
-  if (used != x.size() || result < lo || result > hi)
+  if (result < lo || result > hi)
     return std::nullopt;
   return result;
 }
