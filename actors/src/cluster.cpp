@@ -54,24 +54,26 @@ placement cluster::policy() const noexcept {
   return state_ ? state_->policy : placement::round_robin;
 }
 
-std::vector<size_t> cluster::load() const {
-  std::vector<size_t> result;
-  if (!state_)
-    return result;
-  auto& c = *state_;
+namespace {
+
+/// The values of `xs`, one atomic per node of `c`, as a snapshot.
+template <class T>
+std::vector<T> snapshot(const cluster_state& c,
+                        const std::unique_ptr<std::atomic<T>[]>& xs) {
+  std::vector<T> result;
   for (size_t i = 0; i < c.nodes.size(); ++i)
-    result.push_back(c.live[i].load(std::memory_order_relaxed));
+    result.push_back(xs[i].load(std::memory_order_relaxed));
   return result;
 }
 
+} // namespace
+
+std::vector<size_t> cluster::load() const {
+  return state_ ? snapshot(*state_, state_->live) : std::vector<size_t>{};
+}
+
 std::vector<bool> cluster::lost() const {
-  std::vector<bool> result;
-  if (!state_)
-    return result;
-  auto& c = *state_;
-  for (size_t i = 0; i < c.nodes.size(); ++i)
-    result.push_back(c.lost[i].load(std::memory_order_relaxed));
-  return result;
+  return state_ ? snapshot(*state_, state_->lost) : std::vector<bool>{};
 }
 
 caf::expected<cluster> make_cluster(std::vector<remote_node> nodes,

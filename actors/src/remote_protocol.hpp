@@ -76,6 +76,12 @@ bool all_registered(const std::vector<std::string>& names);
 std::string render_signature(const std::string& name,
                              const std::vector<std::string>& types);
 
+/// What a failed request to `node` means for its caller: `errc::node_down`
+/// if it did not answer within `timeout` or is gone, else the (cleaned)
+/// error it answered with.
+caf::error request_failed(const std::string& node, caf::timespan timeout,
+                          const caf::error& err, const std::string& path);
+
 /// `errc::protocol_mismatch` unless a peer's protocol version is this one;
 /// `node` names the node that refuses.
 caf::error check_version(const std::string& node, uint32_t peer_version);

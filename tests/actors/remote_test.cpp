@@ -905,9 +905,10 @@ TEST_F(RemoteTest, TheLiveTreeReachesIntoTheNodesOfRemoteChildren) {
   w.proc.signal(SIGSTOP);
   auto late = owner.ref().tree().wait();
   ASSERT_TRUE(late);
-  if (auto p = find_node(*late, "probe")) {
-    EXPECT_TRUE(p->unanswered) << to_text(*late);
-  }
+  auto frozen = find_node(*late, "probe");
+  ASSERT_NE(frozen, nullptr) << to_text(*late);
+  EXPECT_TRUE(frozen->unanswered) << to_text(*late);
+  EXPECT_TRUE(frozen->children.empty()) << to_text(*late);
   // Lost while its scope does not stop it: node_down, which fails the
   // scope.
   w.proc.kill_now();
