@@ -127,13 +127,13 @@ caf::expected<std::string> probe_function(scaf::task_context& ctx,
     // loss of this node.
     return scaf::make_error(scaf::errc::node_down, ctx.path(),
                             "a node this task used was lost");
-  if (how == "wait" || how == "stubborn")
-    announce(kind);
   if (how == "wait") {
     // It waits in a scope of its own, so that its subtree on the node has
     // more than one level: the scope ends with the task's cancel.
-    auto waited = ctx.run({.name = "inner"}, [](scaf::scope& s) {
-      s.spawn_fn({.name = "waiter"}, [](std::stop_token stop) {
+    auto waited = ctx.run({.name = "inner"}, [&kind](scaf::scope& s) {
+      // Announced once it waits there: its whole subtree is up.
+      s.spawn_fn({.name = "waiter"}, [kind](std::stop_token stop) {
+        announce(kind);
         while (!stop.stop_requested())
           std::this_thread::sleep_for(1ms);
       });
@@ -142,6 +142,7 @@ caf::expected<std::string> probe_function(scaf::task_context& ctx,
     return ctx.cancel_reason();
   }
   if (how == "stubborn") {
+    announce(kind);
     // Deaf to its cancel for a while, then done all the same.
     std::this_thread::sleep_for(500ms);
     return "late value from " + kind;
