@@ -25,9 +25,12 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +41,7 @@
 #include "scaf/cluster.hpp"
 #include "scaf/network.hpp"
 #include "scaf/node.hpp"
+#include "scaf/observer.hpp"
 #include "scaf/pool.hpp"
 #include "scaf/remote.hpp"
 #include "scaf/supervisor.hpp"
@@ -442,9 +446,16 @@ double pool_raw(caf::actor_system& sys, long n, bool one_by_one) {
 // -- tree: a live snapshot of a 10,000-node tree
 // -------------------------------
 
-/// n scopes of 99 idle tasks each, all up (not timed); then the time one
-/// `scope_ref::tree()` takes to come back with every node.
-double tree_scaf(caf::actor_system& sys, long n) {
+size_t count_nodes(const scaf::tree_node& x) {
+  size_t result = 1;
+  for (auto& c : x.children)
+    result += count_nodes(c);
+  return result;
+}
+
+/// A top-level scope "bench" with n scopes of 99 idle tasks each, returned
+/// once all of them are up.
+scaf::scope_owner idle_tree(caf::actor_system& sys, long n) {
   auto owner = scaf::make_scope(sys, {.name = "bench"});
   auto spawned = owner.ref().call([n](scaf::scope& s) {
     for (long i = 0; i < n; ++i)
@@ -458,26 +469,77 @@ double tree_scaf(caf::actor_system& sys, long n) {
   if (!spawned.wait())
     std::abort();
   // Until every scope has spawned its tasks.
-  auto count = [](const scaf::tree_node& x, auto& self) -> size_t {
-    size_t result = 1;
-    for (auto& c : x.children)
-      result += self(c, self);
-    return result;
-  };
   auto expected = static_cast<size_t>(n) * 100 + 1;
   for (;;) {
     auto x = owner.ref().tree().wait();
     if (!x)
       std::abort();
-    if (count(*x, count) == expected)
+    if (count_nodes(*x) == expected)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
+  return owner;
+}
+
+/// n scopes of 99 idle tasks each, all up (not timed); then the time one
+/// `scope_ref::tree()` takes to come back with every node.
+double tree_scaf(caf::actor_system& sys, long n) {
+  auto owner = idle_tree(sys, n);
   auto start = clock_type::now();
   auto x = owner.ref().tree().wait();
   auto seconds = seconds_since(start);
-  if (!x || count(*x, count) != expected)
+  if (!x || count_nodes(*x) != static_cast<size_t>(n) * 100 + 1)
     std::abort();
+  owner.ref().cancel("done");
+  if (!owner.join().wait())
+    std::abort();
+  return seconds;
+}
+
+// -- observe: the observer's answer against the snapshot behind it
+// -------------------
+
+/// Asks the observer at 127.0.0.1:`port` for the tree; returns the size of
+/// its answer (0 if there is none).
+size_t fetch_tree(uint16_t port) {
+  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  std::string ask = "GET /api/tree HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  ::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL);
+  size_t total = 0;
+  char buf[65536];
+  for (ssize_t got; (got = ::recv(fd, buf, sizeof(buf), 0)) > 0;)
+    total += static_cast<size_t>(got);
+  ::close(fd);
+  return total;
+}
+
+/// The tree of `idle_tree(n)` (not timed), then the time of one refresh of
+/// the observer's page (`http`: request, snapshot, JSON, over loopback) or
+/// of the snapshot alone (`snapshot`: `top_level_trees`).
+double observe_scaf(caf::actor_system& sys, long n, bool http) {
+  auto owner = idle_tree(sys, n);
+  auto obs = scaf::observer::start(sys);
+  if (!obs)
+    std::abort();
+  auto start = clock_type::now();
+  if (http) {
+    if (fetch_tree(obs->port()) < static_cast<size_t>(n) * 100 * 100)
+      std::abort();
+  } else {
+    auto trees = scaf::top_level_trees(sys);
+    if (trees.size() != 1 ||
+        count_nodes(trees[0]) != static_cast<size_t>(n) * 100 + 1)
+      std::abort();
+  }
+  auto seconds = seconds_since(start);
   owner.ref().cancel("done");
   if (!owner.join().wait())
     std::abort();
@@ -779,6 +841,9 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
   auto trace = "/tmp/scaf_bench_trace_" + std::to_string(::getpid()) + ".json";
   if (workload == "w1traced" && variant == "traced")
     cfg.set("scaf.trace-file", trace);
+  // The cost of an observer nobody watches: the same w1, serving one.
+  if (workload == "w1observed" && variant == "observed")
+    cfg.set("scaf.observer", "127.0.0.1:0");
   double seconds = 0;
   long extra = -1;
   {
@@ -786,8 +851,10 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
     auto scaf_variant = variant == "scaf";
     if (workload == "w1")
       seconds = scaf_variant ? w1_scaf(sys, n) : w1_raw(sys, n);
-    else if (workload == "w1traced")
+    else if (workload == "w1traced" || workload == "w1observed")
       seconds = w1_scaf(sys, n);
+    else if (workload == "observe")
+      seconds = observe_scaf(sys, n, variant == "http");
     else if (workload == "tree")
       seconds = tree_scaf(sys, n);
     else if (workload == "w1fn")
@@ -924,6 +991,8 @@ int drive(int runs, bool quick, const std::string& erlang,
   };
   const std::vector<std::string> late_early = {"late", "early"};
   const std::vector<std::string> traced = {"traced", "untraced"};
+  const std::vector<std::string> observed = {"observed", "unobserved"};
+  const std::vector<std::string> observe = {"http", "snapshot"};
   std::vector<spec> specs;
   if (quick)
     specs = {{"w1", 10'000, true, true},
@@ -938,7 +1007,9 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"spread2", 2'000, false, false},
              {"scancel2", 2'000, false, false},
              {"w1traced", 10'000, false, false, traced},
+             {"w1observed", 10'000, false, false, observed},
              {"tree", 10, false, false, {"scaf"}},
+             {"observe", 10, false, false, observe},
              {"poolterm", 1'000, false, false},
              {"poolterm", 10'000, false, false},
              {"poolstop", 10'000, false, false},
@@ -967,7 +1038,9 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"spread8", 100'000, false, false},
              {"scancel8", 100'000, false, false},
              {"w1traced", 10'000, false, false, traced},
+             {"w1observed", 100'000, false, false, observed},
              {"tree", 100, false, false, {"scaf"}},
+             {"observe", 100, false, false, observe},
              {"poolterm", 1'000, false, false},
              {"poolterm", 10'000, false, false},
              {"poolterm", 100'000, false, false},
@@ -1078,7 +1151,9 @@ int drive(int runs, bool quick, const std::string& erlang,
               "each, an exit message each); vs base = median / "
               "median of the baseline in this run: raw CAF; for shutdown the "
               "same tasks spawned before the cancel; for w1traced the same "
-              "without a trace file\n",
+              "without a trace file; for w1observed the same without an "
+              "observer; for observe (one refresh of the observer's page "
+              "over loopback) the snapshot behind it\n",
               runs);
   if (!json.empty()) {
     std::ofstream out{json};

@@ -15,9 +15,13 @@
 // (probe, source, then every worker at once, then the sink, which flushes);
 // a second Ctrl-C aborts, killing whatever still runs. SIGUSR1 prints the
 // live tree. On exit it says where the trace of the run is
-// (`scaf.trace-file`) and how to open it.
+// (`scaf.trace-file`) and how to open it. Run until Ctrl-C, it also serves
+// the live tree to a browser (scaf/observer.hpp) and prints the address:
+// the restarts and the pool's growth show there, and a cancel sent from the
+// page stops the app as Ctrl-C would.
 //
-//   pipeline              runs until Ctrl-C
+//   pipeline              runs until Ctrl-C (or a cancel from the page)
+//   pipeline --observe HOST:PORT   the same, the observer at that address
 //   pipeline --tour       runs 2 s, then stops as a Ctrl-C would
 //   pipeline --smoke      the tour, then checks what happened and the trace
 //                         (exit code 0 if all is as above)
@@ -31,6 +35,8 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +47,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scaf/all.hpp"
+#include "scaf/observer.hpp"
 #include "scaf/pool.hpp"
 #include "scaf/supervisor.hpp"
 #include "scaf/supervisor_ref.hpp"
@@ -66,14 +73,18 @@ struct tally {
   std::atomic<int> worker_crashes{0};
   std::atomic<int> probe_starts{0};
   std::atomic<bool> flushed{false};
-  /// Set once the app is cancelled.
+  /// Set once main cancels the app.
   std::atomic<bool> shutting_down{false};
+  /// The app, which may also be cancelled from the observer's page (set
+  /// before anything runs in it).
+  scaf::scope_ref app;
   std::mutex mtx;
   /// Who stopped during the shutdown, in order.
   std::vector<std::string> stopped;
 
   void stop(const std::string& who) {
-    if (!shutting_down)
+    // (A scope says it is cancelled before its children hear of it.)
+    if (!shutting_down && !(app && app.is_cancelled()))
       return; // (a worker the pool shrank away)
     std::lock_guard<std::mutex> guard{mtx};
     stopped.push_back(who);
@@ -239,7 +250,21 @@ struct mode {
   bool checks = false;
   /// Aborts 300 ms into the shutdown, as a second Ctrl-C would.
   bool abort = false;
+  /// Where the observer listens, if it runs.
+  std::optional<std::string> observe;
 };
+
+/// A token for the observer: 128 random bits, in hex.
+std::string random_token() {
+  std::random_device rd;
+  std::string result;
+  for (int i = 0; i < 4; ++i) {
+    char buf[9];
+    std::snprintf(buf, sizeof(buf), "%08x", rd());
+    result += buf;
+  }
+  return result;
+}
 
 /// Runs the app; returns 0 if all went as it should.
 int run_app(const mode& m, const std::string& trace_file) {
@@ -257,7 +282,25 @@ int run_app(const mode& m, const std::string& trace_file) {
   // kill -USR1 <pid> prints the live tree.
   scaf::tree_dump_on_signal dump{sys, SIGUSR1, stdout};
 
+  // The live tree in a browser; the token lets the page cancel.
+  std::optional<scaf::observer> observer;
+  if (m.observe) {
+    //! [observer]
+    auto started = scaf::observer::start(
+      sys, {.address = *m.observe, .token = random_token()});
+    //! [observer]
+    if (!started) {
+      say("main", "no observer: " + scaf::render(started.error()));
+      return 1;
+    }
+    observer = std::move(*started);
+    say("main", "observer: " + observer->url() +
+                  " (open it in a browser; the token lets it cancel)");
+  }
+
   auto app = scaf::make_scope(sys, {.name = "app", .grace = 5s});
+  // However it is cancelled (Ctrl-C here, or from the observer's page).
+  t.app = app.ref();
   auto spawned = app.ref().spawn({.name = "pipeline"}, pipeline(&t));
   caf::actor pipeline_actor;
   while (!(pipeline_actor = spawned.task()) && !spawned.ready())
@@ -287,7 +330,8 @@ int run_app(const mode& m, const std::string& trace_file) {
   // stop), and show the live tree once it has grown.
   size_t max_workers = 0;
   for (int tick = 1;; ++tick) {
-    if (demo::ctrl_c(700ms) || (m.timed && tick > 2))
+    if (demo::ctrl_c(700ms) || (m.timed && tick > 2) ||
+        app.ref().is_cancelled())
       break;
     resize(*pool, tick % 2 == 1 ? 5 : 3, next_id);
     if (auto counts = pool->count_children().wait())
@@ -299,9 +343,14 @@ int run_app(const mode& m, const std::string& trace_file) {
                     scaf::to_text(*tree).c_str());
     //! [live-tree]
   }
-  say("main", "Ctrl-C: cancelling the app");
-  t.shutting_down = true;
-  app.ref().cancel("Ctrl-C");
+  if (app.ref().is_cancelled()) {
+    say("main", "the app was cancelled from outside");
+    t.shutting_down = true;
+  } else {
+    say("main", "Ctrl-C: cancelling the app");
+    t.shutting_down = true;
+    app.ref().cancel("Ctrl-C");
+  }
   auto stop_started = std::chrono::steady_clock::now();
   // A second Ctrl-C while it stops aborts.
   auto aborted = false;
@@ -316,8 +365,9 @@ int run_app(const mode& m, const std::string& trace_file) {
     }
   }
   auto end = app.join().wait();
-  say("main",
-      "app ended: " + (end ? std::string{"ok"} : scaf::render(end.error())));
+  say("main", "app ended: " + (!end            ? scaf::render(end.error())
+                               : end->reason() ? scaf::render(end->reason())
+                                               : std::string{"ok"}));
   std::printf("results: %d, worker crashes: %d, probe starts: %d\n",
               t.results.load(), t.worker_crashes.load(), t.probe_starts.load());
   std::printf("stopped in order:");
@@ -374,6 +424,11 @@ int main(int argc, char** argv) {
   m.checks = !args.empty() && args[0] == "--smoke";
   m.timed = m.checks || (!args.empty() && args[0] == "--tour");
   m.abort = m.checks && args.size() > 1 && args[1] == "--abort";
+  if (!m.timed)
+    m.observe = "127.0.0.1:0";
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--observe")
+      m.observe = args[i + 1];
   // Ctrl-C goes to main's sigtimedwait: blocked before CAF starts threads.
   demo::block_ctrl_c();
   auto trace_file = std::filesystem::absolute(m.abort ? "pipeline-abort.json"

@@ -131,6 +131,9 @@ void supervisor_impl::start_child_now(uint64_t key) {
   spawn_options opts;
   opts.name = c.spec.options.name;
   opts.grace = c.shutdown;
+  // (Only the supervisor's own restarts count, not restart_child calls.)
+  auto restart = c.starts > 0 && !c.by_call;
+  opts.restarts = c.restarts + (restart ? 1 : 0);
   auto up = s_.start_with_info(opts, c.spec.start);
   c.actor = up.task();
   if (!c.actor && s_.is_closed()) {
@@ -139,8 +142,8 @@ void supervisor_impl::start_child_now(uint64_t key) {
     c.state = child_state::stopped;
     return;
   }
-  // (Only the supervisor's own restarts count, not restart_child calls.)
-  if (c.starts++ > 0 && !c.by_call)
+  ++c.starts;
+  if (restart)
     ++c.restarts;
   // (Only a backoff needs to know how long a start ran.)
   if (options_.backoff > caf::timespan{0})

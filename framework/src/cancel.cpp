@@ -132,6 +132,60 @@ void scope_impl::on_event(child_control_event& x) {
   }
 }
 
+path_answer::path_answer(std::string path, std::function<void(caf::error)> f)
+  : path_(std::move(path)), answer_(std::move(f)) {
+  // nop
+}
+
+path_answer::~path_answer() {
+  if (answer_)
+    answer_(make_error(errc::no_such_child, path_,
+                       "it ended before the cancel reached it"));
+}
+
+void path_answer::operator()(caf::error result) {
+  if (auto f = std::exchange(answer_, nullptr))
+    f(std::move(result));
+}
+
+void scope_impl::on_event(cancel_path_event& x) {
+  auto& target = x.answer->path();
+  if (target == path_.str()) {
+    cancel_scope(make_cancel_error(target, std::move(x.why)), true);
+    (*x.answer)({});
+    return;
+  }
+  // Its own child, or a child scope on the way to it; a task's scopes
+  // are this scope's children, named under that task.
+  child_record* on_the_way = nullptr;
+  for (auto c = children_.first(); c != nullptr; c = c->next) {
+    auto path = child_path(*c).str();
+    if (path == target) {
+      control_child(*c, {make_cancel_error(target, std::move(x.why)), false});
+      (*x.answer)({});
+      return;
+    }
+    if (target.size() > path.size() && target[path.size()] == '/' &&
+        target.starts_with(path) &&
+        (on_the_way == nullptr || c->kind->slot() == count_slot::scopes))
+      on_the_way = c;
+  }
+  if (on_the_way == nullptr) {
+    (*x.answer)(make_error(errc::no_such_child, target,
+                           "no such node under " + path_.str()));
+    return;
+  }
+  if (on_the_way->kind->slot() != count_slot::scopes || !on_the_way->handle) {
+    auto what = on_the_way->stand_in
+                  ? "it runs on another node: cancel " +
+                      child_path(*on_the_way).str() + ", which stands in for it"
+                  : "no such node under " + path_.str();
+    (*x.answer)(make_error(errc::no_such_child, target, std::move(what)));
+    return;
+  }
+  self_->send(on_the_way->handle, scope_event{std::move(x)});
+}
+
 namespace {
 
 /// A cancellable task's handle resolves with its fallback now.

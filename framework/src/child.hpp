@@ -169,6 +169,8 @@ struct child_extra {
   /// What the live tree calls it, if not its kind's name
   /// (`spawn_options::kind`).
   std::string label;
+  /// How many times it was started before (`spawn_options::restarts`).
+  size_t restarts = 0;
   /// For an owner that does not relay (a function or blocking task): how
   /// it ended while scopes it opened still ran; it is done once they are.
   std::optional<caf::error> pending_end;

@@ -18,4 +18,11 @@ void forget_config(const caf::actor_system& sys);
 /// at once.
 caf::error config_error(const caf::actor_system& sys);
 
+/// Starts the observer that `scaf.observer` asks for, if it does (the
+/// system's scheduler has started); returns why it cannot.
+caf::error start_configured_observer(caf::actor_system& sys);
+
+/// Stops that observer, if there is one (before the scheduler stops).
+void stop_configured_observer(const caf::actor_system& sys);
+
 } // namespace scaf::detail

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -125,6 +126,37 @@ struct watchdog_event {};
 /// (the sender's scope) must reach it.
 struct keeps_open_event {};
 
+/// Answers a `cancel_path_event` once: with nothing once the cancel is
+/// sent, with why not otherwise, or, if the event is dropped on its way (the
+/// scope it went to ended), with `errc::no_such_child`.
+class path_answer {
+public:
+  explicit path_answer(std::string path, std::function<void(caf::error)> f);
+
+  path_answer(const path_answer&) = delete;
+  path_answer& operator=(const path_answer&) = delete;
+
+  ~path_answer();
+
+  void operator()(caf::error result);
+
+  const std::string& path() const noexcept {
+    return path_;
+  }
+
+private:
+  std::string path_;
+  std::function<void(caf::error)> answer_;
+};
+
+/// Cancels the node at `answer->path()`, this scope or a descendant of it,
+/// with `why` (the observer's cancel action): the scope whose child it is
+/// cancels it as a handle would; a scope on the way passes it on.
+struct cancel_path_event {
+  std::string why;
+  std::shared_ptr<path_answer> answer;
+};
+
 /// scaf's own messages to a scope, as one message type: every case of a CAF
 /// behavior costs each actor that has it about 40 bytes (measured: 624 bytes
 /// for 14 cases, 144 for 2), and a scope is a node of every tree.
@@ -132,7 +164,7 @@ using scope_event =
   std::variant<cancel_event, adopt_event, detach_event, task_died_event,
                report_event, sweep_event, child_grace_event, deadline_event,
                job_done_event, child_control_event, call_event, watchdog_event,
-               keeps_open_event>;
+               keeps_open_event, cancel_path_event>;
 
 } // namespace scaf::detail
 

@@ -91,6 +91,10 @@ caf::error check_settings(const caf::actor_system& sys) {
     if (auto what = detail::trace::open(sys, *where); !what.empty())
       return invalid(std::move(what));
   }
+  for (std::string key : {"scaf.observer", "scaf.observer-token"})
+    if (auto x = caf::get_if(&cfg.content, key);
+        x != nullptr && caf::get_if<std::string>(x) == nullptr)
+      return invalid(key + " must be a string, got " + caf::to_string(*x));
   if (auto x = caf::get_if(&cfg.content, "scaf.log-level")) {
     auto name = caf::get_if<std::string>(x);
     auto level = name ? detail::parse_level(*name) : std::nullopt;
@@ -109,6 +113,21 @@ template <class Base>
 class checked_module : public Base {
 public:
   using Base::Base;
+
+  void start() override {
+    Base::start();
+    // (Once the scheduler runs: the observer asks scopes for their trees.)
+    if (auto err = detail::start_configured_observer(this->system())) {
+      detail::log().error("{}", detail::rendered{err});
+      if (!detail::config_error(this->system()))
+        detail::set_config_error(this->system(), std::move(err));
+    }
+  }
+
+  void stop() override {
+    detail::stop_configured_observer(this->system());
+    Base::stop();
+  }
 
   ~checked_module() override {
     detail::trace::close(this->system());
@@ -205,6 +224,14 @@ void init(caf::actor_system_config& cfg) {
                  "how many function tasks run at once on scaf's function "
                  "pool, off CAF's scheduler (default: the number of cores, "
                  "at least 4)")
+    .add<std::string>("observer",
+                      "serves the live tree to a browser at this host:port "
+                      "(e.g. 127.0.0.1:8080; port 0 picks one; see "
+                      "scaf/observer.hpp; default: none)")
+    .add<std::string>("observer-token",
+                      "the observer's access token: needed for a "
+                      "non-loopback address, and allows cancels from the "
+                      "page (default: none, read-only)")
     .add<caf::timespan>("busy-warning",
                         "names (at warn) a task that holds a scheduler "
                         "thread longer than this in one go (default: 100ms; "

@@ -142,7 +142,7 @@ caf::behavior scope_impl::make_behavior(scope_config cfg) {
   if (root) {
     // A root: the signal dump (and `top_level_trees`) finds it.
     top_level_ = true;
-    remember_top_level(self_->home_system(), self_->address());
+    remember_top_level(self_->home_system(), self_->address(), path_.str());
   }
   report_ = std::move(cfg.report);
   report_to_ = std::move(cfg.report_to);

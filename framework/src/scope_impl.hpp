@@ -43,6 +43,7 @@
 #include "limiter.hpp"
 #include "log.hpp"
 #include "outcome.hpp"
+#include "top_level.hpp"
 
 namespace scaf::detail {
 
@@ -126,6 +127,7 @@ public:
   void on_event(call_event& x);
   void on_event(watchdog_event& x);
   void on_event(keeps_open_event& x);
+  void on_event(cancel_path_event& x);
 
   scope_hooks& hooks();
 
@@ -439,15 +441,6 @@ public:
   /// `scope_options::record_outcomes`.
   bool record_outcomes_ : 1 = false;
 };
-
-/// Notes a top-level scope of `sys` (alive until it is forgotten), for
-/// `top_level_trees`.
-void remember_top_level(caf::actor_system& sys, caf::actor_addr scope);
-
-void forget_top_level(caf::actor_system& sys, const caf::actor_addr& scope);
-
-/// The top-level scopes of `sys` still alive.
-std::vector<caf::actor> top_level_scopes(caf::actor_system& sys);
 
 /// The state behind the public face.
 inline scope_impl& state_of(scope& s) noexcept {

@@ -151,6 +151,8 @@ void scope_impl::admit(child_record& c, const spawn_options& opts,
   }
   if (!opts.kind.empty())
     c.ext().label = opts.kind;
+  if (opts.restarts > 0)
+    c.ext().restarts = opts.restarts;
   c.background = opts.background;
   c.stand_in = opts.stand_in;
   if (opts.grace)

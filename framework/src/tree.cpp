@@ -99,6 +99,8 @@ caf::actor scope_impl::tree_child(const child_record& c, time_point t,
   x.name = last_name(x.path);
   x.kind = c.kind_name();
   x.age = t - c.spawned_at;
+  if (c.extra)
+    x.restarts = c.extra->restarts;
   switch (c.phase) {
   case child_phase::running:
     break;
@@ -179,7 +181,9 @@ void scope_impl::collect_tree(std::function<void(tree_node)> deliver,
           // The child's own view, but this scope knows when it forces it.
           auto overdue = node->overdue;
           auto state = node->state;
+          auto restarts = node->restarts;
           *node = std::move(own);
+          node->restarts = restarts;
           if (!node->overdue)
             node->overdue = overdue;
           if (state == node_state::killing || state == node_state::straggler)
@@ -198,14 +202,20 @@ void scope_impl::collect_tree(std::function<void(tree_node)> deliver,
 namespace {
 
 std::mutex roots_mtx;
-std::unordered_map<const caf::actor_system*, std::vector<caf::actor_addr>>
-  roots;
+
+struct root {
+  caf::actor_addr scope;
+  std::string name;
+};
+
+std::unordered_map<const caf::actor_system*, std::vector<root>> roots;
 
 } // namespace
 
-void remember_top_level(caf::actor_system& sys, caf::actor_addr scope) {
+void remember_top_level(caf::actor_system& sys, caf::actor_addr scope,
+                        std::string name) {
   std::lock_guard<std::mutex> guard{roots_mtx};
-  roots[&sys].push_back(std::move(scope));
+  roots[&sys].push_back({std::move(scope), std::move(name)});
 }
 
 void forget_top_level(caf::actor_system& sys, const caf::actor_addr& scope) {
@@ -213,18 +223,20 @@ void forget_top_level(caf::actor_system& sys, const caf::actor_addr& scope) {
   auto i = roots.find(&sys);
   if (i == roots.end())
     return;
-  std::erase(i->second, scope);
+  std::erase_if(i->second, [&](const root& x) { return x.scope == scope; });
   if (i->second.empty())
     roots.erase(i);
 }
 
-std::vector<caf::actor> top_level_scopes(caf::actor_system& sys) {
+std::vector<caf::actor> top_level_scopes(caf::actor_system& sys,
+                                         std::string_view name) {
   std::vector<caf::actor> result;
   std::lock_guard<std::mutex> guard{roots_mtx};
   if (auto i = roots.find(&sys); i != roots.end())
-    for (auto& addr : i->second)
-      if (auto x = caf::actor_cast<caf::actor>(addr))
-        result.push_back(std::move(x));
+    for (auto& x : i->second)
+      if (name.empty() || x.name == name)
+        if (auto scope = caf::actor_cast<caf::actor>(x.scope))
+          result.push_back(std::move(scope));
   return result;
 }
 

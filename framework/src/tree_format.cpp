@@ -2,8 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "scaf/tree.hpp"
 
@@ -47,6 +46,11 @@ void text(const tree_node& x, int depth, std::string& out) {
     out += std::to_string(x.live_children);
     out += x.live_children == 1 ? " child" : " children";
   }
+  if (x.restarts > 0) {
+    out += "  restarted ";
+    out += std::to_string(x.restarts);
+    out += 'x';
+  }
   if (x.overdue) {
     out += "  overdue ";
     out += human(*x.overdue);
@@ -67,28 +71,128 @@ void text(const tree_node& x, int depth, std::string& out) {
     text(child, depth + 1, out);
 }
 
-nlohmann::json json(const tree_node& x) {
-  nlohmann::json result{
-    {"name", x.name},      {"path", x.path},
-    {"kind", x.kind},      {"state", to_string(x.state)},
-    {"age_ms", ms(x.age)}, {"live_children", x.live_children},
-  };
-  if (x.scope_state)
-    result["scope_state"] = to_string(*x.scope_state);
-  if (x.overdue)
-    result["overdue_ms"] = ms(*x.overdue);
-  if (x.busy)
-    result["busy_ms"] = ms(*x.busy);
-  if (!x.node.empty())
-    result["node"] = x.node;
-  if (x.unanswered)
-    result["unanswered"] = true;
-  auto children = nlohmann::json::array();
-  for (auto& child : x.children)
-    children.push_back(json(child));
-  result["children"] = std::move(children);
-  return result;
-}
+/// Writes JSON straight into a string: a snapshot of 10,000 nodes is
+/// rendered once a second for the observer, and building a document first
+/// costs ten times the snapshot.
+class json_writer {
+public:
+  explicit json_writer(int indent) : indent_(indent) {
+    // nop
+  }
+
+  void node(const tree_node& x) {
+    open('{');
+    field("name", x.name);
+    field("path", x.path);
+    field("kind", x.kind);
+    field("state", to_string(x.state));
+    field("age_ms", ms(x.age));
+    field("live_children", static_cast<long long>(x.live_children));
+    if (x.scope_state)
+      field("scope_state", to_string(*x.scope_state));
+    if (x.overdue)
+      field("overdue_ms", ms(*x.overdue));
+    if (x.busy)
+      field("busy_ms", ms(*x.busy));
+    if (x.restarts > 0)
+      field("restarts", static_cast<long long>(x.restarts));
+    if (!x.node.empty())
+      field("node", x.node);
+    if (x.unanswered) {
+      key("unanswered");
+      out += "true";
+    }
+    key("children");
+    if (x.children.empty()) {
+      out += "[]";
+    } else {
+      open('[');
+      for (auto& child : x.children) {
+        item();
+        node(child);
+      }
+      close(']');
+    }
+    close('}');
+  }
+
+  std::string out;
+
+private:
+  void open(char bracket) {
+    out += bracket;
+    ++depth_;
+    first_ = true;
+  }
+
+  void close(char bracket) {
+    --depth_;
+    newline();
+    out += bracket;
+    first_ = false;
+  }
+
+  /// Before each member of an object or element of an array.
+  void item() {
+    if (!first_)
+      out += ',';
+    first_ = false;
+    newline();
+  }
+
+  void newline() {
+    if (indent_ < 0)
+      return;
+    out += '\n';
+    out.append(static_cast<size_t>(depth_ * indent_), ' ');
+  }
+
+  void key(const char* name) {
+    item();
+    out += '"';
+    out += name;
+    out += indent_ < 0 ? "\":" : "\": ";
+  }
+
+  void field(const char* name, long long value) {
+    key(name);
+    out += std::to_string(value);
+  }
+
+  void field(const char* name, std::string_view value) {
+    key(name);
+    out += '"';
+    for (auto c : value) {
+      switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+      }
+    }
+    out += '"';
+  }
+
+  int indent_;
+  int depth_ = 0;
+  bool first_ = true;
+};
 
 } // namespace
 
@@ -114,8 +218,10 @@ std::string to_text(const tree_node& tree) {
   return out;
 }
 
-std::string to_json(const tree_node& tree) {
-  return json(tree).dump(2);
+std::string to_json(const tree_node& tree, int indent) {
+  json_writer writer{indent};
+  writer.node(tree);
+  return std::move(writer.out);
 }
 
 } // namespace scaf

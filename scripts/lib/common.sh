@@ -13,6 +13,8 @@ scaf_packages=(
   libcaf-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
   doxygen openssl
+  # The observer's page is tested in a real browser.
+  chromium python3 fonts-dejavu-core
 )
 
 scaf_missing_packages() {

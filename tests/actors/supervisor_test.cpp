@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "supervisor_fixture.hpp"
@@ -30,6 +31,34 @@ TEST_F(SupervisorTest, OneForOneRestartsOnlyTheChildThatFailed) {
   // b's second start, at the same path: a path names a place in the tree.
   EXPECT_EQ(log.count("at:root/sup/b"), 2u);
   EXPECT_FALSE(report->reason());
+  caf::anon_send(root, cancel_atom::value, "done");
+  run();
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
+TEST_F(SupervisorTest, LiveTreeShowsHowOftenEachChildWasRestarted) {
+  start({.strategy = restart_strategy::one_for_one, .intensity = 5}, abc());
+  fail("b");
+  fail("b");
+  fail("c");
+  std::optional<tree_node> tree;
+  sys.spawn([&](caf::event_based_actor* self) {
+    self->request(sup, caf::infinite, tree_atom::value).then([&](tree_node& x) {
+      tree = std::move(x);
+    });
+  });
+  run();
+  ASSERT_TRUE(tree);
+  std::map<std::string, size_t> restarts;
+  for (auto& child : tree->children)
+    restarts[child.name] = child.restarts;
+  EXPECT_EQ(restarts,
+            (std::map<std::string, size_t>{{"a", 0}, {"b", 2}, {"c", 1}}));
+  EXPECT_NE(to_text(*tree).find("  b  task  running  0 ms  restarted 2x\n"),
+            std::string::npos)
+    << to_text(*tree);
+  EXPECT_EQ(nlohmann::json::parse(to_json(*tree))["children"][1]["restarts"],
+            2);
   caf::anon_send(root, cancel_atom::value, "done");
   run();
   EXPECT_EQ(sys.registry().running(), baseline);

@@ -85,6 +85,11 @@ struct spawn_options {
   /// asks a scope (one that does not answer shows as `unanswered`).
   /// Behavior tasks only.
   bool stand_in = false;
+
+  /// How many times this child was started again before, by whoever
+  /// restarts it (a supervisor says so for each restart): the live tree
+  /// shows it. Zero for a first start.
+  size_t restarts = 0;
 };
 
 /// Counts of a scope's limited tasks (see `scope::set_limit`).

@@ -60,6 +60,9 @@ struct tree_node {
   /// than `scaf.busy-warning`: for how long (actors waiting for that thread
   /// wait for it, cancels included).
   std::optional<caf::timespan> busy;
+  /// How many times it was started before (a supervisor's restarts of
+  /// it, `spawn_options::restarts`).
+  size_t restarts = 0;
   /// For a scope: its live children, however many `children` lists.
   size_t live_children = 0;
   /// Its children, in spawn order (scopes that a task opened sit under that
@@ -78,7 +81,7 @@ struct tree_node {
 ///
 ///     app  scope  cancelling  12.0 s  2 children
 ///       db  supervisor  cancelling  11.9 s  1 child
-///         conn  task  killing  11.9 s  overdue 1.5 s
+///         conn  task  killing  11.9 s  restarted 2x  overdue 1.5 s
 ///
 std::string to_text(const tree_node& tree);
 
@@ -94,8 +97,10 @@ top_level_trees(caf::actor_system& sys,
 
 /// Renders `tree` as JSON: one object a node with the keys `name`, `path`,
 /// `kind`, `state`, `age_ms`, `live_children`, `children` (an array), and
-/// when set `scope_state`, `overdue_ms`, `busy_ms` and `unanswered`.
-std::string to_json(const tree_node& tree);
+/// when set `scope_state`, `overdue_ms`, `busy_ms`, `restarts`, `node` and
+/// `unanswered`; indented by `indent` spaces a level, or on one line if
+/// `indent` is negative.
+std::string to_json(const tree_node& tree, int indent = 2);
 
 } // namespace scaf
 
