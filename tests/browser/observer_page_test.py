@@ -12,8 +12,9 @@ Debian's chromium and python3), and checks what a person would see:
    page while it stays loaded (no reload);
 3. without the token, the page shows no tree and says it needs the token;
 4. a cancel from the page: "cancel..." on the app's row, a reason typed,
-   "send cancel"; the page confirms it and the demo stops because of it
-   (its exit code 0, nothing left running).
+   "send cancel"; the page confirms it and shows the app cancelling, and the
+   demo stops because of it, with that reason (its exit code 0, nothing
+   left running).
 
 A screenshot of the page (after check 2) is kept at the path given.
 
@@ -156,9 +157,12 @@ class Page:
         return result["result"].get("value")
 
     def wait_until(self, expression, timeout, what):
+        """Waits for `expression` to be true (or a value); until then it may
+        also fail, e.g. before the page is loaded."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            value = self.eval(expression)
+            value = self.eval("(() => { try { return (" + expression +
+                              "); } catch (e) { return null; } })()")
             if value:
                 return value
             time.sleep(0.2)
@@ -277,6 +281,12 @@ def main():
             "the page did not confirm the cancel")
         if said != "cancel sent to app: " + REASON:
             fail("after the cancel the page says '" + said + "'")
+        # (The sink flushes for 1 s once stopped: the app is seen stopping.)
+        page.wait_until(
+            """document.querySelector('.row[data-path="app"]') &&
+               document.querySelector('.row[data-path="app"]').dataset.state
+                 === 'cancelling'""", 10,
+            "the page did not show the app cancelling")
         if not demo.wait_for(r"the app was cancelled from outside", 10):
             fail("the demo did not see the cancel:\n" +
                  "\n".join(demo.output()[-20:]))
