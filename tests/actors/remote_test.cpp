@@ -28,9 +28,11 @@
 #include "scaf/cluster.hpp"
 #include "scaf/network.hpp"
 #include "scaf/node.hpp"
+#include "scaf/observer.hpp"
 #include "scaf/remote.hpp"
 
 #include "../common/fixture.hpp"
+#include "../common/http_client.hpp"
 
 extern char** environ;
 
@@ -918,6 +920,45 @@ TEST_F(RemoteTest, TheLiveTreeReachesIntoTheNodesOfRemoteChildren) {
   auto report = owner.done().wait();
   ASSERT_TRUE(report);
   EXPECT_TRUE(is(report->failure, errc::node_down));
+  EXPECT_TRUE(back_to_baseline(sys, baseline));
+}
+
+// The observer's cancel of a remote child: through its stand-in, the reason
+// crossing the wire; a node inside its subtree there is refused, naming the
+// stand-in to cancel instead.
+TEST_F(RemoteTest, TheObserverCancelsARemoteChildThroughItsStandIn) {
+  worker w;
+  ASSERT_NE(w.port, 0);
+  auto n = connect_to(w);
+  auto owner = make_scope(sys, {.name = "svc"});
+  probe_handle h;
+  owner.ref()
+    .call([&](scope& s) {
+      h = spawn_probe(s, n, probe_kinds[0], "wait", {.name = "probe"});
+    })
+    .wait();
+  ASSERT_TRUE(w.proc.line_starting("probe started:"));
+  auto obs = observer::start(sys, {.token = "k"});
+  ASSERT_TRUE(obs) << render(obs.error());
+  auto inside = test::http_post_cancel(
+    obs->port(), "k", test::cancel_body("svc/probe/probe_behavior", "no"));
+  EXPECT_EQ(inside.status, 404);
+  EXPECT_EQ(inside.json()["error"],
+            "scaf::no_such_child(svc/probe/probe_behavior: it runs on another "
+            "node: cancel svc/probe, which stands in for it)");
+  auto tree = test::http_get(obs->port(), "/api/tree", "k").json();
+  ASSERT_EQ(tree["scopes"].size(), 1u);
+  EXPECT_EQ(tree["scopes"][0]["children"][0]["node"], n.name());
+  auto cancelled = test::http_post_cancel(
+    obs->port(), "k", test::cancel_body("svc/probe", "moving it"));
+  EXPECT_EQ(cancelled.status, 200) << cancelled.body;
+  auto end = h.wait();
+  ASSERT_FALSE(end);
+  EXPECT_TRUE(is(end.error(), errc::cancelled)) << render(end.error());
+  EXPECT_NE(render(end.error()).find("moving it"), std::string::npos)
+    << render(end.error());
+  owner.ref().cancel("done");
+  ASSERT_TRUE(owner.done().wait());
   EXPECT_TRUE(back_to_baseline(sys, baseline));
 }
 

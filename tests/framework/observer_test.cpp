@@ -6,13 +6,10 @@
 #include "scaf/observer.hpp"
 
 #include <chrono>
-#include <cstring>
 #include <future>
 #include <string>
 #include <thread>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,81 +19,13 @@
 #include "scaf/all.hpp"
 
 #include "../common/fixture.hpp"
+#include "../common/http_client.hpp"
 #include "../common/tasks.hpp"
 
 using namespace scaf;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct reply {
-  int status = 0;
-  std::string head;
-  std::string body;
-
-  nlohmann::json json() const {
-    return nlohmann::json::parse(body, nullptr, false);
-  }
-};
-
-/// Sends `raw` to 127.0.0.1:`port` and reads the answer until the server
-/// closes the connection; status 0 if it cannot connect.
-reply ask(uint16_t port, const std::string& raw) {
-  reply result;
-  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return result;
-  }
-  ::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
-  std::string in;
-  char buf[65536];
-  for (;;) {
-    auto n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0)
-      break;
-    in.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  auto end = in.find("\r\n\r\n");
-  if (in.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos)
-    return result;
-  result.status = std::stoi(in.substr(9, 3));
-  result.head = in.substr(0, end);
-  result.body = in.substr(end + 4);
-  return result;
-}
-
-reply get(uint16_t port, const std::string& target,
-          const std::string& token = "",
-          const std::string& host = "127.0.0.1") {
-  std::string raw = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
-  if (!token.empty())
-    raw += "Authorization: Bearer " + token + "\r\n";
-  return ask(port, raw + "\r\n");
-}
-
-reply post_cancel(uint16_t port, const std::string& token,
-                  const std::string& body,
-                  const std::string& type = "application/json") {
-  std::string raw =
-    "POST /api/cancel HTTP/1.1\r\nHost: localhost\r\n"
-    "Content-Type: " +
-    type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  if (!token.empty())
-    raw += "Authorization: Bearer " + token + "\r\n";
-  return ask(port, raw + "\r\n" + body);
-}
-
-std::string cancel_body(const std::string& path, const std::string& reason) {
-  return nlohmann::json{{"path", path}, {"reason", reason}}.dump();
-}
 
 caf::behavior waiter(task_actor*) {
   return {[](test::finish_atom) {}};
@@ -140,13 +69,13 @@ TEST_F(ObserverTest, ServesThePageAndTheLiveTreeOfEveryTopLevelScope) {
   ASSERT_TRUE(obs) << render(obs.error());
   EXPECT_EQ(obs->url(),
             "http://127.0.0.1:" + std::to_string(obs->port()) + "/");
-  auto page = get(obs->port(), "/");
+  auto page = test::http_get(obs->port(), "/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.head.find("Content-Type: text/html"), std::string::npos);
   EXPECT_NE(page.body.find("<title>scaf observer</title>"), std::string::npos);
   // One file: nothing loaded from elsewhere.
   EXPECT_EQ(page.body.find("src=\"http"), std::string::npos);
-  auto tree = get(obs->port(), "/api/tree");
+  auto tree = test::http_get(obs->port(), "/api/tree");
   ASSERT_EQ(tree.status, 200) << tree.body;
   auto json = tree.json();
   EXPECT_EQ(json["pid"], ::getpid());
@@ -176,14 +105,17 @@ TEST_F(ObserverTest, WithoutATokenItIsReadOnlyAndForThisMachineOnly) {
   }
   auto obs = observer::start(sys, {.address = "localhost:0"});
   ASSERT_TRUE(obs) << render(obs.error());
-  auto act = post_cancel(obs->port(), "", cancel_body("svc", "no"));
+  auto act =
+    test::http_post_cancel(obs->port(), "", test::cancel_body("svc", "no"));
   EXPECT_EQ(act.status, 403);
   EXPECT_EQ(act.json()["error"], "this observer is read-only: start it with "
                                  "a token to allow actions");
   // A page of another site that resolves to 127.0.0.1 (DNS rebinding).
-  auto rebound = get(obs->port(), "/api/tree", "", "attacker.example:80");
+  auto rebound =
+    test::http_get(obs->port(), "/api/tree", "", "attacker.example:80");
   EXPECT_EQ(rebound.status, 403);
-  EXPECT_EQ(get(obs->port(), "/api/tree", "", "localhost:1").status, 200);
+  EXPECT_EQ(test::http_get(obs->port(), "/api/tree", "", "localhost:1").status,
+            200);
   EXPECT_FALSE(svc.ref().is_cancelled());
   svc.ref().cancel("done");
   ASSERT_TRUE(svc.ref().done().wait_for(30s));
@@ -195,17 +127,22 @@ TEST_F(ObserverTest, ATokenGuardsTheTreeAndAllowsCancels) {
   EXPECT_EQ(obs->url(),
             "http://127.0.0.1:" + std::to_string(obs->port()) + "/#token=t0k");
   // The page holds no data: it asks with the token from its URL.
-  EXPECT_EQ(get(obs->port(), "/").status, 200);
-  EXPECT_EQ(get(obs->port(), "/api/tree").status, 401);
-  EXPECT_EQ(get(obs->port(), "/api/tree", "t0K").status, 401);
-  EXPECT_EQ(get(obs->port(), "/api/tree", "t0k").status, 200);
-  EXPECT_EQ(get(obs->port(), "/api/tree", "t0k").json()["actions"], true);
-  EXPECT_EQ(post_cancel(obs->port(), "wrong", cancel_body("x", "y")).status,
-            401);
+  EXPECT_EQ(test::http_get(obs->port(), "/").status, 200);
+  EXPECT_EQ(test::http_get(obs->port(), "/api/tree").status, 401);
+  EXPECT_EQ(test::http_get(obs->port(), "/api/tree", "t0K").status, 401);
+  EXPECT_EQ(test::http_get(obs->port(), "/api/tree", "t0k").status, 200);
+  EXPECT_EQ(test::http_get(obs->port(), "/api/tree", "t0k").json()["actions"],
+            true);
+  EXPECT_EQ(
+    test::http_post_cancel(obs->port(), "wrong", test::cancel_body("x", "y"))
+      .status,
+    401);
   // With a token, other addresses are allowed.
   auto wide = observer::start(sys, {.address = "0.0.0.0:0", .token = "t0k"});
   ASSERT_TRUE(wide) << render(wide.error());
-  EXPECT_EQ(get(wide->port(), "/api/tree", "t0k", "host.example").status, 200);
+  EXPECT_EQ(
+    test::http_get(wide->port(), "/api/tree", "t0k", "host.example").status,
+    200);
   auto bad = observer::start(sys, {.address = "127.0.0.1:0", .token = "a b"});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().category(), errc_category);
@@ -228,7 +165,8 @@ TEST_F(ObserverTest, ACancelReachesItsNodeWithItsReason) {
   ASSERT_TRUE(obs) << render(obs.error());
   auto port = obs->port();
   // A task of the top-level scope.
-  auto a = post_cancel(port, "k", cancel_body("svc/worker", "maintenance"));
+  auto a = test::http_post_cancel(
+    port, "k", test::cancel_body("svc/worker", "maintenance"));
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.json()["cancelled"], "svc/worker");
   auto seen = kept->get_future();
@@ -238,7 +176,8 @@ TEST_F(ObserverTest, ACancelReachesItsNodeWithItsReason) {
   ASSERT_TRUE(ended);
   EXPECT_TRUE(is(ended->error(), errc::cancelled));
   // A task two scopes down: the cancel is passed on.
-  auto b = post_cancel(port, "k", cancel_body("svc/inner/job", "rebalance"));
+  auto b = test::http_post_cancel(
+    port, "k", test::cancel_body("svc/inner/job", "rebalance"));
   ASSERT_EQ(b.status, 200) << b.body;
   auto seen_nested = nested->get_future();
   ASSERT_EQ(seen_nested.wait_for(30s), std::future_status::ready);
@@ -246,7 +185,7 @@ TEST_F(ObserverTest, ACancelReachesItsNodeWithItsReason) {
   // Nodes that are not there.
   for (auto path :
        {"svc/nope", "svc/inner/job/deeper", "nope/x", "svc/worker"}) {
-    auto c = post_cancel(port, "k", cancel_body(path, "x"));
+    auto c = test::http_post_cancel(port, "k", test::cancel_body(path, "x"));
     EXPECT_EQ(c.status, 404) << path;
     EXPECT_NE(c.json()["error"].get<std::string>().find("scaf::no_such_child"),
               std::string::npos)
@@ -255,7 +194,8 @@ TEST_F(ObserverTest, ACancelReachesItsNodeWithItsReason) {
   // Cancelling one task cancelled nobody else.
   EXPECT_FALSE(svc.ref().is_cancelled());
   // The top-level scope itself.
-  auto d = post_cancel(port, "k", cancel_body("svc", "closing time"));
+  auto d =
+    test::http_post_cancel(port, "k", test::cancel_body("svc", "closing time"));
   ASSERT_EQ(d.status, 200) << d.body;
   auto report = svc.ref().done().wait_for(30s);
   ASSERT_TRUE(report);
@@ -269,26 +209,34 @@ TEST_F(ObserverTest, BadRequestsGetClearErrorsAndTheObserverGoesOn) {
   auto obs = observer::start(sys, {.token = "k"});
   ASSERT_TRUE(obs) << render(obs.error());
   auto port = obs->port();
-  EXPECT_EQ(ask(port, "NONSENSE\r\n\r\n").status, 400);
-  EXPECT_EQ(ask(port, "GET / HTTP/1.1\r\n\r\n").status, 400); // no Host
-  EXPECT_EQ(ask(port, "GET / HTTP/1.1\r\nHost: localhost\r\n"
-                      "Content-Length: -1\r\n\r\n")
+  EXPECT_EQ(test::http_exchange(port, "NONSENSE\r\n\r\n").status, 400);
+  EXPECT_EQ(test::http_exchange(port, "GET / HTTP/1.1\r\n\r\n").status,
+            400); // no Host
+  EXPECT_EQ(test::http_exchange(port, "GET / HTTP/1.1\r\nHost: localhost\r\n"
+                                      "Content-Length: -1\r\n\r\n")
               .status,
             400);
-  EXPECT_EQ(ask(port, "GET / HTTP/1.1\r\nHost: localhost\r\nX: " +
-                        std::string(70'000, 'x') + "\r\n\r\n")
-              .status,
-            413);
-  EXPECT_EQ(get(port, "/etc/passwd", "k").status, 404);
-  EXPECT_EQ(ask(port, "DELETE /api/tree HTTP/1.1\r\nHost: localhost"
-                      "\r\n\r\n")
+  EXPECT_EQ(
+    test::http_exchange(port, "GET / HTTP/1.1\r\nHost: localhost\r\nX: " +
+                                std::string(70'000, 'x') + "\r\n\r\n")
+      .status,
+    413);
+  EXPECT_EQ(test::http_get(port, "/etc/passwd", "k").status, 404);
+  EXPECT_EQ(test::http_exchange(port,
+                                "DELETE /api/tree HTTP/1.1\r\nHost: localhost"
+                                "\r\n\r\n")
               .status,
             405);
-  EXPECT_EQ(post_cancel(port, "k", "{not json").status, 400);
-  EXPECT_EQ(post_cancel(port, "k", R"({"path": "svc"})").status, 400);
-  EXPECT_EQ(post_cancel(port, "k", cancel_body("svc", "")).status, 400);
+  EXPECT_EQ(test::http_post_cancel(port, "k", "{not json").status, 400);
+  EXPECT_EQ(test::http_post_cancel(port, "k", R"({"path": "svc"})").status,
+            400);
   EXPECT_EQ(
-    post_cancel(port, "k", cancel_body("svc", "x"), "text/plain").status, 415);
+    test::http_post_cancel(port, "k", test::cancel_body("svc", "")).status,
+    400);
+  EXPECT_EQ(test::http_post_cancel(port, "k", test::cancel_body("svc", "x"),
+                                   "text/plain")
+              .status,
+            415);
   // A client that connects and says nothing holds nobody up.
   auto silent = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -297,7 +245,7 @@ TEST_F(ObserverTest, BadRequestsGetClearErrorsAndTheObserverGoesOn) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
             0);
-  EXPECT_EQ(get(port, "/api/tree", "k").status, 200);
+  EXPECT_EQ(test::http_get(port, "/api/tree", "k").status, 200);
   ::close(silent);
   // Addresses it cannot use.
   for (auto address : {"nonsense", "127.0.0.1", "127.0.0.1:99999", "::1:80",
@@ -325,14 +273,14 @@ TEST(ObserverSettingTest, TheSettingStartsOneWithTheSystemAndStopsItWithIt) {
     port = static_cast<uint16_t>(std::stoi(url.substr(17)));
     auto app = make_scope(sys, {.name = "app"});
     started(app.ref());
-    auto tree = get(port, "/api/tree", "s");
+    auto tree = test::http_get(port, "/api/tree", "s");
     ASSERT_EQ(tree.status, 200);
     EXPECT_EQ(tree.json()["scopes"][0]["path"], "app");
     app.ref().cancel("done");
     ASSERT_TRUE(app.ref().done().wait_for(30s));
   }
   // Gone with its system.
-  EXPECT_EQ(get(port, "/api/tree", "s").status, 0);
+  EXPECT_EQ(test::http_get(port, "/api/tree", "s").status, 0);
   // One that cannot start is refused like any invalid setting.
   observed_config cfg{"0.0.0.0:0"};
   caf::actor_system sys{cfg};
