@@ -71,6 +71,15 @@ bool is_loopback(const sockaddr_storage& x) {
   return false;
 }
 
+bool is_unspecified(const sockaddr_storage& x) {
+  if (x.ss_family == AF_INET)
+    return reinterpret_cast<const sockaddr_in&>(x).sin_addr.s_addr ==
+           htonl(INADDR_ANY);
+  return x.ss_family == AF_INET6 &&
+         IN6_IS_ADDR_UNSPECIFIED(
+           &reinterpret_cast<const sockaddr_in6&>(x).sin6_addr);
+}
+
 /// `host:port` split, with the brackets of an IPv6 host taken off.
 std::optional<std::pair<std::string, std::string>>
 split_address(const std::string& address) {
@@ -352,7 +361,12 @@ std::string observer::impl::bind() {
   port = ntohs(bound.ss_family == AF_INET
                  ? reinterpret_cast<sockaddr_in&>(bound).sin_port
                  : reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
-  host = addr.ss_family == AF_INET6 ? "[" + name + "]" : name;
+  // Listening on every address: the URL names this machine.
+  char machine[256] = {};
+  if (is_unspecified(addr) && ::gethostname(machine, sizeof(machine) - 1) == 0)
+    host = machine;
+  else
+    host = addr.ss_family == AF_INET6 ? "[" + name + "]" : name;
   ::fcntl(listener, F_SETFL, ::fcntl(listener, F_GETFL) | O_NONBLOCK);
   if (::pipe2(wake, O_CLOEXEC) != 0)
     return (std::string{"cannot make a pipe: "} + std::strerror(errno));

@@ -143,6 +143,11 @@ TEST_F(ObserverTest, ATokenGuardsTheTreeAndAllowsCancels) {
   EXPECT_EQ(
     test::http_get(wide->port(), "/api/tree", "t0k", "host.example").status,
     200);
+  // Its URL names this machine, not 0.0.0.0.
+  char machine[256] = {};
+  ASSERT_EQ(::gethostname(machine, sizeof(machine) - 1), 0);
+  EXPECT_EQ(wide->url(), "http://" + std::string{machine} + ":" +
+                           std::to_string(wide->port()) + "/#token=t0k");
   auto bad = observer::start(sys, {.address = "127.0.0.1:0", .token = "a b"});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().category(), errc_category);

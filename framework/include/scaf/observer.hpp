@@ -70,7 +70,8 @@ public:
   /// The port it listens on (the one picked, for port 0).
   uint16_t port() const noexcept;
 
-  /// Where to point a browser: `http://HOST:PORT/`, followed by
+  /// Where to point a browser: `http://HOST:PORT/` (HOST as given, or this
+  /// machine's host name for `0.0.0.0` and `[::]`), followed by
   /// `#token=TOKEN` if it has a token (the fragment is not sent to the
   /// server; the page sends the token with each request).
   std::string url() const;
