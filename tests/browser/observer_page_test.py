@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""The observer's page in a real browser, against the running pipeline demo.
+"""The observer's page in a real browser, against a running program.
 
-Starts `pipeline --observe 127.0.0.1:0`, opens the URL it prints in headless
-Chromium (driven over the DevTools protocol on a pipe: no package beyond
-Debian's chromium and python3), and checks what a person would see:
+Opens the URL the program prints in headless Chromium (driven over the
+DevTools protocol on a pipe: no package beyond Debian's chromium and
+python3) and checks what a person would see.
+
+`pipeline`: against `pipeline --observe 127.0.0.1:0`, the main demo:
 
 1. the tree's nodes: the app, the pipeline supervisor, its sink, pool,
    source and probe, and at least three workers; the title names the
@@ -16,9 +18,20 @@ Debian's chromium and python3), and checks what a person would see:
    demo stops because of it, with that reason (its exit code 0, nothing
    left running).
 
-A screenshot of the page (after check 2) is kept at the path given.
+`large`: against tests/browser/observer_fixture.cpp, 10,001 nodes in one
+scope and a straggler in another:
 
-    observer_page_test.py PIPELINE CHROMIUM SCREENSHOT.png
+1. the counts: 2 top-level scopes, 10,003 nodes, 1 stuck; the hundred
+   scopes under "big" collapsed, each saying it holds 99 below;
+2. the straggler highlighted, and still found once collapsed ("1 stuck
+   below", "show stuck" opens its way);
+3. everything opened: at most 2,000 rows drawn, the rest counted, and the
+   page still refreshing (the time a refresh takes is printed, not judged).
+
+A screenshot of the page is kept at the path given.
+
+    observer_page_test.py pipeline PIPELINE CHROMIUM SCREENSHOT.png
+    observer_page_test.py large FIXTURE CHROMIUM SCREENSHOT.png
 """
 import base64
 import json
@@ -41,12 +54,12 @@ def fail(what):
 
 
 class Demo:
-    """The pipeline demo, its output collected as it comes."""
+    """The program observed, its output collected as it comes."""
 
-    def __init__(self, binary):
+    def __init__(self, command):
         self.proc = subprocess.Popen(
-            [binary, "--observe", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
         self.lines = []
         self.lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
@@ -182,130 +195,217 @@ class Page:
             out.write(base64.b64decode(png["data"]))
 
 
+def pipeline_checks(demo, browser, url, screenshot):
+    page = browser.open(url)
+
+    # 1. The tree's nodes.
+    page.wait_until("document.querySelectorAll('.row').length >= 9", 20,
+                    "the page shows no tree")
+    rows = page.rows()
+    for path in ["app", "app/pipeline", "app/pipeline/sink",
+                 "app/pipeline/workers", "app/pipeline/source",
+                 "app/pipeline/probe", "app/pipeline/probe/check"]:
+        if path not in rows:
+            fail("the page lacks " + path + ": " + json.dumps(rows))
+    workers = [p for p in rows if p.startswith("app/pipeline/workers/")]
+    if len(workers) < 3:
+        fail("the page shows " + str(len(workers)) + " workers")
+    title = page.eval("document.getElementById('title').textContent")
+    if "pipeline (pid " + str(demo.proc.pid) + ")" not in title:
+        fail("the title is '" + title + "'")
+    status = page.eval("document.getElementById('status').textContent")
+    if "actions allowed" not in status:
+        fail("the status line is '" + status + "'")
+    if page.eval("location.hash") != "":
+        fail("the token stays in the address bar")
+    print("1. tree shown: " + str(len(rows)) + " nodes, " +
+          str(len(workers)) + " workers; title '" + title + "'",
+          flush=True)
+
+    # 2. A restart, shown on the page that stays loaded.
+    loaded = page.eval("performance.timeOrigin")
+    # (The demo resizes its pool every 700 ms: workers come and go, so
+    # each is compared with what the page showed when it first did.)
+    first = {}
+    deadline = time.time() + 30
+    grown = None
+    while time.time() < deadline and not grown:
+        for p, (_, restarts) in page.rows().items():
+            if not p.startswith("app/pipeline/workers/"):
+                continue
+            first.setdefault(p, restarts)
+            if restarts > first[p]:
+                grown = (p, first[p], restarts)
+        time.sleep(0.25)
+    if not grown:
+        fail("no worker's restart count grew on the page in 30 s")
+    if page.eval("performance.timeOrigin") != loaded:
+        fail("the page reloaded instead of refreshing")
+    crashed = [line for line in demo.output()
+               if grown[0] in line and "crashes on bad job" in line]
+    if not crashed:
+        fail("the page shows a restart of " + grown[0] +
+             " that the demo did not report")
+    print("2. restart shown: " + grown[0] + " " + str(grown[1]) +
+          " -> " + str(grown[2]) + " restarts, page not reloaded",
+          flush=True)
+    page.eval("document.getElementById('find').blur()")
+    page.screenshot(screenshot)
+    print("   screenshot: " + screenshot, flush=True)
+
+    # 3. Without the token: nothing shown.
+    stranger = browser.open(url.split("#")[0])
+    said = stranger.wait_until(
+        "document.getElementById('status').className === 'lost' && "
+        "document.getElementById('status').textContent", 15,
+        "a page without the token did not say what is wrong")
+    if "needs its token" not in said:
+        fail("a page without the token says '" + said + "'")
+    if stranger.eval("document.querySelectorAll('.row').length") != 0:
+        fail("a page without the token shows the tree")
+    print("3. without the token: '" + said + "'", flush=True)
+
+    # 4. A cancel from the page reaches the scope.
+    page.eval("""document.querySelector('.row[data-path="app"] button.cancel').click()""")
+    page.wait_until("!!document.querySelector('form.cancel-form input')",
+                    5, "no cancel form opened")
+    page.eval("document.querySelector('form.cancel-form input').select()")
+    browser.call("Input.insertText", page.session, text=REASON)
+    page.eval("document.querySelector('form.cancel-form button.send-cancel').click()")
+    said = page.wait_until(
+        "document.getElementById('message').textContent", 10,
+        "the page did not confirm the cancel")
+    if said != "cancel sent to app: " + REASON:
+        fail("after the cancel the page says '" + said + "'")
+    # (The sink flushes for 1 s once stopped: the app is seen stopping.)
+    page.wait_until(
+        """document.querySelector('.row[data-path="app"]') &&
+           document.querySelector('.row[data-path="app"]').dataset.state
+             === 'cancelling'""", 10,
+        "the page did not show the app cancelling")
+    if not demo.wait_for(r"the app was cancelled from outside", 10):
+        fail("the demo did not see the cancel:\n" +
+             "\n".join(demo.output()[-20:]))
+    try:
+        rc = demo.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        fail("the demo did not stop within 60 s of the cancel")
+    ended = demo.wait_for(r"app ended: (.*)", 1)
+    left = demo.wait_for(r"actors left: (\d+)", 1)
+    if rc != 0 or not left or left.group(1) != "0":
+        fail("the demo ended with " + str(rc) + ":\n" +
+             "\n".join(demo.output()[-20:]))
+    if not ended or ended.group(1) != "scaf::cancelled(app: " + REASON + ")":
+        fail("the app did not end cancelled with the page's reason: " +
+             (ended.group(0) if ended else "no 'app ended' line"))
+    print("4. cancel from the page: '" + said + "'; the demo: app ended: " +
+          (ended.group(1) if ended else "?") + ", actors left: 0",
+          flush=True)
+
+
+def large_tree_checks(demo, browser, url, screenshot):
+    page = browser.open(url)
+    status = page.wait_until(
+        "document.getElementById('status').textContent.includes('nodes') && "
+        "document.getElementById('status').textContent", 30,
+        "the page shows no counts")
+    if not status.startswith("2 top-level scope(s), 10,003 nodes, 1 stuck"):
+        fail("the status line is '" + status + "'")
+    rows = page.rows()
+    parts = [p for p in rows if re.fullmatch(r"big/part-\d+", p)]
+    tasks = [p for p in rows if p.startswith("big/part-") and p not in parts]
+    if len(parts) != 100 or tasks:
+        fail("'big' does not show its 100 parts, collapsed: " +
+             str(len(parts)) + " parts, " + str(len(tasks)) + " tasks")
+    below = page.eval("""document.querySelector(
+        '.row[data-path="big/part-7"]').textContent""")
+    if "99 below" not in below:
+        fail("a collapsed part says '" + below + "'")
+    print("1. " + status.split(" \u00b7")[0] + "; " + str(len(rows)) +
+          " rows drawn, each part collapsed ('99 below')", flush=True)
+
+    # 2. The straggler, highlighted, and found again once collapsed.
+    deaf = page.eval("""(() => { const r = document.querySelector(
+        '.row[data-path="stuck/deaf"]'); return r && [r.dataset.state,
+        r.classList.contains('stuck'),
+        getComputedStyle(r).borderLeftColor]; })()""")
+    if not deaf or deaf[0] != "straggler" or not deaf[1]:
+        fail("the straggler is not shown as one: " + json.dumps(deaf))
+    page.eval("document.getElementById('collapse').click()")
+    hint = page.wait_until(
+        """(() => { const r = document.querySelector('.row[data-path="stuck"]');
+           return !document.querySelector('.row[data-path="stuck/deaf"]') &&
+                  r && [...r.querySelectorAll('.alert')].map(
+                         e => e.textContent).join(' '); })()""", 5,
+        "collapse all did nothing")
+    if "1 stuck below" not in hint:
+        fail("the collapsed scope says '" + hint + "'")
+    page.eval("document.getElementById('expand-stuck').click()")
+    page.wait_until("""!!document.querySelector('.row[data-path="stuck/deaf"]')""",
+                    5, "show stuck did not open the way to the straggler")
+    print("2. straggler shown (" + deaf[2] + " border); collapsed: '" +
+          hint.split("\u00b7")[-1].strip() + "'; 'show stuck' opens it",
+          flush=True)
+
+    # 3. Everything opened: drawing stays bounded.
+    page.eval("""data.scopes.forEach(s => { opened.set(s.path, true);
+        s.children.forEach(c => opened.set(c.path, true)); }); render(); 0""")
+    drawn = page.eval("document.querySelectorAll('.row').length")
+    notice = page.eval("""(() => { const n = document.getElementById(
+        'not-drawn'); return n && n.textContent; })()""")
+    # (103 rows collapsed, every part opened: 2 + 100 * 100 + 1 rows.)
+    if drawn != 2000 or not notice or "8,003 more rows not drawn" not in notice:
+        fail(str(drawn) + " rows drawn; notice: " + str(notice))
+    took = [page.eval("""(async () => { const t0 = performance.now();
+        await refresh(); return Math.round(performance.now() - t0); })()""")
+            for _ in range(3)]
+    if page.eval("document.querySelectorAll('.row').length") != 2000:
+        fail("a refresh did not redraw the opened tree")
+    print("3. all opened: 2000 rows drawn, '" + notice.strip() +
+          "'; a refresh (fetch, parse, draw) took " +
+          ", ".join(str(t) for t in took) + " ms", flush=True)
+    page.eval("document.getElementById('collapse').click()")
+    page.eval("document.getElementById('expand-stuck').click()")
+    page.screenshot(screenshot)
+    print("   screenshot: " + screenshot, flush=True)
+
+    # The program ends cleanly once let go.
+    demo.proc.stdin.close()
+    try:
+        rc = demo.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        fail("the fixture did not end within 60 s")
+    if rc != 0 or not demo.wait_for(r"actors left: 0", 1):
+        fail("the fixture ended with " + str(rc) + ":\n" +
+             "\n".join(demo.output()[-10:]))
+
+
 def main():
-    if len(sys.argv) != 4:
-        fail("usage: observer_page_test.py PIPELINE CHROMIUM SCREENSHOT.png")
-    pipeline, chromium, screenshot = sys.argv[1:]
+    if len(sys.argv) != 5 or sys.argv[1] not in ("pipeline", "large"):
+        fail("usage: observer_page_test.py pipeline|large PROGRAM CHROMIUM "
+             "SCREENSHOT.png")
+    mode, program, chromium, screenshot = sys.argv[1:]
     if not shutil.which(chromium):
         fail("no browser at '" + chromium + "': scripts/test installs "
              "Debian's chromium")
-    demo = Demo(pipeline)
+    command = [program] + (["--observe", "127.0.0.1:0"]
+                           if mode == "pipeline" else [])
+    demo = Demo(command)
     profile = tempfile.mkdtemp(prefix="scaf-observer-")
     browser = None
     try:
-        m = demo.wait_for(r"observer: (http://\S+#token=(\S+))", 30)
+        m = demo.wait_for(r"observer: (http://\S+#token=\S+)", 60)
         if not m:
-            fail("the demo printed no observer address:\n" +
+            fail("the program printed no observer address:\n" +
                  "\n".join(demo.output()))
-        url, token = m.group(1), m.group(2)
+        url = m.group(1)
         print("observer at " + url.split("#")[0], flush=True)
         browser = Browser(chromium, profile)
-        page = browser.open(url)
-
-        # 1. The tree's nodes.
-        page.wait_until("document.querySelectorAll('.row').length >= 9", 20,
-                        "the page shows no tree")
-        rows = page.rows()
-        for path in ["app", "app/pipeline", "app/pipeline/sink",
-                     "app/pipeline/workers", "app/pipeline/source",
-                     "app/pipeline/probe", "app/pipeline/probe/check"]:
-            if path not in rows:
-                fail("the page lacks " + path + ": " + json.dumps(rows))
-        workers = [p for p in rows if p.startswith("app/pipeline/workers/")]
-        if len(workers) < 3:
-            fail("the page shows " + str(len(workers)) + " workers")
-        title = page.eval("document.getElementById('title').textContent")
-        if "pipeline (pid " + str(demo.proc.pid) + ")" not in title:
-            fail("the title is '" + title + "'")
-        status = page.eval("document.getElementById('status').textContent")
-        if "actions allowed" not in status:
-            fail("the status line is '" + status + "'")
-        if page.eval("location.hash") != "":
-            fail("the token stays in the address bar")
-        print("1. tree shown: " + str(len(rows)) + " nodes, " +
-              str(len(workers)) + " workers; title '" + title + "'",
-              flush=True)
-
-        # 2. A restart, shown on the page that stays loaded.
-        loaded = page.eval("performance.timeOrigin")
-        # (The demo resizes its pool every 700 ms: workers come and go, so
-        # each is compared with what the page showed when it first did.)
-        first = {}
-        deadline = time.time() + 30
-        grown = None
-        while time.time() < deadline and not grown:
-            for p, (_, restarts) in page.rows().items():
-                if not p.startswith("app/pipeline/workers/"):
-                    continue
-                first.setdefault(p, restarts)
-                if restarts > first[p]:
-                    grown = (p, first[p], restarts)
-            time.sleep(0.25)
-        if not grown:
-            fail("no worker's restart count grew on the page in 30 s")
-        if page.eval("performance.timeOrigin") != loaded:
-            fail("the page reloaded instead of refreshing")
-        crashed = [line for line in demo.output()
-                   if grown[0] in line and "crashes on bad job" in line]
-        if not crashed:
-            fail("the page shows a restart of " + grown[0] +
-                 " that the demo did not report")
-        print("2. restart shown: " + grown[0] + " " + str(grown[1]) +
-              " -> " + str(grown[2]) + " restarts, page not reloaded",
-              flush=True)
-        page.eval("document.getElementById('find').blur()")
-        page.screenshot(screenshot)
-        print("   screenshot: " + screenshot, flush=True)
-
-        # 3. Without the token: nothing shown.
-        stranger = browser.open(url.split("#")[0])
-        said = stranger.wait_until(
-            "document.getElementById('status').className === 'lost' && "
-            "document.getElementById('status').textContent", 15,
-            "a page without the token did not say what is wrong")
-        if "needs its token" not in said:
-            fail("a page without the token says '" + said + "'")
-        if stranger.eval("document.querySelectorAll('.row').length") != 0:
-            fail("a page without the token shows the tree")
-        print("3. without the token: '" + said + "'", flush=True)
-
-        # 4. A cancel from the page reaches the scope.
-        page.eval("""document.querySelector('.row[data-path="app"] button.cancel').click()""")
-        page.wait_until("!!document.querySelector('form.cancel-form input')",
-                        5, "no cancel form opened")
-        page.eval("document.querySelector('form.cancel-form input').select()")
-        browser.call("Input.insertText", page.session, text=REASON)
-        page.eval("document.querySelector('form.cancel-form button.send-cancel').click()")
-        said = page.wait_until(
-            "document.getElementById('message').textContent", 10,
-            "the page did not confirm the cancel")
-        if said != "cancel sent to app: " + REASON:
-            fail("after the cancel the page says '" + said + "'")
-        # (The sink flushes for 1 s once stopped: the app is seen stopping.)
-        page.wait_until(
-            """document.querySelector('.row[data-path="app"]') &&
-               document.querySelector('.row[data-path="app"]').dataset.state
-                 === 'cancelling'""", 10,
-            "the page did not show the app cancelling")
-        if not demo.wait_for(r"the app was cancelled from outside", 10):
-            fail("the demo did not see the cancel:\n" +
-                 "\n".join(demo.output()[-20:]))
-        try:
-            rc = demo.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            fail("the demo did not stop within 60 s of the cancel")
-        ended = demo.wait_for(r"app ended: (.*)", 1)
-        left = demo.wait_for(r"actors left: (\d+)", 1)
-        if rc != 0 or not left or left.group(1) != "0":
-            fail("the demo ended with " + str(rc) + ":\n" +
-                 "\n".join(demo.output()[-20:]))
-        if not ended or ended.group(1) != "scaf::cancelled(app: " + REASON + ")":
-            fail("the app did not end cancelled with the page's reason: " +
-                 (ended.group(0) if ended else "no 'app ended' line"))
-        print("4. cancel from the page: '" + said + "'; the demo: app ended: " +
-              (ended.group(1) if ended else "?") + ", actors left: 0",
-              flush=True)
-        print("observer page: all checks passed", flush=True)
+        if mode == "pipeline":
+            pipeline_checks(demo, browser, url, screenshot)
+        else:
+            large_tree_checks(demo, browser, url, screenshot)
+        print("observer page (" + mode + "): all checks passed", flush=True)
     finally:
         if browser:
             browser.close()
