@@ -12,6 +12,7 @@
 #include "scaf/init.hpp"
 #include "scaf/logger.hpp"
 #include "scaf/names.hpp"
+#include "scaf/observer.hpp"
 #include "scaf/promise.hpp"
 #include "scaf/run.hpp"
 #include "scaf/scheduler.hpp"
