@@ -137,7 +137,9 @@ class Browser:
                 self.buf += chunk
 
     def open(self, url):
-        target = self.call("Target.createTarget", url="about:blank")
+        # (A browser's first start on a machine builds its font caches.)
+        target = self.call("Target.createTarget", timeout=120,
+                           url="about:blank")
         session = self.call("Target.attachToTarget",
                             targetId=target["targetId"],
                             flatten=True)["sessionId"]
@@ -199,7 +201,7 @@ def pipeline_checks(demo, browser, url, screenshot):
     page = browser.open(url)
 
     # 1. The tree's nodes.
-    page.wait_until("document.querySelectorAll('.row').length >= 9", 20,
+    page.wait_until("document.querySelectorAll('.row').length >= 9", 60,
                     "the page shows no tree")
     rows = page.rows()
     for path in ["app", "app/pipeline", "app/pipeline/sink",
