@@ -343,12 +343,11 @@ int run_app(const mode& m, const std::string& trace_file) {
                     scaf::to_text(*tree).c_str());
     //! [live-tree]
   }
+  t.shutting_down = true;
   if (app.ref().is_cancelled()) {
     say("main", "the app was cancelled from outside");
-    t.shutting_down = true;
   } else {
     say("main", "Ctrl-C: cancelling the app");
-    t.shutting_down = true;
     app.ref().cancel("Ctrl-C");
   }
   auto stop_started = std::chrono::steady_clock::now();
