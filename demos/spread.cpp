@@ -3,7 +3,7 @@
 // (least-loaded placement), and runs 60 jobs there (the node's `sleep`
 // task, 50 to 150 ms each), two at a time a node, all of them children of
 // one scope; halfway it prints the live tree, which reaches into the nodes.
-// With --kill-one it SIGKILLs the busiest node then: the scope fails with
+// With --kill-one it first SIGKILLs the busiest node: the scope fails with
 // node_down (naming the node and the child), cancels the rest, and
 // everything still stops cleanly; with --retry as well, the jobs are
 // idempotent, and the ones the lost node ran run again on the others, so
@@ -101,14 +101,13 @@ struct work {
 };
 
 /// Prints the live tree, across the nodes, while the jobs go on; with
-/// --kill-one, then kills the node that runs the most jobs at that moment
-/// (one with none would be lost without a job noticing). A blocking task of
-/// the scope does it: it may wait, and the scope waits for it.
+/// --kill-one, first kills the node that runs the most jobs at that moment
+/// (killed later, once the tree is printed, it could have no job left, and
+/// its loss would go unnoticed). A blocking task of the scope does it: it
+/// may wait, and the scope waits for it.
 void halfway(scaf::scope& s, const scaf::cluster& c,
              const std::shared_ptr<work>& w) {
   s.spawn_blocking({.name = "halfway"}, [ref = s.ref(), c, w](std::stop_token) {
-    if (auto tree = ref.tree().wait())
-      std::printf("%s", scaf::to_text(*tree).c_str());
     if (w->kill_one) {
       auto load = c.load();
       auto busiest = std::max_element(load.begin(), load.end());
@@ -118,6 +117,8 @@ void halfway(scaf::scope& s, const scaf::cluster& c,
             ", which runs " + std::to_string(*busiest) + " jobs (" +
             victim.stop(SIGKILL) + ")");
     }
+    if (auto tree = ref.tree().wait())
+      std::printf("%s", scaf::to_text(*tree).c_str());
   });
 }
 
