@@ -8,8 +8,6 @@
 #include <chrono>
 #include <cstring>
 #include <future>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,17 +23,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <caf/actor_system_config.hpp>
-#include <caf/config_value.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
 #include "scaf/errc.hpp"
 #include "scaf/tree.hpp"
 
-#include "config.hpp"
 #include "events.hpp"
-#include "log.hpp"
+#include "http.hpp"
 #include "top_level.hpp"
 
 namespace scaf::detail {
@@ -55,7 +50,6 @@ using clock_type = std::chrono::steady_clock;
 constexpr size_t max_request = 64 * 1024;
 constexpr size_t max_connections = 32;
 constexpr auto request_timeout = std::chrono::seconds{10};
-constexpr auto send_timeout = std::chrono::seconds{5};
 /// How long a snapshot, or a cancel, waits for the scopes.
 constexpr auto scope_timeout = std::chrono::seconds{2};
 
@@ -103,159 +97,11 @@ split_address(const std::string& address) {
   return std::pair{std::move(host), std::move(port)};
 }
 
-std::string lower(std::string_view x) {
-  std::string result{x};
-  for (auto& c : result)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return result;
-}
-
-/// Compares in time that does not depend on where they differ.
-bool same_secret(std::string_view x, std::string_view y) {
-  unsigned char diff = x.size() == y.size() ? 0 : 1;
-  for (size_t i = 0; i < x.size(); ++i)
-    diff |=
-      static_cast<unsigned char>(x[i] ^ y[i % std::max<size_t>(y.size(), 1)]);
-  return diff == 0;
-}
-
-struct request {
-  std::string method;
-  std::string target;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-
-  std::string_view header(std::string_view name) const {
-    for (auto& [key, value] : headers)
-      if (key == name)
-        return value;
-    return {};
-  }
-};
-
-struct response {
-  int status = 200;
-  std::string type = "application/json";
-  std::string body;
-};
-
-const char* reason_phrase(int status) {
-  switch (status) {
-  case 200:
-    return "OK";
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 408:
-    return "Request Timeout";
-  case 413:
-    return "Content Too Large";
-  case 415:
-    return "Unsupported Media Type";
-  case 503:
-    return "Service Unavailable";
-  default:
-    return "Error";
-  }
-}
-
-/// One line of JSON; text that is not UTF-8 is replaced, not thrown at.
-std::string to_json_text(const nlohmann::json& x) {
-  return x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-         "\n";
-}
-
-response error_response(int status, const std::string& what) {
-  return {status, "application/json", to_json_text({{"error", what}})};
-}
-
-std::string serialize(const response& x) {
-  std::string out = "HTTP/1.1 " + std::to_string(x.status) + " " +
-                    reason_phrase(x.status) + "\r\n";
-  out += "Content-Type: " + x.type + "\r\n";
-  out += "Content-Length: " + std::to_string(x.body.size()) + "\r\n";
-  out += "Cache-Control: no-store\r\n"
-         "X-Content-Type-Options: nosniff\r\n"
-         "X-Frame-Options: DENY\r\n"
-         "Content-Security-Policy: default-src 'none'; "
-         "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-         "connect-src 'self'; img-src data:\r\n"
-         "Connection: close\r\n\r\n";
-  out += x.body;
-  return out;
-}
-
-/// Parses a complete request head; `std::nullopt` if it is malformed.
-std::optional<request> parse_head(std::string_view head) {
-  request r;
-  auto eol = head.find("\r\n");
-  auto line = head.substr(0, eol);
-  auto sp1 = line.find(' ');
-  auto sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp2 == sp1)
-    return std::nullopt;
-  r.method = line.substr(0, sp1);
-  r.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  auto version = line.substr(sp2 + 1);
-  if (version != "HTTP/1.1" && version != "HTTP/1.0")
-    return std::nullopt;
-  if (r.target.empty() || r.target.front() != '/')
-    return std::nullopt;
-  if (auto q = r.target.find('?'); q != std::string::npos)
-    r.target.resize(q);
-  while (eol != std::string_view::npos) {
-    auto start = eol + 2;
-    eol = head.find("\r\n", start);
-    auto field =
-      head.substr(start, eol == std::string_view::npos ? std::string_view::npos
-                                                       : eol - start);
-    if (field.empty())
-      continue;
-    auto colon = field.find(':');
-    if (colon == std::string_view::npos || colon == 0)
-      return std::nullopt;
-    auto value = field.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-      value.remove_suffix(1);
-    r.headers.emplace_back(lower(field.substr(0, colon)), std::string{value});
-  }
-  return r;
-}
-
-/// Whether `host` (a `Host` header) names this machine's loopback.
-bool loopback_host(std::string_view host) {
-  if (host.starts_with("[::1]"))
-    return host.size() == 5 || host[5] == ':';
-  auto name = host.substr(0, host.find(':'));
-  return name == "localhost" || name == "127.0.0.1";
-}
-
-/// Sends all of `data` (blocking, bounded by `send_timeout`).
-void send_all(int fd, const std::string& data) {
-  auto flags = ::fcntl(fd, F_GETFL);
-  ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  timeval tv{static_cast<time_t>(send_timeout.count()), 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  size_t sent = 0;
-  while (sent < data.size()) {
-    auto n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return;
-    sent += static_cast<size_t>(n);
-  }
-}
+using detail::http::error_response;
+using detail::http::request;
+using detail::http::response;
+using detail::http::send_all;
+using detail::http::serialize;
 
 } // namespace
 
@@ -407,7 +253,7 @@ bool observer::impl::read_from(connection& c) {
   auto end = c.in.find("\r\n\r\n");
   if (end == std::string::npos)
     return true;
-  auto r = parse_head(std::string_view{c.in}.substr(0, end));
+  auto r = detail::http::parse_head(std::string_view{c.in}.substr(0, end));
   if (!r) {
     send_all(c.fd, serialize(error_response(400, "malformed request")));
     return false;
@@ -478,7 +324,7 @@ response observer::impl::answer(const request& r) {
     return error_response(400, "no Host header");
   // Without a token, only pages of this machine may ask: a name that
   // resolves to 127.0.0.1 elsewhere (DNS rebinding) does not pass.
-  if (opts.token.empty() && !loopback_host(asked_as))
+  if (opts.token.empty() && !detail::http::loopback_host(asked_as))
     return error_response(403, "Host must be a loopback name");
   auto page = r.target == "/" || r.target == "/index.html";
   auto known = page || r.target == "/api/tree" || r.target == "/api/cancel";
@@ -493,7 +339,7 @@ response observer::impl::answer(const request& r) {
   if (!opts.token.empty()) {
     auto given = r.header("authorization");
     if (!given.starts_with("Bearer ") ||
-        !same_secret(given.substr(7), opts.token))
+        !detail::http::same_secret(given.substr(7), opts.token))
       return error_response(401, "this observer needs its token");
   }
   if (!post)
@@ -523,7 +369,8 @@ response observer::impl::tree() {
 }
 
 response observer::impl::cancel(const request& r) {
-  if (lower(r.header("content-type")).rfind("application/json", 0) != 0)
+  if (detail::http::lower(r.header("content-type"))
+        .rfind("application/json", 0) != 0)
     return error_response(415, "a cancel is sent as application/json");
   auto args = nlohmann::json::parse(r.body, nullptr, false);
   if (!args.is_object() || !args.contains("path") ||
@@ -561,7 +408,7 @@ response observer::impl::cancel(const request& r) {
     auto result = answer.get();
     if (!result)
       return {200, "application/json",
-              to_json_text({{"cancelled", path}, {"reason", why}})};
+              detail::http::json_text({{"cancelled", path}, {"reason", why}})};
     why_not = std::move(result);
   }
   return error_response(404, render(why_not));
@@ -596,63 +443,6 @@ uint16_t observer::port() const noexcept {
 
 std::string observer::url() const {
   return impl_ ? impl_->url() : std::string{};
-}
-
-// -- started by the settings
-// ---------------------------------------------------
-
-namespace {
-
-std::mutex configured_mtx;
-std::map<const caf::actor_system*, observer> configured;
-
-} // namespace
-
-caf::error detail::start_configured_observer(caf::actor_system& sys) {
-  auto& content = sys.config().content;
-  auto setting = [&](const char* key) -> const std::string* {
-    auto x = caf::get_if(&content, key);
-    return x != nullptr ? caf::get_if<std::string>(x) : nullptr;
-  };
-  auto address = setting("scaf.observer");
-  if (address == nullptr)
-    return {};
-  observer_options opts;
-  opts.address = *address;
-  if (auto token = setting("scaf.observer-token"))
-    opts.token = *token;
-  auto obs = observer::start(sys, std::move(opts));
-  if (!obs) {
-    // (A scaf error's context is its path and its detail.)
-    auto& ctx = obs.error().context();
-    auto what = ctx.match_elements<std::string, std::string>()
-                  ? ctx.get_as<std::string>(1)
-                  : render(obs.error());
-    return make_error(errc::invalid_argument, "configuration",
-                      "scaf.observer: " + what);
-  }
-  detail::log().info("scaf observer: {}", obs->url());
-  std::lock_guard<std::mutex> guard{configured_mtx};
-  configured.insert_or_assign(&sys, std::move(*obs));
-  return {};
-}
-
-void detail::stop_configured_observer(const caf::actor_system& sys) {
-  std::optional<observer> going;
-  {
-    std::lock_guard<std::mutex> guard{configured_mtx};
-    if (auto i = configured.find(&sys); i != configured.end()) {
-      going.emplace(std::move(i->second));
-      configured.erase(i);
-    }
-  }
-  // (Joins its thread, which may be answering: not under the lock.)
-}
-
-std::string observer_url(const caf::actor_system& sys) {
-  std::lock_guard<std::mutex> guard{configured_mtx};
-  auto i = configured.find(&sys);
-  return i == configured.end() ? std::string{} : i->second.url();
 }
 
 } // namespace scaf

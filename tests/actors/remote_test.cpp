@@ -222,6 +222,21 @@ probe_handle spawn_probe(scope& s, const remote_node& n, const probe_kind& k,
           [h](caf::error e) { h.cancel(e); }, [h] { h.abort(); }};
 }
 
+/// A probe of kind `k` named "probe" that waits, spawned into `owner` on
+/// `w`'s node `n`; none if it did not start there.
+std::optional<probe_handle> waiting_probe(scope_owner& owner, worker& w,
+                                          const remote_node& n,
+                                          const probe_kind& k) {
+  probe_handle h;
+  owner.ref()
+    .call(
+      [&](scope& s) { h = spawn_probe(s, n, k, "wait", {.name = "probe"}); })
+    .wait();
+  if (!w.proc.line_starting("probe started:"))
+    return std::nullopt;
+  return h;
+}
+
 /// A short name for how something ended: "value", "ok" or the error's code.
 std::string code_name(const caf::expected<std::string>& x) {
   if (x)
@@ -877,13 +892,9 @@ TEST_F(RemoteTest, TheLiveTreeReachesIntoTheNodesOfRemoteChildren) {
   ASSERT_NE(w.port, 0);
   auto n = connect_to(w);
   auto owner = make_scope(sys, {.name = "svc"});
-  probe_handle h;
-  owner.ref()
-    .call([&](scope& s) {
-      h = spawn_probe(s, n, probe_kinds[3], "wait", {.name = "probe"});
-    })
-    .wait();
-  ASSERT_TRUE(w.proc.line_starting("probe started:"));
+  auto started = waiting_probe(owner, w, n, probe_kinds[3]);
+  ASSERT_TRUE(started);
+  auto& h = *started;
   auto tree = owner.ref().tree().wait();
   ASSERT_TRUE(tree);
   auto probe = find_node(*tree, "probe");
@@ -931,13 +942,9 @@ TEST_F(RemoteTest, TheObserverCancelsARemoteChildThroughItsStandIn) {
   ASSERT_NE(w.port, 0);
   auto n = connect_to(w);
   auto owner = make_scope(sys, {.name = "svc"});
-  probe_handle h;
-  owner.ref()
-    .call([&](scope& s) {
-      h = spawn_probe(s, n, probe_kinds[0], "wait", {.name = "probe"});
-    })
-    .wait();
-  ASSERT_TRUE(w.proc.line_starting("probe started:"));
+  auto started = waiting_probe(owner, w, n, probe_kinds[0]);
+  ASSERT_TRUE(started);
+  auto& h = *started;
   auto obs = observer::start(sys, {.token = "k"});
   ASSERT_TRUE(obs) << render(obs.error());
   auto inside = test::http_post_cancel(
