@@ -481,6 +481,37 @@ scaf::scope_owner idle_tree(caf::actor_system& sys, long n) {
   return owner;
 }
 
+// -- failures: a long-lived isolate scope whose children fail -----------------
+
+/// n function tasks, 10,000 at a time, in one `isolate` scope that lives on
+/// (a service): all fail (`failing`) or all succeed (`succeeding`, the
+/// baseline). The peak RSS says whether the scope's record of failures stays
+/// bounded (`scope_options::record_limit`).
+double failures_scaf(caf::actor_system& sys, long n, bool fail) {
+  auto owner = scaf::make_scope(
+    sys, {.name = "service", .policy = scaf::failure_policy::isolate});
+  auto ref = owner.ref();
+  auto start = clock_type::now();
+  constexpr long batch = 10'000;
+  std::vector<scaf::handle<long>> pending;
+  pending.reserve(batch);
+  for (long done = 0; done < n; done += batch) {
+    for (long i = done; i < std::min(n, done + batch); ++i)
+      pending.push_back(ref.spawn_fn([i, fail]() -> caf::expected<long> {
+        if (fail)
+          return caf::make_error(caf::sec::runtime_error, "request failed");
+        return i;
+      }));
+    for (auto& h : pending)
+      h.wait();
+    pending.clear();
+  }
+  auto t = seconds_since(start);
+  owner.cancel("bench over");
+  owner.done().wait();
+  return t;
+}
+
 /// n scopes of 99 idle tasks each, all up (not timed); then the time one
 /// `scope_ref::tree()` takes to come back with every node.
 double tree_scaf(caf::actor_system& sys, long n) {
@@ -857,6 +888,8 @@ int run_one(const std::string& workload, const std::string& variant, long n) {
       seconds = observe_scaf(sys, n, variant == "http");
     else if (workload == "tree")
       seconds = tree_scaf(sys, n);
+    else if (workload == "failures")
+      seconds = failures_scaf(sys, n, variant == "failing");
     else if (workload == "w1fn")
       seconds = scaf_variant ? w1_scaf_fn(sys, n) : w1_raw(sys, n);
     else if (workload == "w1blocking")
@@ -993,6 +1026,7 @@ int drive(int runs, bool quick, const std::string& erlang,
   const std::vector<std::string> traced = {"traced", "untraced"};
   const std::vector<std::string> observed = {"observed", "unobserved"};
   const std::vector<std::string> observe = {"http", "snapshot"};
+  const std::vector<std::string> failing = {"failing", "succeeding"};
   std::vector<spec> specs;
   if (quick)
     specs = {{"w1", 10'000, true, true},
@@ -1010,6 +1044,7 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w1observed", 10'000, false, false, observed},
              {"tree", 10, false, false, {"scaf"}},
              {"observe", 10, false, false, observe},
+             {"failures", 100'000, false, false, failing},
              {"poolterm", 1'000, false, false},
              {"poolterm", 10'000, false, false},
              {"poolstop", 10'000, false, false},
@@ -1041,6 +1076,7 @@ int drive(int runs, bool quick, const std::string& erlang,
              {"w1observed", 100'000, false, false, observed},
              {"tree", 100, false, false, {"scaf"}},
              {"observe", 100, false, false, observe},
+             {"failures", 1'000'000, false, false, failing},
              {"poolterm", 1'000, false, false},
              {"poolterm", 10'000, false, false},
              {"poolterm", 100'000, false, false},

@@ -32,10 +32,12 @@ struct nested_report {
   std::vector<std::string> stragglers;
   /// Its children's outcomes (`record_outcomes`).
   std::vector<node_outcome> children;
+  /// What its lists dropped (`scope_options::record_limit`).
+  scope_report::omitted_counts omitted;
 
   bool empty() const noexcept {
     return suppressed.empty() && killed.empty() && stragglers.empty() &&
-           children.empty();
+           children.empty() && omitted.none();
   }
 };
 

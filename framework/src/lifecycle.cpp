@@ -211,6 +211,7 @@ void scope_impl::finish() {
     up->killed = std::move(report.killed);
     up->stragglers = std::move(report.stragglers);
     up->children = std::move(report.children);
+    up->omitted = report.omitted;
     if (!up->empty())
       self_->send(to, scope_event{report_event{std::move(up)}});
   }

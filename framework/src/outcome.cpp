@@ -11,7 +11,7 @@ failure_taken scope_outcome::failed(caf::error reason) {
     if (policy_ == failure_policy::race && race_won_ &&
         !is(reason, errc::task_exception)) {
       // The race is decided: failures no longer are.
-      lists().suppressed.push_back(std::move(reason));
+      keep(lists().suppressed, std::move(reason), omitted_.suppressed);
       return {failure_fate::suppressed, policy_action::none};
     }
     first = std::move(reason);
@@ -26,7 +26,7 @@ failure_taken scope_outcome::failed(caf::error reason) {
     first = std::move(reason);
     return {failure_fate::outranking, policy_action::none};
   }
-  suppressed.push_back(std::move(reason));
+  keep(suppressed, std::move(reason), omitted_.suppressed);
   return {failure_fate::suppressed, policy_action::none};
 }
 
@@ -49,12 +49,21 @@ void scope_outcome::cancelled(const caf::error& reason) {
 }
 
 void scope_outcome::merge(nested_report& x) {
+  omitted_.suppressed += x.omitted.suppressed;
+  omitted_.killed += x.omitted.killed;
+  omitted_.stragglers += x.omitted.stragglers;
   if (x.suppressed.empty() && x.killed.empty() && x.stragglers.empty())
     return;
   auto& xs = lists();
   append_moved(xs.suppressed, x.suppressed);
   append_moved(xs.killed, x.killed);
   append_moved(xs.stragglers, x.stragglers);
+  if (over_limit(xs.suppressed))
+    trim(xs.suppressed, omitted_.suppressed);
+  if (over_limit(xs.killed))
+    trim(xs.killed, omitted_.killed);
+  if (over_limit(xs.stragglers))
+    trim(xs.stragglers, omitted_.stragglers);
 }
 
 scope_report scope_outcome::finish() {
@@ -68,12 +77,16 @@ scope_report scope_outcome::finish() {
   report.failure = std::move(failure_);
   report.cancel_reason = std::move(cancel_reason_);
   if (lists_) {
+    trim(lists_->suppressed, omitted_.suppressed);
+    trim(lists_->killed, omitted_.killed);
+    trim(lists_->stragglers, omitted_.stragglers);
     report.suppressed = std::move(lists_->suppressed);
     report.killed = std::move(lists_->killed);
     report.stragglers = std::move(lists_->stragglers);
     report.children = std::move(lists_->children);
     lists_.reset();
   }
+  report.omitted = omitted_;
   return report;
 }
 

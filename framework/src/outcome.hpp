@@ -2,6 +2,7 @@
 // policy, the one place that decides what a child's end means for the scope.
 #pragma once
 
+#include <cstddef>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -56,6 +57,11 @@ public:
     policy_ = policy;
   }
 
+  /// See `scope_options::record_limit`.
+  void set_record_limit(std::size_t limit) noexcept {
+    limit_ = limit;
+  }
+
   /// A child (or the scope itself) failed with `reason`. The first failure
   /// becomes the scope's, later ones are suppressed; an exception escaping
   /// task code (`errc::task_exception`) outranks an earlier ordinary error,
@@ -79,11 +85,11 @@ public:
   }
 
   void killed(std::string path) {
-    lists().killed.push_back(std::move(path));
+    keep(lists().killed, std::move(path), omitted_.killed);
   }
 
   void straggler(std::string path) {
-    lists().stragglers.push_back(std::move(path));
+    keep(lists().stragglers, std::move(path), omitted_.stragglers);
   }
 
   void add(node_outcome x) {
@@ -105,6 +111,33 @@ private:
     std::vector<node_outcome> children;
   };
 
+  /// Whether `xs` holds more than twice the record limit (which may be the
+  /// largest `size_t`).
+  template <class T>
+  bool over_limit(const std::vector<T>& xs) const noexcept {
+    return xs.size() / 2 > limit_;
+  }
+
+  /// Appends `x` to `xs`, a list bounded by the record limit: once it
+  /// holds more than twice the limit, the oldest entries beyond the limit go
+  /// (counted in `omitted`), so that appending stays cheap.
+  template <class T>
+  void keep(std::vector<T>& xs, T x, std::size_t& omitted) {
+    xs.push_back(std::move(x));
+    if (over_limit(xs))
+      trim(xs, omitted);
+  }
+
+  /// Drops the oldest entries of `xs` beyond the record limit.
+  template <class T>
+  void trim(std::vector<T>& xs, std::size_t& omitted) {
+    if (xs.size() <= limit_)
+      return;
+    auto excess = xs.size() - limit_;
+    xs.erase(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(excess));
+    omitted += excess;
+  }
+
   lists_type& lists() {
     if (!lists_)
       lists_ = std::make_unique<lists_type>();
@@ -114,6 +147,8 @@ private:
   caf::error failure_;
   caf::error cancel_reason_;
   std::unique_ptr<lists_type> lists_;
+  scope_report::omitted_counts omitted_;
+  std::size_t limit_ = scope_options{}.record_limit;
   failure_policy policy_;
   bool race_won_ = false;
 };

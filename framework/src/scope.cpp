@@ -2,6 +2,7 @@
 #include "scaf/scope.hpp"
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <utility>
 #include <variant>
@@ -147,6 +148,10 @@ caf::behavior scope_impl::make_behavior(scope_config cfg) {
   report_ = std::move(cfg.report);
   report_to_ = std::move(cfg.report_to);
   outcome_.set_policy(opts.policy);
+  // A scope asked to record every outcome keeps every failure as well.
+  outcome_.set_record_limit(opts.record_outcomes
+                              ? std::numeric_limits<std::size_t>::max()
+                              : opts.record_limit);
   record_outcomes_ = opts.record_outcomes;
   if (!opts.kind.empty())
     hooks().kind = std::move(opts.kind);

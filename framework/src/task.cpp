@@ -81,35 +81,93 @@ void detail::continuation_target::post() {
 // -- task_base ----------------------------------------------------------------
 
 task_base::task_base(caf::actor_config& cfg) : super(cfg) {
-  set_exit_handler([this](caf::exit_msg& msg) {
-    // A normal exit notification (reason none) from a link is not a cancel.
-    if (!msg.reason)
-      return;
-    // A stand-in's scope forces it with a message (spawn_options::stand_in).
-    if (is(msg.reason, errc::killed) && msg.source == core_->parent_) {
-      force(std::move(msg.reason));
-      return;
-    }
-    cancel(std::move(msg.reason));
-  });
-  set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
-  // Continuations of handles (handle::then) arrive as messages that no user
-  // behavior knows; run them from the default handler.
-  set_default_handler([](caf::scheduled_actor* ptr,
-                         caf::message_view& x) -> caf::result<caf::message> {
-    auto& content = x.content();
-    if (content.size() == 1 && content.match_element<detail::continuation>(0)) {
-      auto fn = std::move(content.get_mutable_as<detail::continuation>(0).fn);
-      fn();
-      return caf::message{};
-    }
-    return caf::print_and_drop(ptr, x);
-  });
-  set_exception_handler(
-    [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
-      auto self = static_cast<task_base*>(ptr);
-      return detail::task_exception_error(eptr, self->path_.str());
+  install_handler(handler_slot::exit);
+  install_handler(handler_slot::down);
+  install_handler(handler_slot::fallback);
+  install_handler(handler_slot::exception);
+}
+
+void task_base::install_handler(handler_slot slot) {
+  switch (slot) {
+  case handler_slot::exit:
+    super::set_exit_handler([this](caf::exit_msg& msg) {
+      auto& core = *core_;
+      auto from_scope = msg.source == core.parent_;
+      // A stand-in's scope forces it with a message (spawn_options::stand_in).
+      if (is(msg.reason, errc::killed) && from_scope) {
+        force(std::move(msg.reason));
+        return;
+      }
+      auto scafs = from_scope || is(msg.reason, errc::cancelled) ||
+                   is(msg.reason, errc::killed);
+      if (!scafs && core.extra_ && core.extra_->exit_handler) {
+        core.extra_->exit_handler(this, msg);
+        return;
+      }
+      // A normal exit notification (reason none) from a link is not a
+      // cancel.
+      if (!msg.reason)
+        return;
+      cancel(std::move(msg.reason));
     });
+    return;
+  case handler_slot::down:
+    super::set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
+    return;
+  case handler_slot::fallback:
+    // Continuations of handles (handle::then) arrive as messages that no
+    // user behavior knows; run them from the default handler.
+    super::set_default_handler(
+      [](caf::scheduled_actor* ptr,
+         caf::message_view& x) -> caf::result<caf::message> {
+        auto& content = x.content();
+        if (content.size() == 1 &&
+            content.match_element<detail::continuation>(0)) {
+          auto fn =
+            std::move(content.get_mutable_as<detail::continuation>(0).fn);
+          fn();
+          return caf::message{};
+        }
+        auto& core = *static_cast<task_base*>(ptr)->core_;
+        if (core.extra_ && core.extra_->default_handler)
+          return core.extra_->default_handler(ptr, x);
+        return caf::print_and_drop(ptr, x);
+      });
+    return;
+  case handler_slot::exception:
+    super::set_exception_handler(
+      [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
+        auto self = static_cast<task_base*>(ptr);
+        auto& core = *self->core_;
+        if (core.extra_ && core.extra_->exception_handler)
+          return core.extra_->exception_handler(ptr, eptr);
+        return detail::task_exception_error(eptr, self->path_.str());
+      });
+    return;
+  }
+}
+
+void task_base::adopt_handler(handler_slot slot) {
+  // CAF's setter just put the task's own handler in scaf's place: keep it
+  // in the bookkeeping, and put scaf's back.
+  auto& extra = core_->extra();
+  switch (slot) {
+  case handler_slot::exit:
+    extra.exit_handler = std::move(exit_handler_);
+    break;
+  case handler_slot::down:
+    extra.on_down = [this, f = std::move(down_handler_)](caf::down_msg& msg) {
+      f(this, msg);
+    };
+    break;
+  case handler_slot::fallback:
+    extra.default_handler = std::move(default_handler_);
+    break;
+  case handler_slot::exception:
+    extra.exception_handler = std::move(exception_handler_);
+    break;
+  }
+  install_handler(slot);
 }
 
 task_base::~task_base() {
@@ -264,7 +322,7 @@ void task_base::quit(caf::error reason) {
   // Consume what still arrives without an answer: CAF's `drop` would answer
   // the sender with `unexpected_message`, and an actor's own timer message
   // answered that way ends it with that error.
-  set_default_handler(
+  super::set_default_handler(
     [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
       return caf::message{};
     });

@@ -15,6 +15,8 @@ scaf_packages=(
   doxygen openssl
   # The observer's page is tested in a real browser.
   chromium python3 fonts-dejavu-core
+  # The task tests run once more built by clang (tests/clang).
+  clang-14
 )
 
 scaf_missing_packages() {

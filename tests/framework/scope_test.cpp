@@ -574,6 +574,37 @@ TEST_F(ScopeTest, IsolatePolicyDoesNotCancelSiblings) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(ScopeTest, ALongLivedScopeKeepsABoundedRecordOfItsFailures) {
+  auto spawn_failing = [](scope& s, int from, int to) {
+    for (int i = from; i < to; ++i)
+      s.spawn([i](task_actor* self) -> caf::behavior {
+        self->quit(app_error(1, "request " + std::to_string(i)));
+        return {};
+      });
+  };
+  auto root = spawn_scope(
+    sys,
+    {.name = "service", .policy = failure_policy::isolate, .record_limit = 5},
+    [&](scope& s) {
+      spawn_failing(s, 0, 500);
+      // A nested scope bounds its own list; what it left out counts above.
+      s.spawn_scope({.name = "inner", .record_limit = 2},
+                    [&](scope& inner) { spawn_failing(inner, 500, 1000); });
+      s.join();
+    },
+    report);
+  run();
+  EXPECT_EQ(report->status, scope_status::failed);
+  EXPECT_EQ(render(report->failure), render(app_error(1, "request 0")));
+  ASSERT_EQ(report->suppressed.size(), 5u);
+  // Every failure but the first is counted, kept or not: 499 of its own,
+  // inner's own failure, and inner's 499 suppressed ones, of which inner
+  // kept 2 and counted 497.
+  EXPECT_EQ(report->omitted.suppressed + report->suppressed.size(), 999u);
+  EXPECT_GE(report->omitted.suppressed, 497u);
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
 TEST_F(ScopeTest, BackgroundTasksAreCancelledWhenMainTasksAreDone) {
   caf::actor main_task;
   auto root = open([&](scope& s) {

@@ -21,6 +21,7 @@
 #include "scaf/scope_owner.hpp"
 #include "scaf/scope_ref.hpp"
 #include "scaf/scope_state.hpp"
+#include "scaf/signals.hpp"
 #include "scaf/spawn_in.hpp"
 #include "scaf/spawner.hpp"
 #include "scaf/task.hpp"

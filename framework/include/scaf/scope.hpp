@@ -312,8 +312,8 @@ private:
 
   // The hooks of `spawner`.
   template <class F, class... Ts>
-  caf::expected<caf::actor> spawn_task(const spawn_options& opts, F fun,
-                                       Ts&&... xs);
+  caf::expected<detail::task_handle_t<F>> spawn_task(const spawn_options& opts,
+                                                     F fun, Ts&&... xs);
 
   template <caf::spawn_options Os, class F>
   caf::expected<handle<detail::fn_value_t<F>>>

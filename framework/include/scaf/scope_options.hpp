@@ -49,6 +49,15 @@ struct scope_options {
   /// ever had. Nested scopes inherit it.
   bool record_outcomes = false;
 
+  /// How many entries each of the report's lists of failures, kills and
+  /// stragglers keeps at most (`scope_report::suppressed`, `killed`,
+  /// `stragglers`): the latest ones, so that a scope that lives for months
+  /// (an `isolate` service, a supervisor) stays the same size however many
+  /// of its children fail. `scope_report::omitted` counts what was dropped;
+  /// the scope's own first failure is always kept (`failure`). A scope that
+  /// records every outcome (`record_outcomes`) keeps everything.
+  std::size_t record_limit = 1000;
+
   /// What the live tree (`scope_ref::tree`) calls the scope; empty:
   /// `"scope"`. Supervisors say `"supervisor"`, pools `"pool"`.
   std::string kind{};
@@ -225,8 +234,29 @@ struct scope_report {
   std::vector<std::string> stragglers;
 
   /// The outcome of every child, in the order they finished; empty unless
-  /// `scope_options::record_outcomes` is on.
+  /// `scope_options::record_outcomes` is on. Not bounded by `record_limit`:
+  /// it is asked for, one entry per child.
   std::vector<node_outcome> children;
+
+  /// How many entries `suppressed`, `killed` and `stragglers` dropped, the
+  /// oldest first, to stay within `scope_options::record_limit` (in this
+  /// scope or in a nested scope on their way up).
+  struct omitted_counts {
+    /// Failures left out of `suppressed`.
+    std::size_t suppressed = 0;
+    /// Paths left out of `killed`.
+    std::size_t killed = 0;
+    /// Paths left out of `stragglers`.
+    std::size_t stragglers = 0;
+
+    /// Whether nothing was dropped.
+    bool none() const noexcept {
+      return suppressed == 0 && killed == 0 && stragglers == 0;
+    }
+  };
+
+  /// What the lists left out (all zero unless a limit was reached).
+  omitted_counts omitted;
 
   /// Returns what the scope's down message carries: `failure` if it failed,
   /// `cancel_reason` if it was cancelled, an empty error if it succeeded.

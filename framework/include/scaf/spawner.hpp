@@ -36,12 +36,26 @@ public:
 
   /// Spawns the task `fun(self, xs...)` as a main child: `fun` returns
   /// `caf::behavior` and takes `scaf::task_actor*` (or
-  /// `scaf::stateful_task<State>*`) first. The arguments are copied.
+  /// `scaf::stateful_task<State>*`) first. The arguments are copied. A `fun`
+  /// returning a `caf::typed_behavior` is a typed task: a scope returns its
+  /// typed handle. `fun` may also be `scaf::task_class<Impl>`, a
+  /// class-based task.
   template <class F, class... Ts>
   requires(!std::is_same_v<std::decay_t<F>, spawn_options> &&
            !std::is_same_v<std::decay_t<F>,
                            child_factory>) auto spawn(F fun, Ts&&... xs) const {
     return self().spawn_task(spawn_options{}, std::move(fun),
+                             std::forward<Ts>(xs)...);
+  }
+
+  /// Spawns the class-based task `Impl(cfg, xs...)` as a main child: the
+  /// short form of `spawn(scaf::task_class<Impl>, xs...)`.
+  /// (Any class that cannot be moved gets here, so that one that is not a
+  /// task fails with a message saying what it should be.)
+  template <class Impl, class... Ts>
+  requires(std::is_class_v<Impl> &&
+           !std::is_move_constructible_v<Impl>) auto spawn(Ts&&... xs) const {
+    return self().spawn_task(spawn_options{}, task_class<Impl>,
                              std::forward<Ts>(xs)...);
   }
 

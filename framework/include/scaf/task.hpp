@@ -37,9 +37,13 @@ namespace scaf {
 /// in the handler or once its cleanup is done): past its grace period its
 /// scope kills it, and the report names it as killed.
 ///
-/// Do not install exit, down or exception handlers on a task with CAF's
-/// `set_*_handler`: scaf owns them. Use `on_cancel` and `on_down` instead. All
+/// A task's own exit, down, default and exception handlers (CAF's
+/// `set_*_handler`, called on the task) run after scaf's, never instead of
+/// them; `on_cancel` and `on_down` are scaf's words for the first two. All
 /// member functions must be called from the task's own context.
+///
+/// A task may also be a class: derive from `task_base` instead of
+/// `caf::event_based_actor` and spawn it as `scaf::task_class<Impl>`.
 class task_base : public caf::event_based_actor {
 public:
   /// CAF's event-based actor, which a task is.
@@ -127,6 +131,55 @@ public:
   /// (scaf consumes those of the scopes the task opened).
   void on_down(std::function<void(caf::down_msg&)> handler);
 
+  // -- CAF's handlers ---------------------------------------------------------
+
+  // scaf installs a task's exit, down, default and exception handlers. These
+  // shadow CAF's setters (which are not virtual in CAF 0.17, like `quit`):
+  // a handler installed on a task runs after scaf's, never instead of it.
+  // Through a plain `caf::scheduled_actor*`, CAF's setter would replace
+  // scaf's handler: a task's cancel, continuations or nested scopes would
+  // then go unheard.
+
+  /// Installs a handler for messages that no behavior matches, in any form
+  /// CAF's `set_default_handler` takes. scaf's own messages (continuations
+  /// of `handle::then`, `yield` steps) never reach it.
+  template <class... Ts>
+  void set_default_handler(Ts&&... xs) {
+    super::set_default_handler(std::forward<Ts>(xs)...);
+    adopt_handler(handler_slot::fallback);
+  }
+
+  /// Installs a handler for down messages of actors the task monitors
+  /// itself, in any form CAF's `set_down_handler` takes: `on_down` by
+  /// another name.
+  template <class... Ts>
+  void set_down_handler(Ts&&... xs) {
+    super::set_down_handler(std::forward<Ts>(xs)...);
+    adopt_handler(handler_slot::down);
+  }
+
+  /// Installs a handler for exit messages that are not scaf's (from actors
+  /// the task linked to itself), in any form CAF's `set_exit_handler`
+  /// takes. A cancel or force from the task's scope (an exit from it, or
+  /// one whose reason is `errc::cancelled` or `errc::killed`) still goes to
+  /// `on_cancel` and `on_force`. Without this handler, a link's exit with a
+  /// reason cancels the task with that reason.
+  template <class... Ts>
+  void set_exit_handler(Ts&&... xs) {
+    super::set_exit_handler(std::forward<Ts>(xs)...);
+    adopt_handler(handler_slot::exit);
+  }
+
+  /// Installs a handler that turns an exception escaping the task's code
+  /// into the error the task ends with, in any form CAF's
+  /// `set_exception_handler` takes. Without it, the task fails with
+  /// `errc::task_exception` carrying the exception's `what()`.
+  template <class... Ts>
+  void set_exception_handler(Ts&&... xs) {
+    super::set_exception_handler(std::forward<Ts>(xs)...);
+    adopt_handler(handler_slot::exception);
+  }
+
   // -- nested scopes ----------------------------------------------------------
 
   /// Opens a scope supervised by this task and runs `body(scope&)` inside it.
@@ -166,12 +219,19 @@ public:
   caf::error detach(const caf::actor& nested);
 
 private:
-  template <class>
-  friend struct detail::task_state;
-
   friend struct detail::task_access;
 
   void join_scope(detail::node_context&& ctx);
+
+  /// The handlers of CAF's that scaf installs on a task.
+  enum class handler_slot { exit, down, fallback, exception };
+
+  /// Moves the handler that a `set_*_handler` call just installed in `slot`
+  /// into the task's bookkeeping, and puts scaf's back.
+  void adopt_handler(handler_slot slot);
+
+  /// Installs scaf's handler in `slot`.
+  void install_handler(handler_slot slot);
 
   /// Called once the behavior function returned.
   void behavior_ready();
@@ -228,6 +288,10 @@ struct task_access {
     t.watch_stop(stop);
   }
 
+  static void bind(task_base& t, task_core* core) noexcept {
+    t.core_ = core;
+  }
+
   static const node_path& path(const task_base& t) noexcept {
     return t.path_;
   }
@@ -252,11 +316,24 @@ using stateful_task = caf::stateful_actor<detail::task_state<State>, task_base>;
 /// A task without state of its own.
 using task_actor = stateful_task<detail::no_state>;
 
+/// Names a class-based task where a task function goes (`scope::spawn`,
+/// `task_factory`, a supervisor's child spec): `Impl` derives from
+/// `scaf::task_base` instead of `caf::event_based_actor`, takes
+/// `caf::actor_config&` first in its constructor (the spawn's arguments
+/// follow) and overrides `make_behavior()`. It is a task like any other;
+/// `spawn<Impl>(xs...)` is the short form.
+template <class Impl>
+struct task_class_t {};
+
+/// The value of `task_class_t<Impl>`.
+template <class Impl>
+inline constexpr task_class_t<Impl> task_class{};
+
 /// @cond internal
 template <class State>
 template <class Self>
 void detail::task_state<State>::bind(Self* ptr) {
-  static_cast<task_base*>(ptr)->core_ = this;
+  detail::task_access::bind(*ptr, this);
 }
 /// @endcond
 

@@ -93,3 +93,40 @@ TEST(ScopeOutcome, KilledAndStragglersAreListedAndMergedFromBelow) {
             (std::vector<std::string>{"root/b", "root/s/d"}));
   EXPECT_EQ(report.suppressed, std::vector<caf::error>{app(3)});
 }
+
+TEST(ScopeOutcome, ListsKeepTheLatestEntriesUpToTheLimitAndCountTheRest) {
+  scope_outcome x{failure_policy::isolate};
+  x.set_record_limit(3);
+  for (uint8_t code = 1; code <= 100; ++code)
+    x.failed(app(code));
+  for (int i = 0; i < 10; ++i)
+    x.killed("root/k" + std::to_string(i));
+  x.straggler("root/s");
+  auto report = x.finish();
+  EXPECT_EQ(report.failure, app(1)) << "the first failure is always kept";
+  EXPECT_EQ(report.suppressed,
+            (std::vector<caf::error>{app(98), app(99), app(100)}));
+  EXPECT_EQ(report.omitted.suppressed, 96u);
+  EXPECT_EQ(report.killed,
+            (std::vector<std::string>{"root/k7", "root/k8", "root/k9"}));
+  EXPECT_EQ(report.omitted.killed, 7u);
+  EXPECT_EQ(report.stragglers, std::vector<std::string>{"root/s"});
+  EXPECT_EQ(report.omitted.stragglers, 0u);
+}
+
+TEST(ScopeOutcome, WhatANestedScopeLeftOutIsCountedAbove) {
+  scope_outcome x{failure_policy::errgroup};
+  x.set_record_limit(2);
+  nested_report below;
+  below.suppressed = {app(1), app(2)};
+  below.omitted.suppressed = 40;
+  below.omitted.killed = 2;
+  x.merge(below);
+  nested_report more;
+  more.suppressed = {app(3), app(4), app(5)};
+  x.merge(more);
+  auto report = x.finish();
+  EXPECT_EQ(report.suppressed, (std::vector<caf::error>{app(4), app(5)}));
+  EXPECT_EQ(report.omitted.suppressed, 43u);
+  EXPECT_EQ(report.omitted.killed, 2u);
+}

@@ -35,13 +35,20 @@ resolve_unless_up(std::shared_ptr<handle_state<V>> state) {
 } // namespace detail
 
 template <class F, class... Ts>
-caf::expected<caf::actor> scope::spawn_task(const spawn_options& opts, F fun,
-                                            Ts&&... xs) {
+caf::expected<detail::task_handle_t<F>>
+scope::spawn_task(const spawn_options& opts, F fun, Ts&&... xs) {
   auto make = [&](caf::local_actor* parent, detail::node_context&& ctx) {
     return detail::spawn_task(parent, std::move(ctx), std::move(fun),
                               std::forward<Ts>(xs)...);
   };
-  return spawn_actor(opts, detail::actor_kind::behavior, make, {});
+  auto hdl = spawn_actor(opts, detail::actor_kind::behavior, make, {});
+  if constexpr (std::is_same_v<detail::task_handle_t<F>, caf::actor>) {
+    return hdl;
+  } else {
+    if (!hdl)
+      return std::move(hdl.error());
+    return caf::actor_cast<detail::task_handle_t<F>>(std::move(*hdl));
+  }
 }
 
 template <caf::spawn_options Os, class F>

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +12,10 @@
 #include <caf/actor_addr.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
+#include <caf/message.hpp>
+#include <caf/message_view.hpp>
+#include <caf/result.hpp>
+#include <caf/system_messages.hpp>
 #include <caf/timespan.hpp>
 
 #include "scaf/detail/node_path.hpp"
@@ -34,6 +39,13 @@ struct nested_scope {
 /// What few tasks need: kept out of line so that a task stays small.
 struct task_extra {
   std::function<void(caf::down_msg&)> on_down;
+  /// The task's own handlers (see `task_base::set_default_handler`).
+  std::function<caf::result<caf::message>(caf::scheduled_actor*,
+                                          caf::message_view&)>
+    default_handler;
+  std::function<void(caf::scheduled_actor*, caf::exit_msg&)> exit_handler;
+  std::function<caf::error(caf::scheduled_actor*, std::exception_ptr&)>
+    exception_handler;
   /// A stand-in's force handler (`task_base::on_force`).
   std::function<void(const caf::error&)> on_force;
   /// The scopes the task opened that are still alive.
@@ -89,29 +101,29 @@ private:
 struct no_state {};
 
 /// The state type of a task: the user's `State` plus scaf's bookkeeping.
-/// `State` is constructed from the actor pointer when it has such a
-/// constructor, otherwise default-constructed.
+/// `State` is built in place, once (as `caf::stateful_actor` builds its
+/// state): from the actor pointer when it has such a constructor, otherwise
+/// by default. It need not be copyable or movable.
 template <class State>
 struct task_state : State, task_core {
   template <class Self>
-  explicit task_state(Self* ptr) : State(make(ptr)) {
+  requires std::is_constructible_v<State, Self*>
+  explicit task_state(Self* ptr) : State(ptr) {
+    static_assert(!std::is_aggregate_v<State>,
+                  "this State is an aggregate whose first member can be "
+                  "initialized from the actor pointer: C++20 would silently "
+                  "do so; give State a user-declared constructor");
+    bind(ptr);
+  }
+
+  template <class Self>
+  requires(!std::is_constructible_v<State, Self*>) explicit task_state(
+    Self* ptr)
+    : State() {
     bind(ptr);
   }
 
 private:
-  template <class Self>
-  static State make(Self* ptr) {
-    static_assert(
-      !(std::is_aggregate_v<State> && std::is_constructible_v<State, Self*>),
-      "this State is an aggregate whose first member can be "
-      "initialized from the actor pointer: C++20 would silently "
-      "do so; give State a user-declared constructor");
-    if constexpr (std::is_constructible_v<State, Self*>)
-      return State(ptr);
-    else
-      return State();
-  }
-
   template <class Self>
   void bind(Self* self);
 };
