@@ -690,6 +690,72 @@ TEST_F(RemoteTest, NothingListensThere) {
   EXPECT_TRUE(is(n.error(), errc::node_down)) << render(n.error());
 }
 
+TEST_F(RemoteTest, ATaskConnectsWithoutBlockingItsThread) {
+  worker w;
+  ASSERT_NE(w.port, 0);
+  std::string seen;
+  auto result = run(sys, [&](scope& s) {
+    s.spawn([&](task_actor* self) -> caf::behavior {
+      connect_async(sys, "127.0.0.1", w.port)
+        .then(self, [&, self](const caf::expected<remote_node>& n) {
+          if (!n) {
+            self->quit(n.error());
+            return;
+          }
+          seen = n->name() + " offers " + std::to_string(n->offers().size());
+          self->quit();
+        });
+      return {[](caf::atom_constant<caf::atom("never")>) {}};
+    });
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  auto n = connect_to(w);
+  EXPECT_EQ(seen, n.name() + " offers " + std::to_string(n.offers().size()));
+  ASSERT_TRUE(back_to_baseline(sys, baseline));
+}
+
+TEST_F(RemoteTest, ConnectAsyncToNothingResolvesWithNodeDown) {
+  auto n = connect_async(sys, "127.0.0.1", 1).wait();
+  ASSERT_FALSE(n);
+  EXPECT_TRUE(is(n.error(), errc::node_down)) << render(n.error());
+  EXPECT_NE(render(n.error()).find("cannot reach node 127.0.0.1:1"),
+            std::string::npos)
+    << render(n.error());
+  ASSERT_TRUE(back_to_baseline(sys, baseline)) << "the connecting actor quit";
+}
+
+TEST_F(RemoteTest, ANodeTellsItsHoldersWhenItGoesDownOutsideAnyScope) {
+  worker w;
+  ASSERT_NE(w.port, 0);
+  auto n = connect_to(w);
+  auto down = n.when_down();
+  EXPECT_EQ(down.wait_for(100ms), std::nullopt) << "the node is up";
+  // An actor holding the node hears it too, on its own thread.
+  std::atomic<bool> actor_heard{false};
+  sys.spawn([&](caf::event_based_actor* self) {
+    n.when_down().then(self, [&, self](const caf::expected<void>& x) {
+      actor_heard = !x && is(x.error(), errc::node_down);
+      self->quit();
+    });
+    // A plain actor runs continuations from its behavior.
+    return caf::behavior{continuation_handler()};
+  });
+  w.proc.kill_now();
+  auto seen = down.wait_for(30s);
+  ASSERT_TRUE(seen) << "no word of the lost node within 30 s";
+  ASSERT_FALSE(*seen);
+  EXPECT_TRUE(is(seen->error(), errc::node_down)) << render(seen->error());
+  EXPECT_NE(render(seen->error()).find("node " + n.name() + " is gone"),
+            std::string::npos)
+    << render(seen->error());
+  // Asked once the node is gone, it answers at once.
+  auto later = n.when_down().wait_for(5s);
+  ASSERT_TRUE(later);
+  EXPECT_FALSE(*later);
+  ASSERT_TRUE(back_to_baseline(sys, baseline));
+  EXPECT_TRUE(actor_heard);
+}
+
 // Every way a remote child can end, for every kind of task, against a real
 // node process: what its caller's handle and scope see, as a local child of
 // its kind would give, or `node_down`; never a success it did not earn.

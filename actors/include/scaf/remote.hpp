@@ -62,6 +62,13 @@ public:
   /// if it does not answer within the timeout.
   caf::expected<size_t> hosted() const;
 
+  /// A handle that resolves with `errc::node_down` (naming the node) once
+  /// the node is lost: its connection closed or timed out, or it was gone
+  /// already. In or out of a scope; from an actor, `then` runs on its
+  /// thread. `errc::invalid_argument` for a `remote_node` that refers to no
+  /// node.
+  handle<void> when_down() const;
+
   /// Returns whether it refers to a connected node.
   explicit operator bool() const noexcept {
     return state_ != nullptr;
@@ -95,6 +102,14 @@ private:
 caf::expected<remote_node> connect(caf::actor_system& sys,
                                    const std::string& host, uint16_t port,
                                    connect_options opts = {});
+
+/// `connect` for actors, which must not block: returns at once, and the
+/// handle resolves with the node or with the error `connect` would return
+/// (`handle::then` delivers it on the calling actor's thread). Needs no
+/// thread of its own; a short-lived actor does the requests.
+handle<remote_node> connect_async(caf::actor_system& sys,
+                                  const std::string& host, uint16_t port,
+                                  connect_options opts = {});
 
 /// @private Where a cluster may place a child (see `scaf/cluster.hpp`).
 struct cluster_state;
