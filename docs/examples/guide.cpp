@@ -122,6 +122,27 @@ void function_tasks(caf::actor_system& sys) {
   expect(w && *w == 3, "a function task runs a scope of its own");
 }
 
+using square_atom = caf::atom_constant<caf::atom("square")>;
+
+void service(caf::actor_system& sys) {
+  int answer = 0;
+  //! [serve-requests]
+  auto svc = scaf::spawn_scope(sys, {.name = "squares"}, [](scaf::scope& s) {
+    // Each request runs as a child; its value (or error) is the answer.
+    s.serve_requests([](scaf::scope& in, square_atom, int x) {
+      return in.spawn_fn([x] { return x * x; });
+    });
+  });
+  caf::scoped_actor self{sys};
+  self->request(svc, 5s, square_atom::value, 7)
+    .receive([&](int y) { answer = y; },
+             [](caf::error& err) { std::puts(scaf::render(err).c_str()); });
+  self->send(svc, scaf::cancel_atom::value, "shutting down");
+  self->wait_for(svc);
+  //! [serve-requests]
+  expect(answer == 49, "a service scope answers with its child's value");
+}
+
 void supervisors(caf::actor_system& sys) {
   std::string url = "db://localhost";
   auto api = idle;
@@ -182,6 +203,7 @@ int main() {
   //! [setup]
   spawning_children(sys);
   function_tasks(sys);
+  service(sys);
   supervisors(sys);
   tree_dump(sys);
   std::printf("%s\n", failures == 0 ? "all guide examples ok" : "FAILED");

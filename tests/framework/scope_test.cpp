@@ -574,6 +574,58 @@ TEST_F(ScopeTest, IsolatePolicyDoesNotCancelSiblings) {
   EXPECT_EQ(sys.registry().running(), baseline);
 }
 
+TEST_F(ScopeTest, ServiceScopeAnswersEachRequestWithItsChildsResult) {
+  using add_atom = caf::atom_constant<caf::atom("add")>;
+  using wait_atom = caf::atom_constant<caf::atom("wait")>;
+  auto root = spawn_scope(
+    sys, {.name = "calc", .grace = 1s, .policy = failure_policy::isolate},
+    [](scope& s) {
+      s.serve_requests(
+        [](scope& self, add_atom, int x, int y) {
+          return self.spawn_with_result<int>(
+            {}, [x, y](task_actor* t, task_result<int> result) {
+              if (x < 0) {
+                t->quit(app_error(2, "negative"));
+              } else {
+                result(x + y);
+                t->quit();
+              }
+              return caf::behavior{};
+            });
+        },
+        // A request whose child never answers: only a cancel ends it.
+        [](scope& self, wait_atom) {
+          return self.spawn_with_result<int>(
+            {}, [](task_actor*, task_result<int>) {
+              return caf::behavior{[](wait_atom) {}};
+            });
+        });
+    },
+    report);
+  run();
+  auto client = sys.spawn([&](caf::event_based_actor* self) {
+    auto ask = [&, self](std::string name, caf::message msg) {
+      self->request(root, caf::infinite, std::move(msg))
+        .then(
+          [&, name](int sum) { log.add(name + " " + std::to_string(sum)); },
+          [&, name](caf::error& err) { log.add(name + " " + render(err)); });
+    };
+    ask("sum", caf::make_message(add_atom::value, 2, 3));
+    ask("bad", caf::make_message(add_atom::value, -1, 0));
+    ask("pending", caf::make_message(wait_atom::value));
+  });
+  run();
+  EXPECT_EQ(log.count("sum 5"), 1u);
+  EXPECT_EQ(log.count("bad " + render(app_error(2, "negative"))), 1u);
+  EXPECT_EQ(log.count_prefix("pending "), 0u) << "the scope is open";
+  caf::anon_send(root, cancel_atom::value, "closing");
+  run();
+  EXPECT_EQ(log.count_prefix("pending scaf::cancelled("), 1u);
+  EXPECT_EQ(report->status, scope_status::failed) << "a child failed";
+  EXPECT_EQ(render(report->cancel_reason), "scaf::cancelled(calc: closing)");
+  EXPECT_EQ(sys.registry().running(), baseline);
+}
+
 TEST_F(ScopeTest, ALongLivedScopeKeepsABoundedRecordOfItsFailures) {
   auto spawn_failing = [](scope& s, int from, int to) {
     for (int i = from; i < to; ++i)

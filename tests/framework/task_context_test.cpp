@@ -266,3 +266,17 @@ TEST_F(OneThreadPoolTest, FunctionsThatPollDoNotStarveTheOthers) {
   EXPECT_EQ(total(*r), 15);
   EXPECT_EQ(stopped, 3);
 }
+
+TEST_F(ThreadedTaskContextTest, ABlockingTaskLogsUnderItsPath) {
+  log_capture lines{spdlog::level::info};
+  auto result = run(sys, [](scope& s) {
+    s.spawn_blocking({.name = "reader"}, [](task_context& ctx) {
+      ctx.log(spdlog::level::info, "{} files left", 3);
+      // Below the logger's level: not even formatted.
+      ctx.log(spdlog::level::trace, "{}", "hidden");
+    });
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  EXPECT_EQ(lines.count("root/reader: 3 files left"), 1u) << lines.text();
+  EXPECT_EQ(lines.count("hidden"), 0u);
+}

@@ -248,6 +248,17 @@ public:
   /// (`caf::sec::unexpected_message`); if it throws, the scope fails.
   void on_message(caf::message_handler handler);
 
+  /// Makes the scope a service that answers requests with children: each
+  /// handler is `f(scope&, Args...)` returning the `handle<R>` of a child
+  /// it spawned for the request (`spawn_fn`, `spawn_with_result`, ...), and
+  /// a request `(Args...)` is answered with that child's value, or its
+  /// error (a cancel included), once it is done. Keeps the scope open
+  /// (`keep_open`) until it is cancelled or closed; installs the handlers
+  /// with `on_message`, which it replaces. The four pieces a service needed
+  /// by hand (keep_open, on_message, a response promise, `then`) in one.
+  template <class... Fs>
+  void serve_requests(Fs... handlers);
+
   /// From now on, a message that neither the scope nor the `on_message`
   /// handler understands is refused with what `refuse(msg)` returns (a
   /// clear error for a request of the right kind but the wrong shape); an

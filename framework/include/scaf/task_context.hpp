@@ -11,10 +11,14 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
 #include "scaf/detail/body.hpp"
 #include "scaf/detail/node.hpp"
 #include "scaf/detail/node_path.hpp"
 #include "scaf/detail/scope_shared.hpp"
+#include "scaf/logger.hpp"
 #include "scaf/scope_options.hpp"
 
 namespace scaf {
@@ -65,6 +69,21 @@ public:
 
   /// Returns the actor system the task runs in.
   caf::actor_system& system() const noexcept;
+
+  // -- logging ----------------------------------------------------------------
+
+  /// Writes a line to scaf's logger (`scaf::logger()`) at `level`, prefixed
+  /// with the task's path as scaf's own lines are (`root/fetch: 3 files
+  /// left`): the way for a function or blocking task, which has no actor to
+  /// print with, to say what it does. Thread-safe.
+  template <class... Ts>
+  void log(spdlog::level::level_enum level, fmt::format_string<Ts...> fmt,
+           Ts&&... xs) const {
+    auto& out = logger();
+    if (out.should_log(level))
+      out.log(level, "{}: {}", path(),
+              fmt::format(fmt, std::forward<Ts>(xs)...));
+  }
 
   // -- scopes of its own ------------------------------------------------------
 

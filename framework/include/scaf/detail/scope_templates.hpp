@@ -7,7 +7,11 @@
 #include <utility>
 
 #include <caf/actor_cast.hpp>
+#include <caf/detail/type_list.hpp>
+#include <caf/detail/type_traits.hpp>
 #include <caf/make_counted.hpp>
+#include <caf/message_handler.hpp>
+#include <caf/response_promise.hpp>
 
 #include "scaf/scope.hpp"
 
@@ -32,7 +36,50 @@ resolve_unless_up(std::shared_ptr<handle_state<V>> state) {
     };
 }
 
+template <class T>
+struct served_handle {
+  static constexpr bool is_handle = false;
+};
+
+template <class R>
+struct served_handle<handle<R>> {
+  static constexpr bool is_handle = true;
+  using value_type = R;
+};
+
+/// The message handler of `scope::serve_requests` for `f(scope&, Args...)`:
+/// spawns through `f`, answers once the child's handle resolves.
+template <class F, class... Args>
+auto answer_with_child(scope* s, F f, caf::detail::type_list<scope&, Args...>) {
+  using result = std::invoke_result_t<F&, scope&, Args...>;
+  static_assert(served_handle<result>::is_handle,
+                "a handler of serve_requests returns the handle<R> of the "
+                "child it spawned for the request");
+  using value_type = typename served_handle<result>::value_type;
+  return [s, f = std::move(f)](Args... xs) mutable -> caf::response_promise {
+    auto rp = s->self()->make_response_promise();
+    f(*s, xs...).then(s->self(),
+                      [rp](const caf::expected<value_type>& x) mutable {
+                        if (!x)
+                          rp.deliver(x.error());
+                        else if constexpr (std::is_void_v<value_type>)
+                          rp.deliver(caf::unit);
+                        else
+                          rp.deliver(*x);
+                      });
+    return rp;
+  };
+}
+
 } // namespace detail
+
+template <class... Fs>
+void scope::serve_requests(Fs... handlers) {
+  keep_open();
+  on_message(caf::message_handler{detail::answer_with_child(
+    this, std::move(handlers),
+    typename caf::detail::get_callable_trait_t<Fs>::arg_types{})...});
+}
 
 template <class F, class... Ts>
 caf::expected<detail::task_handle_t<F>>
