@@ -10,6 +10,7 @@
 
 #include "scaf/atoms.hpp"
 #include "scaf/detail/blocking.hpp"
+#include "scaf/promise.hpp"
 #include "scaf/scope_owner.hpp"
 
 #include "scope_impl.hpp"
@@ -25,39 +26,52 @@ bool is_local_scope(const caf::actor& x) {
   return dynamic_cast<detail::scope_impl::actor_type*>(ptr) != nullptr;
 }
 
+handle<scope_ref> scope_ref::request(caf::actor_system& sys,
+                                     const caf::actor& scope,
+                                     caf::timespan timeout) {
+  promise<scope_ref> p;
+  auto result = p.get_handle();
+  auto not_a_scope = [](const char* why) {
+    return make_error(errc::invalid_argument, "",
+                      std::string{"the actor is not a scaf scope ("} + why +
+                        ")");
+  };
+  if (!scope) {
+    p.resolve(make_error(errc::invalid_argument, "",
+                         "scope_ref needs a scope actor, got none"));
+    return result;
+  }
+  // (A local actor of another kind would print "unexpected message".)
+  if (scope->node() == sys.node() && !is_local_scope(scope)) {
+    p.resolve(not_a_scope("a local actor of another kind"));
+    return result;
+  }
+  sys.spawn([p, scope, timeout, not_a_scope](caf::event_based_actor* self) {
+    self->request(scope, timeout, ref_atom::value)
+      .then([p](scope_ref& x) { p.resolve(std::move(x)); },
+            [p, not_a_scope](caf::error& err) {
+              if (err == caf::sec::request_receiver_down)
+                p.resolve(
+                  make_error(errc::scope_closed, "", "the scope has finished"));
+              else if (err == caf::sec::request_timeout)
+                p.resolve(not_a_scope("no answer in time"));
+              else if (err == caf::sec::unexpected_message ||
+                       err == caf::sec::unexpected_response)
+                p.resolve(not_a_scope("it does not understand scaf::ref_atom"));
+              else
+                p.resolve(std::move(err));
+            });
+  });
+  return result;
+}
+
 caf::expected<scope_ref> scope_ref::of(caf::actor_system& sys,
                                        const caf::actor& scope,
                                        caf::timespan timeout) {
   detail::blocking_section section{"scope_ref::of"};
   if (section.refused())
     return section.error();
-  if (!scope)
-    return make_error(errc::invalid_argument, "",
-                      "scope_ref::of needs a scope actor, got none");
-  auto not_a_scope = [](const char* why) {
-    return make_error(errc::invalid_argument, "",
-                      std::string{"the actor is not a scaf scope ("} + why +
-                        ")");
-  };
-  if (scope->node() == sys.node() && !is_local_scope(scope))
-    return not_a_scope("a local actor of another kind");
-  caf::scoped_actor self{sys};
-  caf::expected<scope_ref> result{scope_ref{}};
-  self->request(scope, timeout, ref_atom::value)
-    .receive([&](scope_ref& x) { result = std::move(x); },
-             [&](caf::error& err) {
-               if (err == caf::sec::request_receiver_down)
-                 result =
-                   make_error(errc::scope_closed, "", "the scope has finished");
-               else if (err == caf::sec::request_timeout)
-                 result = not_a_scope("no answer in time");
-               else if (err == caf::sec::unexpected_message ||
-                        err == caf::sec::unexpected_response)
-                 result = not_a_scope("it does not understand scaf::ref_atom");
-               else
-                 result = std::move(err);
-             });
-  return result;
+  return request(sys, scope, timeout).wait();
 }
 
 void scope_ref::post(std::function<void(scope&)> f) const {

@@ -624,6 +624,41 @@ TEST_F(ThreadedScopeRefTest, OfRefusesActorsThatAreNoScopes) {
   caf::anon_send_exit(deaf, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(ThreadedScopeRefTest, AnActorGetsAReferenceWithoutBlocking) {
+  auto svc = spawn_scope(sys, {"svc"}, [](scope& s) { s.keep_open(); });
+  std::promise<std::string> seen;
+  auto fut = seen.get_future();
+  auto result = run(sys, [&](scope& s) {
+    s.spawn([&](task_actor* self) -> caf::behavior {
+      scope_ref::request(sys, svc).then(
+        self, [&, self](const caf::expected<scope_ref>& ref) {
+          seen.set_value(ref ? ref->path() : render(ref.error()));
+          if (ref)
+            ref->cancel("done");
+          self->quit();
+        });
+      return {[](finish_atom) {}};
+    });
+    // Asked of an actor that is no scope, it says so.
+    s.spawn([&](task_actor* self) -> caf::behavior {
+      scope_ref::request(sys, caf::actor_cast<caf::actor>(self))
+        .then(self, [self](const caf::expected<scope_ref>& ref) {
+          if (ref || !is(ref.error(), errc::invalid_argument))
+            self->quit(make_error(errc::invalid_argument, "test",
+                                  "a task was taken for a scope"));
+          else
+            self->quit();
+        });
+      return {[](finish_atom) {}};
+    });
+  });
+  ASSERT_TRUE(result) << render(result.error());
+  ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), "svc");
+  caf::scoped_actor self{sys};
+  self->wait_for(svc);
+}
+
 TEST_F(ThreadedScopeRefTest, StopTokenFunctionTaskSeesItsCancel) {
   auto owner = make_scope(sys, {"svc"});
   auto ref = owner.ref();

@@ -101,6 +101,13 @@ public:
   of(caf::actor_system& sys, const caf::actor& scope,
      caf::timespan timeout = std::chrono::seconds{10});
 
+  /// `of` without waiting, for actors: the handle resolves with the
+  /// reference or with the error `of` would return (continue with
+  /// `handle::then(self, ...)`). A short-lived actor asks the scope.
+  static handle<scope_ref>
+  request(caf::actor_system& sys, const caf::actor& scope,
+          caf::timespan timeout = std::chrono::seconds{10});
+
   /// Returns whether this refers to a scope.
   explicit operator bool() const noexcept {
     return shared_ != nullptr;
