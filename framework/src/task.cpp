@@ -100,8 +100,8 @@ void task_base::install_handler(handler_slot slot) {
       }
       auto scafs = from_scope || is(msg.reason, errc::cancelled) ||
                    is(msg.reason, errc::killed);
-      if (!scafs && core.extra_ && core.extra_->exit_handler) {
-        core.extra_->exit_handler(this, msg);
+      if (!scafs && own_ && own_->exit) {
+        own_->exit(this, msg);
         return;
       }
       // A normal exit notification (reason none) from a link is not a
@@ -128,9 +128,9 @@ void task_base::install_handler(handler_slot slot) {
           fn();
           return caf::message{};
         }
-        auto& core = *static_cast<task_base*>(ptr)->core_;
-        if (core.extra_ && core.extra_->default_handler)
-          return core.extra_->default_handler(ptr, x);
+        auto& own = static_cast<task_base*>(ptr)->own_;
+        if (own && own->fallback)
+          return own->fallback(ptr, x);
         return caf::print_and_drop(ptr, x);
       });
     return;
@@ -138,9 +138,8 @@ void task_base::install_handler(handler_slot slot) {
     super::set_exception_handler(
       [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
         auto self = static_cast<task_base*>(ptr);
-        auto& core = *self->core_;
-        if (core.extra_ && core.extra_->exception_handler)
-          return core.extra_->exception_handler(ptr, eptr);
+        if (self->own_ && self->own_->exception)
+          return self->own_->exception(ptr, eptr);
         return detail::task_exception_error(eptr, self->path_.str());
       });
     return;
@@ -148,23 +147,22 @@ void task_base::install_handler(handler_slot slot) {
 }
 
 void task_base::adopt_handler(handler_slot slot) {
-  // CAF's setter just put the task's own handler in scaf's place: keep it
-  // in the bookkeeping, and put scaf's back.
-  auto& extra = core_->extra();
+  // CAF's setter just put the task's own handler in scaf's place: keep it,
+  // and put scaf's back.
+  if (!own_)
+    own_ = std::make_unique<detail::own_handlers>();
   switch (slot) {
   case handler_slot::exit:
-    extra.exit_handler = std::move(exit_handler_);
+    own_->exit = std::move(exit_handler_);
     break;
   case handler_slot::down:
-    extra.on_down = [this, f = std::move(down_handler_)](caf::down_msg& msg) {
-      f(this, msg);
-    };
+    own_->down = std::move(down_handler_);
     break;
   case handler_slot::fallback:
-    extra.default_handler = std::move(default_handler_);
+    own_->fallback = std::move(default_handler_);
     break;
   case handler_slot::exception:
-    extra.exception_handler = std::move(exception_handler_);
+    own_->exception = std::move(exception_handler_);
     break;
   }
   install_handler(slot);
@@ -362,6 +360,8 @@ void task_base::handle_down(caf::down_msg& msg) {
   if (i == owned.end()) {
     if (core.extra_->on_down)
       core.extra_->on_down(msg);
+    else if (own_ && own_->down)
+      own_->down(this, msg);
     return;
   }
   auto on_done = std::move(i->on_done);

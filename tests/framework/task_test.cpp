@@ -206,6 +206,47 @@ TEST_F(TaskTest, ClassBasedTaskShowsInTheTree) {
   run();
 }
 
+namespace {
+
+/// A class-based task that installs its handlers in its constructor, as CAF
+/// actors often do: before scaf's bookkeeping exists.
+class picky : public task_base {
+public:
+  picky(caf::actor_config& cfg, event_log* log) : task_base(cfg), log_(log) {
+    set_default_handler([log](caf::scheduled_actor*, caf::message_view& x) {
+      log->add("stray " + to_string(x.content()));
+      return caf::result<caf::message>{caf::message{}};
+    });
+  }
+
+protected:
+  caf::behavior make_behavior() override {
+    return {[this](poke_atom) {
+      yield([this] {
+        log_->add("continued");
+        quit();
+      });
+    }};
+  }
+
+private:
+  event_log* log_;
+};
+
+} // namespace
+
+TEST_F(TaskTest, ClassBasedTaskInstallsItsHandlersInItsConstructor) {
+  caf::actor task;
+  auto root = open([&](scope& s) { task = *s.spawn<picky>(&log); });
+  run();
+  caf::anon_send(task, std::string{"hello"});
+  caf::anon_send(task, poke_atom::value);
+  run();
+  EXPECT_EQ(log.count("stray (\"hello\")"), 1u);
+  EXPECT_EQ(log.count("continued"), 1u);
+  EXPECT_EQ(report->status, scope_status::succeeded);
+}
+
 // -- typed tasks --------------------------------------------------------------
 
 namespace {

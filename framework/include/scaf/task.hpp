@@ -151,7 +151,7 @@ public:
 
   /// Installs a handler for down messages of actors the task monitors
   /// itself, in any form CAF's `set_down_handler` takes: `on_down` by
-  /// another name.
+  /// another name (if both are installed, `on_down` runs).
   template <class... Ts>
   void set_down_handler(Ts&&... xs) {
     super::set_down_handler(std::forward<Ts>(xs)...);
@@ -261,6 +261,8 @@ private:
   bool has_quit() const noexcept;
 
   detail::task_core* core_ = nullptr;
+  /// The task's own CAF handlers, if it installed any.
+  std::unique_ptr<detail::own_handlers> own_;
   /// Its path; in the actor rather than its state, so that the busy watch
   /// can name a task whose state is going (`watched_path`).
   detail::node_path path_;

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -12,9 +11,7 @@
 #include <caf/actor_addr.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
-#include <caf/message.hpp>
-#include <caf/message_view.hpp>
-#include <caf/result.hpp>
+#include <caf/scheduled_actor.hpp>
 #include <caf/system_messages.hpp>
 #include <caf/timespan.hpp>
 
@@ -36,16 +33,20 @@ struct nested_scope {
   std::function<void(const caf::error& exit_reason)> on_done;
 };
 
+/// The CAF handlers a task installed itself (`task_base::set_*_handler`),
+/// which run after scaf's. Kept in the actor, not in its state: a
+/// class-based task may install them in its constructor, before scaf's
+/// bookkeeping exists.
+struct own_handlers {
+  caf::scheduled_actor::default_handler fallback;
+  caf::scheduled_actor::down_handler down;
+  caf::scheduled_actor::exit_handler exit;
+  caf::scheduled_actor::exception_handler exception;
+};
+
 /// What few tasks need: kept out of line so that a task stays small.
 struct task_extra {
   std::function<void(caf::down_msg&)> on_down;
-  /// The task's own handlers (see `task_base::set_default_handler`).
-  std::function<caf::result<caf::message>(caf::scheduled_actor*,
-                                          caf::message_view&)>
-    default_handler;
-  std::function<void(caf::scheduled_actor*, caf::exit_msg&)> exit_handler;
-  std::function<caf::error(caf::scheduled_actor*, std::exception_ptr&)>
-    exception_handler;
   /// A stand-in's force handler (`task_base::on_force`).
   std::function<void(const caf::error&)> on_force;
   /// The scopes the task opened that are still alive.
