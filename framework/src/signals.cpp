@@ -10,7 +10,6 @@
 #include <utility>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -84,8 +83,10 @@ struct signal_watch::impl {
   }
 
   ~impl() {
-    for (size_t i = 0; i < previous.size(); ++i)
-      ::sigaction(signals[i], &previous[i], nullptr);
+    // Last installed, first restored: a signal listed twice gets back the
+    // handler it had before the watch, not the watch's own.
+    for (auto i = previous.size(); i > 0; --i)
+      ::sigaction(signals[i - 1], &previous[i - 1], nullptr);
     // (A watch refused because another one is active owns no handler.)
     auto mine = write_fd;
     active_pipe.compare_exchange_strong(mine, -1);
@@ -116,6 +117,8 @@ int signal_watch::received() const noexcept {
 
 caf::expected<signal_watch> cancel_on_signal(scope_ref target,
                                              std::vector<int> signals) {
+  if (!target)
+    return refuse("no scope to cancel");
   if (signals.empty())
     return refuse("no signal to watch");
   for (auto sig : signals)

@@ -53,7 +53,8 @@ TEST_F(SignalsTest, EndingTheWatchRestoresThePreviousHandler) {
   auto previous = std::signal(SIGUSR2, [](int) { ++own_handler_ran; });
   auto app = make_scope(sys, {.name = "app"});
   {
-    auto watch = cancel_on_signal(app.ref(), {SIGUSR2});
+    // Listed twice, it still gets back the handler it had before.
+    auto watch = cancel_on_signal(app.ref(), {SIGUSR2, SIGUSR2});
     ASSERT_TRUE(watch);
   }
   std::raise(SIGUSR2);
@@ -66,6 +67,10 @@ TEST_F(SignalsTest, EndingTheWatchRestoresThePreviousHandler) {
 
 TEST_F(SignalsTest, BadInputIsRefusedWithTheRule) {
   auto app = make_scope(sys, {.name = "app"});
+  auto nobody = cancel_on_signal(scope_ref{}, {SIGUSR2});
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(render(nobody.error()),
+            "scaf::invalid_argument(cancel_on_signal: no scope to cancel)");
   auto empty = cancel_on_signal(app.ref(), {});
   ASSERT_FALSE(empty);
   EXPECT_EQ(render(empty.error()),

@@ -48,9 +48,10 @@ private:
 /// aborts it (its children are killed at once; it still reports done last).
 /// A handler only writes the signal to a pipe; a thread of the watch reads
 /// it and acts, so the signals may stay blocked everywhere else (the thread
-/// unblocks them for itself). Fails with `errc::invalid_argument` for an
-/// empty list, a signal that cannot be caught (`SIGKILL`, `SIGSTOP`) or is
-/// out of range, or while another watch is active (one per process).
+/// unblocks them for itself). Fails with `errc::invalid_argument` for a
+/// `target` that refers to no scope, an empty list, a signal that cannot be
+/// caught (`SIGKILL`, `SIGSTOP`) or is out of range, or while another watch
+/// is active (one per process).
 ///
 ///     auto app = scaf::make_scope(sys, {.name = "app"});
 ///     auto watch = scaf::cancel_on_signal(app.ref());
